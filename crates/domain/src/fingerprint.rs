@@ -1,0 +1,170 @@
+//! Fingerprints: the key that says two findings are the same problem.
+//!
+//! A fingerprint must survive what happens to code between two scans: lines
+//! inserted above a finding, a rebuild, a re-run of the tool. So it never
+//! includes a line number. In order of preference it comes from
+//!
+//! 1. the tool's own fingerprints (SARIF `fingerprints`, then
+//!    `partialFingerprints`, such as CodeQL's `primaryLocationLineHash`),
+//!    which tools compute from the code around the result;
+//! 2. the rule, the file and the flagged code with its whitespace collapsed;
+//! 3. the rule, the file (or logical location) and the message with digit
+//!    runs masked, for tools that give no snippet.
+//!
+//! Two findings of one report that end up with the same key are told apart by
+//! their order of occurrence (`…:2`, `…:3`), which a line shift leaves intact.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::Finding;
+
+/// A stable identity for a finding; 32 hex characters (128 bits of SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Fingerprint(String);
+
+/// Version tag mixed into every hash, so a future scheme never collides with
+/// this one.
+const SCHEME: &str = "fixgate-fp-1";
+
+impl Fingerprint {
+    /// Wraps a stored fingerprint.
+    pub fn from_stored(value: String) -> Fingerprint {
+        Fingerprint(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Builds the fingerprint of a finding from what it carries.
+    pub fn compute(
+        rule_id: &str,
+        tool_fingerprints: &BTreeMap<String, String>,
+        path: Option<&str>,
+        snippet: Option<&str>,
+        message: &str,
+    ) -> Fingerprint {
+        if !tool_fingerprints.is_empty() {
+            let mut parts = vec!["tool", rule_id];
+            for (key, value) in tool_fingerprints {
+                parts.push(key);
+                parts.push(value);
+            }
+            return Fingerprint::hash(&parts);
+        }
+
+        let place = path.unwrap_or("");
+        match snippet.map(collapse_whitespace).filter(|s| !s.is_empty()) {
+            Some(code) => Fingerprint::hash(&["code", rule_id, place, &code]),
+            None => Fingerprint::hash(&["message", rule_id, place, &mask_digits(message)]),
+        }
+    }
+
+    fn hash(parts: &[&str]) -> Fingerprint {
+        let mut hasher = Sha256::new();
+        hasher.update(SCHEME.as_bytes());
+        for part in parts {
+            // Length-prefixing keeps ("ab", "c") apart from ("a", "bc").
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let digest = hasher.finalize();
+        Fingerprint(hex::encode(digest.get(..16).unwrap_or(&digest)))
+    }
+
+    fn with_occurrence(&self, occurrence: usize) -> Fingerprint {
+        Fingerprint(format!("{}:{occurrence}", self.0))
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Gives the second and later findings that share a fingerprint within one
+/// report a suffix by order of occurrence, so every fingerprint is unique.
+pub fn assign_occurrences(findings: &mut [Finding]) {
+    let mut seen: HashMap<Fingerprint, usize> = HashMap::with_capacity(findings.len());
+    for finding in findings.iter_mut() {
+        let count = seen.entry(finding.fingerprint.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            finding.fingerprint = finding.fingerprint.with_occurrence(*count);
+        }
+    }
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Replaces each run of digits by `#`, so a message that quotes its own line
+/// number ("tainted at app.py:42") hashes the same after the code moves.
+fn mask_digits(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_digits = false;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('#');
+            }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
+        }
+    }
+    collapse_whitespace(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fps(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn tool_fingerprints_win_over_location() {
+        let tool = fps(&[("primaryLocationLineHash", "abc:1")]);
+        let a = Fingerprint::compute("r1", &tool, Some("a.py"), Some("x()"), "m");
+        let b = Fingerprint::compute("r1", &tool, Some("b.py"), Some("y()"), "other");
+        assert_eq!(a, b);
+        assert_eq!(a.as_str().len(), 32);
+    }
+
+    #[test]
+    fn snippet_whitespace_does_not_matter_but_code_does() {
+        let none = BTreeMap::new();
+        let a = Fingerprint::compute("r1", &none, Some("a.py"), Some("  eval( x )\n"), "m1");
+        let b = Fingerprint::compute("r1", &none, Some("a.py"), Some("eval(\tx  )"), "m2");
+        assert_eq!(a, b);
+        assert_ne!(a, Fingerprint::compute("r1", &none, Some("a.py"), Some("eval(y)"), "m1"));
+        assert_ne!(a, Fingerprint::compute("r2", &none, Some("a.py"), Some("eval( x )"), "m1"));
+        assert_ne!(a, Fingerprint::compute("r1", &none, Some("b.py"), Some("eval( x )"), "m1"));
+    }
+
+    #[test]
+    fn message_fallback_ignores_line_numbers_in_the_message() {
+        let none = BTreeMap::new();
+        let a = Fingerprint::compute("r1", &none, Some("a.py"), None, "tainted at a.py:42");
+        let b = Fingerprint::compute("r1", &none, Some("a.py"), None, "tainted at a.py:45");
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn parts_are_length_prefixed() {
+        let none = BTreeMap::new();
+        let a = Fingerprint::compute("ab", &none, Some("c"), Some("x"), "");
+        let b = Fingerprint::compute("a", &none, Some("bc"), Some("x"), "");
+        assert_ne!(a, b);
+    }
+}

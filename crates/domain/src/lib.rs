@@ -1,0 +1,16 @@
+//! fixgate's domain: what a finding, a ticket and a scan are, how severities
+//! compare, how fingerprints are computed and which workflow moves a ticket may
+//! make. Nothing here does I/O, so every rule can be tested on its own.
+
+pub mod finding;
+pub mod fingerprint;
+pub mod link;
+pub mod scan;
+pub mod severity;
+pub mod ticket;
+
+pub use finding::{Finding, Location, Suppression, TraceStep};
+pub use fingerprint::Fingerprint;
+pub use scan::{ImportCounts, RunInfo, ScanContext, ScopeKey};
+pub use severity::Severity;
+pub use ticket::{MoveDetails, TicketState, TicketType, TransitionError, UnknownName};

@@ -1,0 +1,305 @@
+//! Ticket types, the default workflow's states and the moves a person may
+//! make between them. Moves that only a scan may make (closing as verified,
+//! reopening a verified ticket) are not open to people for security tickets.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of work a ticket is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketType {
+    Vulnerability,
+    Incident,
+    Request,
+    Task,
+}
+
+impl TicketType {
+    pub const ALL: [TicketType; 4] = [
+        TicketType::Vulnerability,
+        TicketType::Incident,
+        TicketType::Request,
+        TicketType::Task,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketType::Vulnerability => "vulnerability",
+            TicketType::Incident => "incident",
+            TicketType::Request => "request",
+            TicketType::Task => "task",
+        }
+    }
+
+    /// The prefix of the ticket's human key (`SEC-42`, `INC-7`).
+    pub fn key_prefix(self) -> &'static str {
+        match self {
+            TicketType::Vulnerability => "SEC",
+            TicketType::Incident => "INC",
+            TicketType::Request => "REQ",
+            TicketType::Task => "TASK",
+        }
+    }
+}
+
+/// A state of the default workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    New,
+    Triaged,
+    InProgress,
+    Fixed,
+    Verified,
+    FalsePositive,
+    RiskAccepted,
+    Duplicate,
+    Reopened,
+}
+
+impl TicketState {
+    pub const ALL: [TicketState; 9] = [
+        TicketState::New,
+        TicketState::Triaged,
+        TicketState::InProgress,
+        TicketState::Fixed,
+        TicketState::Verified,
+        TicketState::FalsePositive,
+        TicketState::RiskAccepted,
+        TicketState::Duplicate,
+        TicketState::Reopened,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::New => "new",
+            TicketState::Triaged => "triaged",
+            TicketState::InProgress => "in_progress",
+            TicketState::Fixed => "fixed",
+            TicketState::Verified => "verified",
+            TicketState::FalsePositive => "false_positive",
+            TicketState::RiskAccepted => "risk_accepted",
+            TicketState::Duplicate => "duplicate",
+            TicketState::Reopened => "reopened",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TicketState::New => "New",
+            TicketState::Triaged => "Triaged",
+            TicketState::InProgress => "In progress",
+            TicketState::Fixed => "Fixed",
+            TicketState::Verified => "Verified",
+            TicketState::FalsePositive => "False positive",
+            TicketState::RiskAccepted => "Risk accepted",
+            TicketState::Duplicate => "Duplicate",
+            TicketState::Reopened => "Reopened",
+        }
+    }
+
+    /// Open states still need work; the others are closed.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            TicketState::New
+                | TicketState::Triaged
+                | TicketState::InProgress
+                | TicketState::Fixed
+                | TicketState::Reopened
+        )
+    }
+
+    /// The states a person may move a ticket of `kind` to from this one.
+    pub fn manual_targets(self, kind: TicketType) -> &'static [TicketState] {
+        use TicketState::*;
+        match (self, kind) {
+            (New, _) => &[Triaged, InProgress, FalsePositive, RiskAccepted, Duplicate],
+            (Triaged, _) => &[InProgress, Fixed, FalsePositive, RiskAccepted, Duplicate],
+            (InProgress, _) => &[Triaged, Fixed, FalsePositive, RiskAccepted, Duplicate],
+            (Reopened, _) => &[Triaged, InProgress, Fixed, FalsePositive, RiskAccepted, Duplicate],
+            // A security ticket marked fixed waits for a scan to verify it;
+            // an ordinary ticket is confirmed by a person.
+            (Fixed, TicketType::Vulnerability) => &[InProgress],
+            (Fixed, _) => &[InProgress, Verified],
+            // Undoing a dismissal is a reopening, which counts.
+            (FalsePositive | RiskAccepted | Duplicate, _) => &[Reopened],
+            (Verified, TicketType::Vulnerability) => &[],
+            (Verified, _) => &[Reopened],
+        }
+    }
+
+    /// Checks a person's move and what it needs.
+    pub fn check_manual_move(
+        self,
+        to: TicketState,
+        kind: TicketType,
+        details: &MoveDetails,
+    ) -> Result<(), TransitionError> {
+        if !self.manual_targets(kind).contains(&to) {
+            return Err(TransitionError::NotAllowed { from: self, to, kind });
+        }
+        let missing = |what: &'static str| TransitionError::Missing { to, what };
+        match to {
+            TicketState::Triaged if !details.has_owner => Err(missing("an owner")),
+            TicketState::Triaged if !details.has_due_date => Err(missing("a due date")),
+            TicketState::FalsePositive | TicketState::Reopened if !details.has_reason => {
+                Err(missing("a reason"))
+            }
+            TicketState::RiskAccepted if !details.has_reason => Err(missing("a reason")),
+            TicketState::RiskAccepted if !details.has_approver => Err(missing("an approver")),
+            TicketState::RiskAccepted if !details.has_expiry => Err(missing("an expiry date")),
+            TicketState::Duplicate if !details.has_duplicate_of => {
+                Err(missing("the key of the ticket it duplicates"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What a move request carries, as far as the workflow cares.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MoveDetails {
+    pub has_owner: bool,
+    pub has_due_date: bool,
+    pub has_reason: bool,
+    pub has_approver: bool,
+    pub has_expiry: bool,
+    pub has_duplicate_of: bool,
+}
+
+/// A move the workflow does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// There is no such move for this kind of ticket.
+    #[error("a {kind} ticket cannot move from {from} to {to}{}", hint(*from, *to, *kind))]
+    NotAllowed { from: TicketState, to: TicketState, kind: TicketType },
+    /// The move needs something the request did not give.
+    #[error("moving to {to} needs {what}")]
+    Missing { to: TicketState, what: &'static str },
+}
+
+fn hint(from: TicketState, to: TicketState, kind: TicketType) -> &'static str {
+    match (to, kind) {
+        (TicketState::Verified, TicketType::Vulnerability) => {
+            ": only a later complete scan of its scope that no longer sees the finding verifies it"
+        }
+        _ if from == to => ": it is already there",
+        _ => "",
+    }
+}
+
+impl fmt::Display for TicketState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for TicketType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text named no state or type fixgate knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {value:?}: expected one of {expected}")]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+impl FromStr for TicketState {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<TicketState, UnknownName> {
+        let wanted = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+        TicketState::ALL.into_iter().find(|t| t.as_str() == wanted).ok_or_else(|| UnknownName {
+            what: "state",
+            value: s.to_string(),
+            expected: TicketState::ALL.map(TicketState::as_str).join(", "),
+        })
+    }
+}
+
+impl FromStr for TicketType {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<TicketType, UnknownName> {
+        let wanted = s.trim().to_ascii_lowercase();
+        TicketType::ALL.into_iter().find(|t| t.as_str() == wanted).ok_or_else(|| UnknownName {
+            what: "ticket type",
+            value: s.to_string(),
+            expected: TicketType::ALL.map(TicketType::as_str).join(", "),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> MoveDetails {
+        MoveDetails {
+            has_owner: true,
+            has_due_date: true,
+            has_reason: true,
+            has_approver: true,
+            has_expiry: true,
+            has_duplicate_of: true,
+        }
+    }
+
+    #[test]
+    fn people_cannot_verify_a_vulnerability() {
+        let err = TicketState::Fixed
+            .check_manual_move(TicketState::Verified, TicketType::Vulnerability, &full())
+            .unwrap_err();
+        assert!(err.to_string().contains("only a later complete scan"), "{err}");
+    }
+
+    #[test]
+    fn people_confirm_ordinary_tickets() {
+        assert!(
+            TicketState::Fixed
+                .check_manual_move(TicketState::Verified, TicketType::Task, &full())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn triage_needs_an_owner_and_a_due_date() {
+        let no_owner = MoveDetails { has_owner: false, ..full() };
+        let err = TicketState::New
+            .check_manual_move(TicketState::Triaged, TicketType::Vulnerability, &no_owner)
+            .unwrap_err();
+        assert_eq!(err, TransitionError::Missing { to: TicketState::Triaged, what: "an owner" });
+    }
+
+    #[test]
+    fn risk_acceptance_needs_reason_approver_and_expiry() {
+        let no_expiry = MoveDetails { has_expiry: false, ..full() };
+        let err = TicketState::Triaged
+            .check_manual_move(TicketState::RiskAccepted, TicketType::Vulnerability, &no_expiry)
+            .unwrap_err();
+        assert!(err.to_string().contains("expiry"));
+    }
+
+    #[test]
+    fn every_state_parses_from_its_name() {
+        for s in TicketState::ALL {
+            assert_eq!(s.as_str().parse::<TicketState>(), Ok(s));
+        }
+        assert_eq!("In Progress".parse::<TicketState>(), Ok(TicketState::InProgress));
+        assert!("closed".parse::<TicketState>().unwrap_err().to_string().contains("verified"));
+    }
+
+    #[test]
+    fn verified_vulnerabilities_reopen_only_by_scan() {
+        assert!(TicketState::Verified.manual_targets(TicketType::Vulnerability).is_empty());
+    }
+}

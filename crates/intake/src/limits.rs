@@ -1,0 +1,14 @@
+//! Limits every parser enforces, so a hostile report cannot exhaust memory.
+
+/// Bounds on what a parser accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Reports larger than this many bytes are rejected.
+    pub max_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_bytes: 1024 * 1024 * 1024 }
+    }
+}
