@@ -49,9 +49,11 @@ impl Fingerprint {
         snippet: Option<&str>,
         message: &str,
     ) -> Fingerprint {
-        if !tool_fingerprints.is_empty() {
+        let usable: Vec<(&String, &String)> =
+            tool_fingerprints.iter().filter(|(_, value)| is_usable(value)).collect();
+        if !usable.is_empty() {
             let mut parts = vec!["tool", rule_id];
-            for (key, value) in tool_fingerprints {
+            for (key, value) in usable {
                 parts.push(key);
                 parts.push(value);
             }
@@ -99,6 +101,13 @@ pub fn assign_occurrences(findings: &mut [Finding]) {
             finding.fingerprint = finding.fingerprint.with_occurrence(*count);
         }
     }
+}
+
+/// Some tools write a placeholder instead of a fingerprint (Semgrep without a
+/// login writes `requires login` for every result); those identify nothing.
+fn is_usable(value: &str) -> bool {
+    let value = value.trim();
+    !value.is_empty() && !value.eq_ignore_ascii_case("requires login")
 }
 
 fn collapse_whitespace(text: &str) -> String {
@@ -150,6 +159,14 @@ mod tests {
         assert_ne!(a, Fingerprint::compute("r1", &none, Some("a.py"), Some("eval(y)"), "m1"));
         assert_ne!(a, Fingerprint::compute("r2", &none, Some("a.py"), Some("eval( x )"), "m1"));
         assert_ne!(a, Fingerprint::compute("r1", &none, Some("b.py"), Some("eval( x )"), "m1"));
+    }
+
+    #[test]
+    fn placeholder_fingerprints_are_ignored() {
+        let login = fps(&[("matchBasedId/v1", "requires login")]);
+        let a = Fingerprint::compute("r1", &login, Some("a.py"), Some("eval(x)"), "m");
+        let b = Fingerprint::compute("r1", &login, Some("a.py"), Some("eval(y)"), "m");
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -1,1 +1,45 @@
-//! service
+//! fixgate's use cases: import a report as a scan, list and read tickets,
+//! open a ticket by hand and move it along the workflow. The HTTP API, the
+//! web pages and the CLI all go through here.
+
+mod clock;
+mod error;
+mod import;
+mod tickets;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::ServiceError;
+pub use import::{ImportReport, ImportRequest, Progress};
+pub use tickets::{CreateTicket, MoveTicket};
+
+use std::sync::Arc;
+
+use fixgate_intake::Limits;
+use fixgate_store::Store;
+
+/// The application: a store, a clock and the limits imports obey.
+#[derive(Clone)]
+pub struct Fixgate {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    limits: Limits,
+}
+
+impl Fixgate {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Fixgate {
+        Fixgate { store, clock, limits: Limits::default() }
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Fixgate {
+        self.limits = limits;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+}

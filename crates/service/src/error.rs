@@ -1,0 +1,31 @@
+//! The service's errors: what callers map to exit codes and HTTP statuses.
+
+use fixgate_domain::TransitionError;
+use fixgate_intake::ParseError;
+use fixgate_store::StoreError;
+
+/// What went wrong in a use case.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The report could not be read.
+    #[error("the report cannot be imported: {0}")]
+    Parse(#[from] ParseError),
+    /// No parser recognised the report.
+    #[error("unrecognised report format: {found}; supported formats: {supported}")]
+    UnknownFormat { found: String, supported: String },
+    /// The request is missing something or carries a wrong value.
+    #[error("{0}")]
+    Invalid(String),
+    /// The workflow does not allow the move.
+    #[error(transparent)]
+    Workflow(#[from] TransitionError),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading the report failed.
+    #[error("reading the report failed")]
+    Io(#[source] std::io::Error),
+    /// A background task died.
+    #[error("an internal task failed")]
+    Task(#[source] tokio::task::JoinError),
+}

@@ -1,0 +1,135 @@
+//! Ticket use cases: list, read, open by hand, move along the workflow,
+//! comment.
+
+use fixgate_domain::{MoveDetails, Severity, TicketState, TicketType};
+use fixgate_store::{NewTicket, Page, StateChange, TicketDetail, TicketFilter, TicketRow};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::{Fixgate, ServiceError};
+
+/// A ticket a person opens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicket {
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_severity")]
+    pub severity: Severity,
+    pub application: Option<String>,
+    pub repository: Option<String>,
+    pub owner: Option<String>,
+    pub due_at: Option<Timestamp>,
+}
+
+fn default_severity() -> Severity {
+    Severity::Medium
+}
+
+/// A move along the workflow, with what the target state needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveTicket {
+    pub state: TicketState,
+    pub reason: Option<String>,
+    pub owner: Option<String>,
+    pub due_at: Option<Timestamp>,
+    pub approver: Option<String>,
+    pub expires_at: Option<Timestamp>,
+    pub duplicate_of: Option<String>,
+}
+
+impl Fixgate {
+    pub async fn list_tickets(&self, filter: &TicketFilter) -> Result<Page<TicketRow>, ServiceError> {
+        Ok(self.store.list_tickets(filter).await?)
+    }
+
+    pub async fn ticket(&self, key: &str) -> Result<TicketDetail, ServiceError> {
+        Ok(self.store.ticket(key).await?)
+    }
+
+    /// Opens a ticket by hand; returns it as stored.
+    pub async fn create_ticket(
+        &self,
+        request: CreateTicket,
+        actor: &str,
+    ) -> Result<TicketDetail, ServiceError> {
+        let title = request.title.trim();
+        if title.is_empty() {
+            return Err(ServiceError::Invalid("a ticket needs a title".into()));
+        }
+        let ticket = NewTicket {
+            ticket_type: request.ticket_type,
+            title: title.to_string(),
+            description: request.description,
+            severity: request.severity,
+            application: non_empty(request.application),
+            repository: non_empty(request.repository),
+            owner: non_empty(request.owner),
+            due_at: request.due_at,
+        };
+        let key = self.store.create_ticket(&ticket, actor, self.clock.now()).await?;
+        self.ticket(&key).await
+    }
+
+    /// Moves a ticket along the default workflow.
+    pub async fn move_ticket(
+        &self,
+        key: &str,
+        request: MoveTicket,
+        actor: &str,
+    ) -> Result<TicketDetail, ServiceError> {
+        let current = self.store.ticket(key).await?.ticket;
+        let request = MoveTicket {
+            reason: non_empty(request.reason),
+            owner: non_empty(request.owner),
+            approver: non_empty(request.approver),
+            duplicate_of: non_empty(request.duplicate_of),
+            ..request
+        };
+        let details = MoveDetails {
+            has_owner: request.owner.is_some() || current.owner.is_some(),
+            has_due_date: request.due_at.is_some() || current.due_at.is_some(),
+            has_reason: request.reason.is_some(),
+            has_approver: request.approver.is_some(),
+            has_expiry: request.expires_at.is_some(),
+            has_duplicate_of: request.duplicate_of.is_some(),
+        };
+        current.state.check_manual_move(request.state, current.ticket_type, &details)?;
+        if request.duplicate_of.as_deref() == Some(key) {
+            return Err(ServiceError::Invalid("a ticket cannot duplicate itself".into()));
+        }
+        if let Some(expires_at) = request.expires_at.filter(|at| *at <= self.clock.now()) {
+            return Err(ServiceError::Invalid(format!(
+                "the risk acceptance expires at {expires_at}, which is not in the future"
+            )));
+        }
+
+        let change = StateChange {
+            from: current.state,
+            to: request.state,
+            reason: request.reason,
+            owner: request.owner,
+            due_at: request.due_at,
+            approver: request.approver,
+            expires_at: request.expires_at,
+            duplicate_of: request.duplicate_of,
+        };
+        self.store.change_state(key, &change, actor, self.clock.now()).await?;
+        self.ticket(key).await
+    }
+
+    pub async fn comment(&self, key: &str, text: &str, actor: &str) -> Result<(), ServiceError> {
+        if text.trim().is_empty() {
+            return Err(ServiceError::Invalid("a comment needs text".into()));
+        }
+        Ok(self.store.comment(key, text.trim(), actor, self.clock.now()).await?)
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}

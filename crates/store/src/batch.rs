@@ -1,0 +1,85 @@
+//! Multi-row statements: many rows per round trip, within the bind-parameter
+//! limit of the backend.
+
+use std::fmt::Write;
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection};
+
+use crate::{Backend, StoreError};
+
+pub(crate) type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
+/// Runs `head VALUES (…), (…) tail` over `rows`, in chunks that fit the
+/// backend's parameter limit; `bind` binds exactly `columns` values for one
+/// row. Serves both `INSERT … VALUES … RETURNING` and
+/// `UPDATE … FROM (VALUES …) AS v WHERE …`. Returns the rows the statements
+/// return, in chunk order.
+pub(crate) async fn for_rows<R, F>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    statement: (&str, &str),
+    columns: usize,
+    rows: &[R],
+    bind: F,
+) -> Result<Vec<AnyRow>, StoreError>
+where
+    F: for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
+{
+    let (head, tail) = statement;
+    let per_chunk = (backend.max_params() / columns.max(1)).max(1);
+    let mut out = Vec::new();
+    for chunk in rows.chunks(per_chunk) {
+        let sql = values_sql(head, columns, chunk.len(), tail);
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = bind(query, row);
+        }
+        out.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+fn values_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * columns * 7);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    let mut n = 0;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push(',');
+            }
+            n += 1;
+            let _ = write!(sql, "${n}");
+        }
+        sql.push(')');
+    }
+    sql.push(' ');
+    sql.push_str(tail);
+    sql
+}
+
+/// `$first, $first+1, …` for an `IN (…)` list of `count` parameters.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_numbered_across_rows() {
+        assert_eq!(
+            values_sql("INSERT INTO t (a, b)", 2, 2, "RETURNING id"),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) RETURNING id"
+        );
+        assert_eq!(placeholders(3, 3), "$3,$4,$5");
+    }
+}

@@ -1,0 +1,198 @@
+//! What the store reads and writes, in the domain's types.
+
+use fixgate_domain::{Finding, Severity, TicketState, TicketType};
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// A ticket as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketRow {
+    #[serde(skip)]
+    pub id: i64,
+    pub key: String,
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    pub state: TicketState,
+    pub severity: Severity,
+    pub title: String,
+    pub application: Option<String>,
+    pub repository: Option<String>,
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+    pub tool: Option<String>,
+    pub rule_id: Option<String>,
+    pub path: Option<String>,
+    pub cwes: Vec<u32>,
+    pub advisories: Vec<String>,
+    pub owner: Option<String>,
+    pub due_at: Option<Timestamp>,
+    /// Whether the latest scan of some scope still sees one of its findings.
+    pub present: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A ticket with everything its page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: TicketRow,
+    pub description: String,
+    pub findings: Vec<FindingRow>,
+    pub events: Vec<EventRow>,
+}
+
+/// A stored finding with where and when it was seen.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRow {
+    pub id: i64,
+    pub fingerprint: String,
+    /// The commit of the scan that last saw it.
+    pub commit: Option<String>,
+    pub repository: Option<String>,
+    pub finding: Finding,
+    pub sightings: Vec<SightingRow>,
+}
+
+/// Where (which scope) and when a finding was seen.
+#[derive(Debug, Clone, Serialize)]
+pub struct SightingRow {
+    pub branch: String,
+    pub tool: String,
+    pub category: String,
+    pub first_scan_id: i64,
+    pub last_scan_id: i64,
+    pub first_seen_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub times_seen: i64,
+    pub present: bool,
+}
+
+/// One entry of a ticket's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    pub at: Timestamp,
+    pub actor: String,
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+/// A scan as the store recorded it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanRow {
+    pub id: i64,
+    pub application: String,
+    pub repository: Option<String>,
+    pub branch: String,
+    pub commit: Option<String>,
+    pub environment: Option<String>,
+    pub category: String,
+    pub tools: String,
+    pub format: String,
+    pub report_sha256: String,
+    pub imported_at: Timestamp,
+    pub findings_count: i64,
+}
+
+/// Which tickets a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub states: Vec<TicketState>,
+    pub severities: Vec<Severity>,
+    pub ticket_type: Option<TicketType>,
+    pub application: Option<String>,
+    pub repository: Option<String>,
+    pub tool: Option<String>,
+    pub cwe: Option<u32>,
+    /// Matches key, title, rule, path and advisory ids, ignoring case.
+    pub text: Option<String>,
+    /// Only tickets whose finding the latest scan still sees (or no longer sees).
+    pub present: Option<bool>,
+    pub limit: u32,
+    /// 1-based.
+    pub page: u32,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub total: u64,
+    pub page: u32,
+    pub limit: u32,
+    pub items: Vec<T>,
+}
+
+/// A ticket opened by hand.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub ticket_type: TicketType,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub application: Option<String>,
+    pub repository: Option<String>,
+    pub owner: Option<String>,
+    pub due_at: Option<Timestamp>,
+}
+
+/// A state change a person asked for, already checked against the workflow.
+#[derive(Debug, Clone)]
+pub struct StateChange {
+    pub from: TicketState,
+    pub to: TicketState,
+    pub reason: Option<String>,
+    pub owner: Option<String>,
+    pub due_at: Option<Timestamp>,
+    pub approver: Option<String>,
+    pub expires_at: Option<Timestamp>,
+    pub duplicate_of: Option<String>,
+}
+
+/// `",79,89,"` for the `cwes` column.
+pub(crate) fn cwes_column(cwes: &[u32]) -> String {
+    let mut out = String::from(",");
+    for cwe in cwes {
+        out.push_str(&cwe.to_string());
+        out.push(',');
+    }
+    out
+}
+
+pub(crate) fn parse_cwes(column: &str) -> Vec<u32> {
+    column.split(',').filter_map(|c| c.parse().ok()).collect()
+}
+
+/// `" CVE-1 GHSA-2 "` for the `advisories` column.
+pub(crate) fn advisories_column(ids: &[String]) -> String {
+    let mut out = String::from(" ");
+    for id in ids {
+        out.push_str(id);
+        out.push(' ');
+    }
+    out
+}
+
+pub(crate) fn parse_advisories(column: &str) -> Vec<String> {
+    column.split_whitespace().map(str::to_string).collect()
+}
+
+pub(crate) fn millis(at: Timestamp) -> i64 {
+    at.as_millisecond()
+}
+
+pub(crate) fn from_millis(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_columns_round_trip() {
+        assert_eq!(parse_cwes(&cwes_column(&[79, 89])), vec![79, 89]);
+        assert_eq!(cwes_column(&[]), ",");
+        let ids = vec!["CVE-2021-44228".to_string(), "GHSA-jfh8-c2jp-5v3q".to_string()];
+        assert_eq!(parse_advisories(&advisories_column(&ids)), ids);
+    }
+}

@@ -1,0 +1,458 @@
+//! Reading tickets (lists with filters, one ticket with its findings and
+//! history) and changing them by hand. Every change appends to the ticket's
+//! event log in the same transaction.
+
+use std::collections::HashMap;
+
+use fixgate_domain::{Finding, Severity, TicketState, TicketType};
+use jiff::Timestamp;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::import::{allocate_numbers, upsert_repository};
+use crate::rows::{
+    EventRow, FindingRow, NewTicket, Page, SightingRow, StateChange, TicketDetail, TicketFilter,
+    TicketRow, advisories_column, from_millis, millis, parse_advisories, parse_cwes,
+};
+use crate::{Store, StoreError};
+
+const TICKET_COLUMNS: &str = "t.id, t.ticket_key, t.ticket_type, t.state, t.severity, t.title, \
+     a.name, r.url, t.branch, t.commit_sha, t.tool, t.rule_id, t.path, t.cwes, t.advisories, \
+     t.owner, t.due_at, t.present, t.created_at, t.updated_at";
+
+const TICKET_FROM: &str = "FROM tickets t LEFT JOIN applications a ON a.id = t.application_id \
+     LEFT JOIN repositories r ON r.id = t.repository_id";
+
+/// A bind value of a dynamically built query.
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+impl Store {
+    /// One page of tickets matching `filter`, most severe first, newest first
+    /// within a severity.
+    pub async fn list_tickets(&self, filter: &TicketFilter) -> Result<Page<TicketRow>, StoreError> {
+        let (conditions, params) = where_clause(filter);
+        let limit = filter.limit.clamp(1, 1000);
+        let page = filter.page.max(1);
+
+        let count_sql = format!("SELECT COUNT(*) {TICKET_FROM} {conditions}");
+        let total: i64 = bind_all(sqlx::query(&count_sql), &params)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+
+        let n = params.len();
+        let list_sql = format!(
+            "SELECT {TICKET_COLUMNS} {TICKET_FROM} {conditions} \
+             ORDER BY t.severity DESC, t.id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let rows = bind_all(sqlx::query(&list_sql), &params)
+            .bind(i64::from(limit))
+            .bind(i64::from(page - 1) * i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows.iter().map(ticket_row).collect::<Result<_, _>>()?;
+        Ok(Page { total: total as u64, page, limit, items })
+    }
+
+    /// The ticket with `key`, its findings with their sightings, and its
+    /// history.
+    pub async fn ticket(&self, key: &str) -> Result<TicketDetail, StoreError> {
+        let sql = format!("SELECT {TICKET_COLUMNS}, t.description {TICKET_FROM} WHERE t.ticket_key = $1");
+        let row = sqlx::query(&sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("ticket {key}")))?;
+        let ticket = ticket_row(&row)?;
+        let description: String = row.try_get(20)?;
+        let findings = self.ticket_findings(ticket.id).await?;
+        let events = self.ticket_events(ticket.id).await?;
+        Ok(TicketDetail { ticket, description, findings, events })
+    }
+
+    async fn ticket_findings(&self, ticket: i64) -> Result<Vec<FindingRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT f.id, f.fingerprint, f.details, s.commit_sha, r.url FROM findings f \
+             LEFT JOIN scans s ON s.id = f.last_scan_id \
+             LEFT JOIN repositories r ON r.id = f.repository_id \
+             WHERE f.ticket_id = $1 ORDER BY f.id",
+        )
+        .bind(ticket)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sightings = self.ticket_sightings(ticket).await?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get(0)?;
+                let details: String = row.try_get(2)?;
+                let finding: Finding = serde_json::from_str(&details).map_err(|err| {
+                    StoreError::Invalid(format!("stored finding {id} is unreadable: {err}"))
+                })?;
+                Ok(FindingRow {
+                    id,
+                    fingerprint: row.try_get(1)?,
+                    commit: row.try_get(3)?,
+                    repository: row.try_get(4)?,
+                    finding,
+                    sightings: sightings.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn ticket_sightings(
+        &self,
+        ticket: i64,
+    ) -> Result<HashMap<i64, Vec<SightingRow>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.finding_id, sc.branch, sc.tool, sc.category, s.first_scan_id, \
+             s.last_scan_id, s.first_seen_at, s.last_seen_at, s.times_seen, s.present \
+             FROM sightings s JOIN scopes sc ON sc.id = s.scope_id \
+             JOIN findings f ON f.id = s.finding_id WHERE f.ticket_id = $1 ORDER BY s.id",
+        )
+        .bind(ticket)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: HashMap<i64, Vec<SightingRow>> = HashMap::new();
+        for row in rows {
+            let sighting = SightingRow {
+                branch: row.try_get(1)?,
+                tool: row.try_get(2)?,
+                category: row.try_get(3)?,
+                first_scan_id: row.try_get(4)?,
+                last_scan_id: row.try_get(5)?,
+                first_seen_at: from_millis(row.try_get(6)?),
+                last_seen_at: from_millis(row.try_get(7)?),
+                times_seen: row.try_get(8)?,
+                present: row.try_get::<i64, _>(9)? == 1,
+            };
+            out.entry(row.try_get(0)?).or_default().push(sighting);
+        }
+        Ok(out)
+    }
+
+    async fn ticket_events(&self, ticket: i64) -> Result<Vec<EventRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor, kind, data FROM ticket_events WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(ticket)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let data: String = row.try_get(3)?;
+                Ok(EventRow {
+                    at: from_millis(row.try_get(0)?),
+                    actor: row.try_get(1)?,
+                    kind: row.try_get(2)?,
+                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .collect()
+    }
+
+    /// Opens a ticket by hand; returns its key.
+    pub async fn create_ticket(
+        &self,
+        ticket: &NewTicket,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let application = match &ticket.application {
+            Some(name) => Some(application_id(&mut tx, name, millis(now)).await?),
+            None => None,
+        };
+        let repository = match (&ticket.repository, application) {
+            (Some(url), Some(app)) => Some(upsert_repository(&mut tx, app, url, millis(now)).await?),
+            (Some(_), None) => {
+                return Err(StoreError::Invalid(
+                    "a ticket with a repository needs an application too".into(),
+                ));
+            }
+            _ => None,
+        };
+        let prefix = ticket.ticket_type.key_prefix();
+        let key = format!("{prefix}-{}", allocate_numbers(&mut tx, prefix, 1).await?);
+
+        let id: i64 = sqlx::query(
+            "INSERT INTO tickets (ticket_key, ticket_type, state, severity, title, description, \
+             application_id, repository_id, cwes, advisories, owner, due_at, present, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $13) RETURNING id",
+        )
+        .bind(&key)
+        .bind(ticket.ticket_type.as_str())
+        .bind(TicketState::New.as_str())
+        .bind(ticket.severity.rank())
+        .bind(&ticket.title)
+        .bind(&ticket.description)
+        .bind(application)
+        .bind(repository)
+        .bind(",")
+        .bind(advisories_column(&[]))
+        .bind(ticket.owner.as_deref())
+        .bind(ticket.due_at.map(millis))
+        .bind(millis(now))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let data = json!({ "state": "new", "type": ticket.ticket_type, "owner": ticket.owner });
+        append_event(&mut tx, id, now, actor, "opened", &data).await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    /// Moves a ticket to another state. The move was checked against the
+    /// workflow by the caller; the store makes sure nobody moved the ticket
+    /// meanwhile (`from` must still be its state) and logs what changed.
+    pub async fn change_state(
+        &self,
+        key: &str,
+        change: &StateChange,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE tickets SET state = $1, owner = COALESCE($2, owner), \
+             due_at = COALESCE($3, due_at), updated_at = $4 \
+             WHERE ticket_key = $5 AND state = $6 RETURNING id",
+        )
+        .bind(change.to.as_str())
+        .bind(change.owner.as_deref())
+        .bind(change.due_at.map(millis))
+        .bind(millis(now))
+        .bind(key)
+        .bind(change.from.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = updated else {
+            return Err(StoreError::Conflict(format!(
+                "ticket {key} is no longer in state {}; reload it and try again",
+                change.from
+            )));
+        };
+        let id: i64 = row.try_get(0)?;
+        if let Some(duplicate_of) = &change.duplicate_of {
+            ticket_id(&mut tx, duplicate_of).await?;
+        }
+
+        let data = json!({
+            "from": change.from,
+            "to": change.to,
+            "reason": change.reason,
+            "approver": change.approver,
+            "expires_at": change.expires_at,
+            "duplicate_of": change.duplicate_of,
+        });
+        append_event(&mut tx, id, now, actor, "state_changed", &data).await?;
+        if let Some(owner) = &change.owner {
+            append_event(&mut tx, id, now, actor, "assigned", &json!({ "owner": owner })).await?;
+        }
+        if let Some(due_at) = change.due_at {
+            append_event(&mut tx, id, now, actor, "due_date_set", &json!({ "due_at": due_at }))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a comment to a ticket's history.
+    pub async fn comment(
+        &self,
+        key: &str,
+        text: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = ticket_id(&mut tx, key).await?;
+        append_event(&mut tx, id, now, actor, "comment", &json!({ "text": text })).await?;
+        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+            .bind(millis(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Distinct values users filter by: applications, repositories, tools.
+    pub async fn filter_values(&self) -> Result<FilterValues, StoreError> {
+        let names = |sql: &'static str| async move {
+            let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+            rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()
+        };
+        Ok(FilterValues {
+            applications: names("SELECT name FROM applications ORDER BY name").await?,
+            repositories: names("SELECT DISTINCT url FROM repositories ORDER BY url").await?,
+            tools: names("SELECT DISTINCT tool FROM scopes ORDER BY tool").await?,
+        })
+    }
+}
+
+/// Values the ticket list offers as filter choices.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FilterValues {
+    pub applications: Vec<String>,
+    pub repositories: Vec<String>,
+    pub tools: Vec<String>,
+}
+
+async fn application_id(
+    conn: &mut AnyConnection,
+    name: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO applications (name, created_at, updated_at) VALUES ($1, $2, $2) \
+         ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at RETURNING id",
+    )
+    .bind(name)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+async fn ticket_id(conn: &mut AnyConnection, key: &str) -> Result<i64, StoreError> {
+    sqlx::query("SELECT id FROM tickets WHERE ticket_key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("ticket {key}")))?
+        .try_get(0)
+        .map_err(StoreError::from)
+}
+
+async fn append_event(
+    conn: &mut AnyConnection,
+    ticket: i64,
+    at: Timestamp,
+    actor: &str,
+    kind: &str,
+    data: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, kind, data) VALUES ($1, $2, $3, $4, $5)")
+        .bind(ticket)
+        .bind(millis(at))
+        .bind(actor)
+        .bind(kind)
+        .bind(data.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    let next = |params: &mut Vec<Param>, p: Param| {
+        params.push(p);
+        format!("${}", params.len())
+    };
+
+    if !filter.states.is_empty() {
+        let list: Vec<String> = filter
+            .states
+            .iter()
+            .map(|s| next(&mut params, Param::Text(s.as_str().into())))
+            .collect();
+        conditions.push(format!("t.state IN ({})", list.join(",")));
+    }
+    if !filter.severities.is_empty() {
+        let list: Vec<String> =
+            filter.severities.iter().map(|s| next(&mut params, Param::Int(s.rank()))).collect();
+        conditions.push(format!("t.severity IN ({})", list.join(",")));
+    }
+    if let Some(kind) = filter.ticket_type {
+        conditions.push(format!("t.ticket_type = {}", next(&mut params, Param::Text(kind.as_str().into()))));
+    }
+    if let Some(name) = &filter.application {
+        conditions.push(format!("a.name = {}", next(&mut params, Param::Text(name.clone()))));
+    }
+    if let Some(url) = &filter.repository {
+        conditions.push(format!("r.url = {}", next(&mut params, Param::Text(url.clone()))));
+    }
+    if let Some(tool) = &filter.tool {
+        conditions.push(format!("t.tool = {}", next(&mut params, Param::Text(tool.clone()))));
+    }
+    if let Some(cwe) = filter.cwe {
+        conditions.push(format!("t.cwes LIKE {}", next(&mut params, Param::Text(format!("%,{cwe},%")))));
+    }
+    if let Some(present) = filter.present {
+        conditions.push(format!("t.present = {}", next(&mut params, Param::Int(i64::from(present)))));
+    }
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let p = next(&mut params, Param::Text(format!("%{}%", escape_like(&text.to_lowercase()))));
+        conditions.push(format!(
+            "(LOWER(t.title) LIKE {p} ESCAPE '\\' OR LOWER(t.ticket_key) LIKE {p} ESCAPE '\\' \
+             OR LOWER(COALESCE(t.rule_id, '')) LIKE {p} ESCAPE '\\' \
+             OR LOWER(COALESCE(t.path, '')) LIKE {p} ESCAPE '\\' \
+             OR LOWER(t.advisories) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+
+    let clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    (clause, params)
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn bind_all<'q>(
+    mut query: crate::batch::AnyQuery<'q>,
+    params: &'q [Param],
+) -> crate::batch::AnyQuery<'q> {
+    for p in params {
+        query = match p {
+            Param::Int(v) => query.bind(*v),
+            Param::Text(v) => query.bind(v.as_str()),
+        };
+    }
+    query
+}
+
+fn ticket_row(row: &AnyRow) -> Result<TicketRow, StoreError> {
+    let invalid = |what: &str, value: String| {
+        StoreError::Invalid(format!("stored ticket has an unknown {what} {value:?}"))
+    };
+    let kind: String = row.try_get(2)?;
+    let state: String = row.try_get(3)?;
+    let severity: i64 = row.try_get(4)?;
+    Ok(TicketRow {
+        id: row.try_get(0)?,
+        key: row.try_get(1)?,
+        ticket_type: kind.parse::<TicketType>().map_err(|_| invalid("type", kind.clone()))?,
+        state: state.parse::<TicketState>().map_err(|_| invalid("state", state.clone()))?,
+        severity: Severity::from_rank(severity)
+            .ok_or_else(|| invalid("severity", severity.to_string()))?,
+        title: row.try_get(5)?,
+        application: row.try_get(6)?,
+        repository: row.try_get(7)?,
+        branch: row.try_get(8)?,
+        commit: row.try_get(9)?,
+        tool: row.try_get(10)?,
+        rule_id: row.try_get(11)?,
+        path: row.try_get(12)?,
+        cwes: parse_cwes(&row.try_get::<String, _>(13)?),
+        advisories: parse_advisories(&row.try_get::<String, _>(14)?),
+        owner: row.try_get(15)?,
+        due_at: row.try_get::<Option<i64>, _>(16)?.map(from_millis),
+        present: row.try_get::<i64, _>(17)? == 1,
+        created_at: from_millis(row.try_get(18)?),
+        updated_at: from_millis(row.try_get(19)?),
+    })
+}

@@ -1,0 +1,1 @@
+"""vulnshop: a deliberately vulnerable demo shop. Do not deploy."""
