@@ -1,1 +1,43 @@
-fn main() {}
+//! The `fixgate` command: parses arguments and calls the library crates.
+//!
+//! Exit codes: 0 success, 2 error (the message and its causes go to stderr).
+//! A closed stdout (`fixgate tickets list | head`) ends the command quietly.
+
+mod bench;
+mod cli;
+mod demo;
+mod import;
+mod output;
+mod serve;
+mod tickets;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    serve::init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => return output::fail(&anyhow::Error::new(err)),
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => output::fail(&err),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::serve(&cli.store, args).await,
+        Command::Demo(args) => demo::demo(&cli.store, args).await,
+        Command::Import(args) => import::import(&cli.store, args).await,
+        Command::Tickets(args) => tickets::tickets(&cli.store, args).await,
+        Command::Bench(args) => bench::bench(args).await,
+    }
+}

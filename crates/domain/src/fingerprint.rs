@@ -7,7 +7,10 @@
 //! 1. the tool's own fingerprints (SARIF `fingerprints`, then
 //!    `partialFingerprints`, such as CodeQL's `primaryLocationLineHash`),
 //!    which tools compute from the code around the result;
-//! 2. the rule, the file and the flagged code with its whitespace collapsed;
+//! 2. the rule, the file and the first line of the flagged code with its
+//!    whitespace collapsed (IaC tools flag a whole resource block: its first
+//!    line names the resource, and a fix inside the block must not turn the
+//!    block's other findings into new problems);
 //! 3. the rule, the file (or logical location) and the message with digit
 //!    runs masked, for tools that give no snippet.
 //!
@@ -61,7 +64,8 @@ impl Fingerprint {
         }
 
         let place = path.unwrap_or("");
-        match snippet.map(collapse_whitespace).filter(|s| !s.is_empty()) {
+        let first_line = snippet.and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()));
+        match first_line.map(collapse_whitespace) {
             Some(code) => Fingerprint::hash(&["code", rule_id, place, &code]),
             None => Fingerprint::hash(&["message", rule_id, place, &mask_digits(message)]),
         }
@@ -167,6 +171,17 @@ mod tests {
         let a = Fingerprint::compute("r1", &login, Some("a.py"), Some("eval(x)"), "m");
         let b = Fingerprint::compute("r1", &login, Some("a.py"), Some("eval(y)"), "m");
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_change_inside_a_flagged_block_keeps_the_fingerprint() {
+        let none = BTreeMap::new();
+        let before = "resource \"aws_s3_bucket\" \"shop\" {\n  acl = \"public-read\"\n}";
+        let after = "resource \"aws_s3_bucket\" \"shop\" {\n  acl = \"private\"\n}";
+        assert_eq!(
+            Fingerprint::compute("CKV_AWS_18", &none, Some("main.tf"), Some(before), ""),
+            Fingerprint::compute("CKV_AWS_18", &none, Some("main.tf"), Some(after), "")
+        );
     }
 
     #[test]

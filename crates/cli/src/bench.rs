@@ -1,0 +1,199 @@
+//! `fixgate bench`: reads a large SARIF report and measures, each in this
+//! process, parsing alone, the first import into a fresh SQLite store, and
+//! the re-import of a re-scan in which some findings were fixed, some are
+//! new and every line moved down three lines. It prints results per second
+//! and the peak resident memory of each phase.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use fixgate_domain::{Finding, RunInfo, ScanContext};
+use fixgate_intake::{Limits, Sink, SinkError, sarif};
+use fixgate_service::{Fixgate, ImportRequest, SystemClock};
+use fixgate_store::{ConnectOptions, Store};
+use serde_json::json;
+
+use crate::cli::BenchArgs;
+use crate::output::print;
+
+/// Where the standard generator lives, relative to the repository.
+const GENERATOR: &str = "../shared/bench/gen_sarif.py";
+
+pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.work_dir)
+        .with_context(|| format!("cannot create {}", args.work_dir.display()))?;
+    let report = match &args.report {
+        Some(path) => path.clone(),
+        None => generated(&args, "report", &[])?,
+    };
+    let rescan = match &args.rescan {
+        Some(path) => path.clone(),
+        None => generated(&args, "rescan", &["--fixed", "0.1", "--new", "0.05", "--shift", "3"])?,
+    };
+
+    print("phase           results    seconds   results/s   peak RSS (MB)\n")?;
+    let (results, seconds, peak) = measure(|| parse_only(&report)).await?;
+    line("parse", results, seconds, peak)?;
+
+    let db = args.work_dir.join("bench.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let store = Store::connect(&format!("sqlite://{}", db.display()), ConnectOptions::default()).await?;
+    let fixgate = Fixgate::new(store, Arc::new(SystemClock));
+    let (results, seconds, peak) = measure(|| import(&fixgate, &report)).await?;
+    line("first import", results, seconds, peak)?;
+    let (results, seconds, peak) = measure(|| import(&fixgate, &rescan)).await?;
+    line("re-import", results, seconds, peak)?;
+    fixgate.store().close().await;
+    Ok(())
+}
+
+fn line(phase: &str, results: u64, seconds: f64, peak_kb: Option<u64>) -> anyhow::Result<()> {
+    let peak = peak_kb.map(|kb| format!("{:.0}", kb as f64 / 1024.0)).unwrap_or("n/a".into());
+    print(&format!(
+        "{phase:<14} {results:>8} {seconds:>10.3} {:>11.0} {peak:>15}\n",
+        results as f64 / seconds.max(1e-9)
+    ))
+}
+
+/// Runs one phase, returning its result count, wall seconds and the peak
+/// resident set size during it (Linux: the peak is reset before the phase).
+async fn measure<F, Fut>(phase: F) -> anyhow::Result<(u64, f64, Option<u64>)>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<u64>>,
+{
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let started = Instant::now();
+    let results = phase().await?;
+    Ok((results, started.elapsed().as_secs_f64(), peak_rss_kb()))
+}
+
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Counts findings without keeping them.
+struct Counter(u64);
+
+impl Sink for Counter {
+    fn finding(&mut self, _finding: Finding) -> Result<(), SinkError> {
+        self.0 += 1;
+        Ok(())
+    }
+
+    fn run(&mut self, _index: usize, _info: RunInfo) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+async fn parse_only(path: &Path) -> anyhow::Result<u64> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut counter = Counter(0);
+        sarif::parse(file, &Limits::default(), &mut counter)?;
+        Ok(counter.0)
+    })
+    .await?
+}
+
+async fn import(fixgate: &Fixgate, path: &Path) -> anyhow::Result<u64> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let request = ImportRequest {
+        context: ScanContext { application: Some("payments".into()), ..ScanContext::default() },
+        ..ImportRequest::default()
+    };
+    let report = fixgate.import(file, request).await?;
+    Ok(report.findings)
+}
+
+/// A generated report in the work folder, written by the standard generator
+/// when it is at hand, else by fixgate's own equivalent.
+fn generated(args: &BenchArgs, name: &str, extra: &[&str]) -> anyhow::Result<PathBuf> {
+    let path = args.work_dir.join(format!("{name}-{}.sarif", args.results));
+    if path.exists() {
+        return Ok(path);
+    }
+    let results = args.results.to_string();
+    if Path::new(GENERATOR).exists() {
+        let status = Command::new("python3")
+            .arg(GENERATOR)
+            .args(["--results", &results, "--out"])
+            .arg(&path)
+            .args(extra)
+            .status()
+            .context("cannot run python3 for the report generator")?;
+        anyhow::ensure!(status.success(), "{GENERATOR} failed with {status}");
+    } else {
+        let mut lines = 0;
+        let shift = if extra.is_empty() { 0 } else { 3 };
+        let (fixed, new) = if extra.is_empty() { (0.0, 0.0) } else { (0.1, 0.05) };
+        write_report(&path, args.results, fixed, new, shift, &mut lines)?;
+        eprintln!("{GENERATOR} not found: generated {} with fixgate's own generator", path.display());
+    }
+    Ok(path)
+}
+
+/// fixgate's stand-in for the standard generator: the same shape (rules with
+/// CWE tags and security-severity, a location with a snippet, a two-step code
+/// flow, a partial fingerprint per result), not the same bytes.
+fn write_report(
+    path: &Path,
+    results: u32,
+    fixed: f64,
+    new: f64,
+    shift: u32,
+    written: &mut u64,
+) -> anyhow::Result<()> {
+    const CWES: [u32; 5] = [79, 89, 78, 22, 502];
+    let mut out = BufWriter::new(File::create(path)?);
+    let rules: Vec<_> = (0..200)
+        .map(|i| {
+            let cwe = CWES[i % CWES.len()];
+            json!({"id": format!("bench/rule-{i:04}"), "shortDescription": {"text": format!("Benchmark rule {i}")},
+                   "properties": {"tags": [format!("external/cwe/cwe-{cwe}")], "security-severity": format!("{}.0", 2 + i % 8)}})
+        })
+        .collect();
+    let head = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "BenchScanner", "rules": rules}},
+        "automationDetails": {"id": "bench/sast/"}, "results": []}]});
+    let text = head.to_string();
+    let (before, after) = text.split_once("\"results\":[]").context("generator template")?;
+    write!(out, "{before}\"results\":[")?;
+    let extra = (f64::from(results) * new) as u32;
+    let mut first = true;
+    for key in 0..results + extra {
+        let mix = u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        if key < results && ((mix >> 11) as f64 / (1u64 << 53) as f64) < fixed {
+            continue;
+        }
+        let rule = mix % 200;
+        let file = (mix >> 8) % 5000;
+        let line = 10 + (mix >> 20) % 1990 + u64::from(shift);
+        let result = json!({"ruleId": format!("bench/rule-{rule:04}"), "ruleIndex": rule, "level": "error",
+            "message": {"text": format!("Tainted value reaches a sink at line {line}.")},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": format!("src/module_{file:05}/handler.py")},
+                "region": {"startLine": line, "snippet": {"text": format!("cursor.execute(query_{key:x})")}}}}],
+            "partialFingerprints": {"primaryLocationLineHash": format!("{mix:016x}:1")},
+            "codeFlows": [{"threadFlows": [{"locations": [
+                {"location": {"physicalLocation": {"artifactLocation": {"uri": format!("src/module_{file:05}/handler.py")}, "region": {"startLine": line.saturating_sub(3)}}, "message": {"text": "source"}}},
+                {"location": {"physicalLocation": {"artifactLocation": {"uri": format!("src/module_{file:05}/handler.py")}, "region": {"startLine": line}}, "message": {"text": "sink"}}}]}]}]});
+        if !first {
+            out.write_all(b",")?;
+        }
+        first = false;
+        serde_json::to_writer(&mut out, &result)?;
+        *written += 1;
+    }
+    write!(out, "]{after}")?;
+    out.flush()?;
+    Ok(())
+}

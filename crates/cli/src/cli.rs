@@ -1,0 +1,166 @@
+//! The command line, as clap reads it. Every option that configures the
+//! server also reads a `FIXGATE_` environment variable.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// fixgate: scanners' reports in, tickets developers own out.
+#[derive(Debug, Parser)]
+#[command(name = "fixgate", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Log filter, e.g. `info` or `fixgate=debug` (default: info for the
+    /// server, warn for one-shot commands).
+    #[arg(long, global = true, env = "FIXGATE_LOG")]
+    pub log: Option<String>,
+    /// Write logs as JSON lines instead of text.
+    #[arg(long, global = true, env = "FIXGATE_LOG_JSON")]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Folder of the embedded SQLite store (used unless --database-url is given).
+    #[arg(long, global = true, env = "FIXGATE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Database URL: postgres://user@host/db for PostgreSQL, sqlite://file for SQLite.
+    #[arg(long, global = true, env = "FIXGATE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server on an existing or empty store.
+    Serve(ServeArgs),
+    /// Run the server on a fresh demo store with the example reports imported.
+    Demo(ServeArgs),
+    /// Import a scanner's report.
+    Import(ImportArgs),
+    /// List or show tickets.
+    Tickets(TicketsArgs),
+    /// Measure parsing and importing a large SARIF report.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FIXGATE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// API token that uploads and changes must carry as `Authorization: Bearer …`.
+    /// Without one, the API is open: keep such a server on 127.0.0.1.
+    #[arg(long, env = "FIXGATE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Largest report upload accepted, in megabytes.
+    #[arg(long, env = "FIXGATE_MAX_UPLOAD_MB", default_value_t = 1024)]
+    pub max_upload_mb: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The report file (`-` reads standard input).
+    pub report: PathBuf,
+    /// Application the scan belongs to (default: the repository's name).
+    #[arg(long = "app")]
+    pub application: Option<String>,
+    /// Repository URL (default: the report's versionControlProvenance).
+    #[arg(long = "repo")]
+    pub repository: Option<String>,
+    /// Branch scanned (default: from the report, else `main`).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Commit scanned (default: from the report).
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// Environment, e.g. prod.
+    #[arg(long = "env")]
+    pub environment: Option<String>,
+    /// Category of the scan within its tool (default: SARIF automationDetails.id).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Report format; detected from the content when not given.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Import through this server's API instead of into the local store.
+    #[arg(long, env = "FIXGATE_SERVER")]
+    pub server: Option<String>,
+    /// The server's API token.
+    #[arg(long, env = "FIXGATE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TicketsArgs {
+    #[command(subcommand)]
+    pub command: TicketsCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TicketsCommand {
+    /// List tickets, most severe first.
+    List(ListArgs),
+    /// Show one ticket with its findings and history.
+    Show {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[arg(long, default_value_t = 1)]
+    pub page: u32,
+    /// States, comma-separated (new, triaged, in_progress, fixed, verified, …).
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Severities, comma-separated.
+    #[arg(long)]
+    pub severity: Option<String>,
+    #[arg(long = "type")]
+    pub ticket_type: Option<String>,
+    #[arg(long = "app")]
+    pub application: Option<String>,
+    #[arg(long = "repo")]
+    pub repository: Option<String>,
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// A CWE id: 79 or CWE-79.
+    #[arg(long)]
+    pub cwe: Option<String>,
+    /// Free text matched against key, title, rule, path and advisory ids.
+    #[arg(long = "text", short = 'q')]
+    pub text: Option<String>,
+    /// yes: still seen by the latest scan; no: no longer seen.
+    #[arg(long)]
+    pub seen: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// The report to import first (default: generated with
+    /// ../shared/bench/gen_sarif.py, or by fixgate itself if that is missing).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// The re-scan to import second.
+    #[arg(long)]
+    pub rescan: Option<PathBuf>,
+    /// Results in a generated report.
+    #[arg(long, default_value_t = 100_000)]
+    pub results: u32,
+    /// Where to keep generated reports and the benchmark's database.
+    #[arg(long, default_value = "target/bench")]
+    pub work_dir: PathBuf,
+}

@@ -1,0 +1,108 @@
+//! `fixgate demo`: a fresh store with the example application's reports
+//! imported (its first commit, then the second), and the server running.
+//!
+//! The reports were written by real scanners (Bandit, Semgrep, Checkov,
+//! ESLint) over `examples/vulnshop`; `examples/regenerate.sh` rewrites them.
+//! They are compiled into the binary, so the demo runs from anywhere.
+
+use anyhow::Context;
+use fixgate_domain::ScanContext;
+use fixgate_service::{Fixgate, ImportRequest};
+use serde::Deserialize;
+
+use crate::cli::{ServeArgs, StoreArgs};
+use crate::output::print;
+
+/// One commit's reports: its context and (tool, report) pairs.
+struct Commit {
+    context: &'static str,
+    reports: [(&'static str, &'static [u8]); 4],
+}
+
+macro_rules! commit {
+    ($dir:literal) => {
+        Commit {
+            context: include_str!(concat!("../../../examples/reports/", $dir, "/context.json")),
+            reports: [
+                ("bandit", include_bytes!(concat!("../../../examples/reports/", $dir, "/bandit.sarif"))),
+                ("semgrep", include_bytes!(concat!("../../../examples/reports/", $dir, "/semgrep.sarif"))),
+                ("checkov", include_bytes!(concat!("../../../examples/reports/", $dir, "/checkov.sarif"))),
+                ("eslint", include_bytes!(concat!("../../../examples/reports/", $dir, "/eslint.sarif"))),
+            ],
+        }
+    };
+}
+
+const COMMITS: [(&str, Commit); 2] = [("first", commit!("v1")), ("second", commit!("v2"))];
+
+#[derive(Deserialize)]
+struct Context {
+    application: String,
+    repository: String,
+    branch: String,
+    commit: String,
+}
+
+pub async fn demo(store: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let mut store = store.clone();
+    if store.database_url.is_none() {
+        store.data_dir = store.data_dir.join("demo");
+        remove_demo_database(&store.data_dir)?;
+    }
+    let fixgate = crate::serve::open(&store).await?;
+    for (label, commit) in &COMMITS {
+        import_commit(&fixgate, label, commit).await?;
+    }
+
+    let listener = crate::serve::bind(&args.listen).await?;
+    let addr = listener.local_addr()?;
+    print(&format!(
+        "\nfixgate demo is ready: open http://{addr}/tickets (Ctrl-C stops it)\n\
+         data: {}\n",
+        crate::serve::database_url(&store)?
+    ))?;
+    crate::serve::run(fixgate, &store, &args, listener).await
+}
+
+/// The demo always starts from an empty store in its own folder.
+fn remove_demo_database(dir: &std::path::Path) -> anyhow::Result<()> {
+    for name in ["fixgate.db", "fixgate.db-wal", "fixgate.db-shm"] {
+        let path = dir.join(name);
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove the old demo store {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+async fn import_commit(fixgate: &Fixgate, label: &str, commit: &Commit) -> anyhow::Result<()> {
+    let context: Context =
+        serde_json::from_str(commit.context).context("the demo's context.json is not valid")?;
+    print(&format!("importing the {label} commit ({}):\n", &context.commit))?;
+    for (tool, report) in commit.reports {
+        let request = ImportRequest {
+            context: ScanContext {
+                application: Some(context.application.clone()),
+                repository: Some(context.repository.clone()),
+                branch: Some(context.branch.clone()),
+                commit: Some(context.commit.clone()),
+                uploader: Some("demo".into()),
+                ..ScanContext::default()
+            },
+            ..ImportRequest::default()
+        };
+        let outcome = fixgate
+            .import(std::io::Cursor::new(report), request)
+            .await
+            .with_context(|| format!("importing the demo's {tool} report"))?;
+        print(&format!(
+            "  {tool:<8} {:>3} findings: {:>3} new tickets, {:>3} seen again, {:>3} no longer seen\n",
+            outcome.findings,
+            outcome.counts.opened,
+            outcome.counts.seen_again,
+            outcome.counts.no_longer_seen
+        ))?;
+    }
+    Ok(())
+}

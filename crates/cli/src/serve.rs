@@ -1,0 +1,85 @@
+//! Opening the store and running the server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use fixgate_http::AppState;
+use fixgate_service::{Fixgate, SystemClock};
+use fixgate_store::{ConnectOptions, Store};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, ServeArgs, StoreArgs};
+
+pub fn init_logging(cli: &Cli) {
+    let default = match cli.command {
+        Command::Serve(_) | Command::Demo(_) => "info",
+        _ => "warn",
+    };
+    let filter = EnvFilter::try_new(cli.log.as_deref().unwrap_or(default))
+        .unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cli.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// The database URL the arguments name: `--database-url`, else an SQLite
+/// file in the data folder (created if missing).
+pub fn database_url(args: &StoreArgs) -> anyhow::Result<String> {
+    if let Some(url) = &args.database_url {
+        return Ok(url.clone());
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data folder {}", args.data_dir.display()))?;
+    Ok(format!("sqlite://{}", args.data_dir.join("fixgate.db").display()))
+}
+
+pub async fn open(args: &StoreArgs) -> anyhow::Result<Fixgate> {
+    let url = database_url(args)?;
+    let store = Store::connect(&url, ConnectOptions::default()).await?;
+    Ok(Fixgate::new(store, Arc::new(SystemClock)))
+}
+
+pub async fn serve(store: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let fixgate = open(store).await?;
+    let listener = bind(&args.listen).await?;
+    let addr = listener.local_addr()?;
+    crate::output::print(&format!("fixgate is listening on http://{addr}/\n"))?;
+    run(fixgate, store, &args, listener).await
+}
+
+pub async fn bind(listen: &str) -> anyhow::Result<TcpListener> {
+    let addr: SocketAddr = listen
+        .parse()
+        .with_context(|| format!("--listen {listen:?} is not an address such as 127.0.0.1:8080"))?;
+    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
+}
+
+pub async fn run(
+    fixgate: Fixgate,
+    store: &StoreArgs,
+    args: &ServeArgs,
+    listener: TcpListener,
+) -> anyhow::Result<()> {
+    let spool_dir = store.data_dir.join("uploads");
+    std::fs::create_dir_all(&spool_dir)
+        .with_context(|| format!("cannot create upload folder {}", spool_dir.display()))?;
+    let state = AppState {
+        fixgate: fixgate.clone(),
+        token: args.token.clone().filter(|t| !t.is_empty()).map(Arc::from),
+        spool_dir: Arc::from(spool_dir.as_path()),
+        max_upload: args.max_upload_mb.saturating_mul(1024 * 1024),
+    };
+    tracing::info!(addr = %listener.local_addr()?, "serving");
+    axum::serve(listener, fixgate_http::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    fixgate.store().close().await;
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! Test kit: runs a test against every backend available — SQLite always,
+//! PostgreSQL when `FIXGATE_TEST_POSTGRES_URL` is set (required when
+//! `CI=true`). Each run gets its own SQLite file or PostgreSQL schema, so
+//! tests run in parallel.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use fixgate_domain::ScanContext;
+use fixgate_service::{FixedClock, Fixgate, ImportReport, ImportRequest};
+use fixgate_store::{ConnectOptions, Store};
+
+pub struct Env {
+    pub fixgate: Fixgate,
+    pub clock: Arc<FixedClock>,
+    pub backend: &'static str,
+}
+
+/// The PostgreSQL URL tests use, if any; under CI its absence is an error.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("FIXGATE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but FIXGATE_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run")
+        }
+        _ => {
+            eprintln!("NOTE: FIXGATE_TEST_POSTGRES_URL not set; PostgreSQL runs of this test skipped");
+            None
+        }
+    }
+}
+
+fn start() -> jiff::Timestamp {
+    "2026-12-01T09:00:00Z".parse().unwrap()
+}
+
+async fn sqlite(dir: &tempfile::TempDir) -> Env {
+    let url = format!("sqlite://{}", dir.path().join("fixgate.db").display());
+    let store = Store::connect(&url, ConnectOptions::default()).await.unwrap();
+    let clock = Arc::new(FixedClock::new(start()));
+    Env { fixgate: Fixgate::new(store, clock.clone()), clock, backend: "sqlite" }
+}
+
+async fn postgres(url: &str, test: &str) -> (Env, String) {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let schema = format!(
+        "t_{}_{}_{}",
+        test.chars().filter(char::is_ascii_alphanumeric).take(30).collect::<String>(),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let options = ConnectOptions { schema: Some(schema.clone()) };
+    let store = Store::connect(url, options).await.unwrap();
+    let clock = Arc::new(FixedClock::new(start()));
+    (Env { fixgate: Fixgate::new(store, clock.clone()), clock, backend: "postgres" }, schema)
+}
+
+/// Runs `test` on SQLite, then on PostgreSQL when available.
+pub async fn each_backend<F, Fut>(name: &str, test: F)
+where
+    F: Fn(Env) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    // The folder outlives the test: a test that moves only some fields of
+    // its Env into an async block would otherwise drop it early.
+    let dir = tempfile::tempdir().unwrap();
+    test(sqlite(&dir).await).await;
+    if let Some(url) = postgres_url() {
+        let (env, schema) = postgres(&url, name).await;
+        let store = env.fixgate.store().clone();
+        test(env).await;
+        store.close().await;
+        drop_schema(&url, &schema).await;
+    }
+}
+
+pub fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/reports")
+}
+
+pub fn shared_corpus() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("CI=true but {} is missing: the corpus tests must run", dir.display());
+    }
+    eprintln!("SKIPPED: ../shared/corpus not found; corpus tests did not run");
+    None
+}
+
+pub fn context(app: &str) -> ScanContext {
+    ScanContext {
+        application: Some(app.into()),
+        repository: Some("https://github.com/acme/shop".into()),
+        branch: Some("main".into()),
+        commit: Some("1111111111111111111111111111111111111111".into()),
+        ..ScanContext::default()
+    }
+}
+
+pub async fn import_bytes(env: &Env, bytes: Vec<u8>, context: ScanContext) -> ImportReport {
+    try_import(env, bytes, context).await.unwrap()
+}
+
+pub async fn try_import(
+    env: &Env,
+    bytes: Vec<u8>,
+    context: ScanContext,
+) -> Result<ImportReport, fixgate_service::ServiceError> {
+    let request = ImportRequest { context, ..ImportRequest::default() };
+    env.fixgate.import(std::io::Cursor::new(bytes), request).await
+}
+
+/// A SARIF report with one run of `tool` and the given results, each
+/// `(rule, path, line, snippet)`.
+pub fn sarif(tool: &str, results: &[(&str, &str, u32, &str)]) -> Vec<u8> {
+    let results: Vec<_> = results
+        .iter()
+        .map(|(rule, path, line, snippet)| {
+            serde_json::json!({
+                "ruleId": rule,
+                "level": "error",
+                "message": {"text": format!("problem at line {line}")},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": path},
+                    "region": {"startLine": line, "snippet": {"text": snippet}}
+                }}]
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": tool, "rules": [
+                {"id": "py/sql-injection", "shortDescription": {"text": "SQL injection"},
+                 "properties": {"tags": ["external/cwe/cwe-89"], "security-severity": "9.1"}},
+                {"id": "py/xss", "shortDescription": {"text": "Cross-site scripting"},
+                 "properties": {"tags": ["external/cwe/cwe-79"], "security-severity": "6.1"}}
+            ]}},
+            "results": results
+        }]
+    });
+    serde_json::to_vec(&doc).unwrap()
+}
+
+async fn drop_schema(url: &str, schema: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&mut conn).await.unwrap();
+}
