@@ -36,7 +36,7 @@ macro_rules! commit {
 const COMMITS: [(&str, Commit); 2] = [("first", commit!("v1")), ("second", commit!("v2"))];
 
 #[derive(Deserialize)]
-struct Context {
+struct DemoContext {
     application: String,
     repository: String,
     branch: String,
@@ -77,7 +77,7 @@ fn remove_demo_database(dir: &std::path::Path) -> anyhow::Result<()> {
 }
 
 async fn import_commit(fixgate: &Fixgate, label: &str, commit: &Commit) -> anyhow::Result<()> {
-    let context: Context =
+    let context: DemoContext =
         serde_json::from_str(commit.context).context("the demo's context.json is not valid")?;
     print(&format!("importing the {label} commit ({}):\n", &context.commit))?;
     for (tool, report) in commit.reports {

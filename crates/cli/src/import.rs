@@ -125,9 +125,11 @@ fn import_remote(server: &str, args: &ImportArgs) -> anyhow::Result<Value> {
         .send(ureq::SendBody::from_owned_reader(reader))
         .with_context(|| format!("cannot reach {server}"))?;
     let status = response.status();
-    let body: Value = response
+    let text = response
         .body_mut()
-        .read_json()
+        .read_to_string()
+        .with_context(|| format!("reading the answer of {server} failed"))?;
+    let body: Value = serde_json::from_str(&text)
         .with_context(|| format!("{server} answered {status} without a JSON body"))?;
     if !status.is_success() {
         let detail = body.get("detail").and_then(Value::as_str).unwrap_or("no detail");

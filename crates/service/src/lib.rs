@@ -6,6 +6,8 @@ mod clock;
 mod error;
 mod import;
 mod tickets;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::ServiceError;

@@ -2,7 +2,7 @@
 //! shift changes nothing, fixed findings are no longer seen, failed imports
 //! leave no trace, concurrent imports serialize.
 
-mod common;
+use fixgate_service::testkit as common;
 
 use common::{context, each_backend, examples, import_bytes, sarif, try_import, Env};
 use fixgate_domain::{ScanContext, Severity, TicketState};

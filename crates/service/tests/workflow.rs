@@ -1,6 +1,6 @@
 //! Tickets by hand and the default workflow, on every backend.
 
-mod common;
+use fixgate_service::testkit as common;
 
 use common::{context, each_backend, import_bytes, sarif};
 use fixgate_domain::{Severity, TicketState, TicketType};

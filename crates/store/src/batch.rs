@@ -31,7 +31,7 @@ where
     let per_chunk = (backend.max_params() / columns.max(1)).max(1);
     let mut out = Vec::new();
     for chunk in rows.chunks(per_chunk) {
-        let sql = values_sql(head, columns, chunk.len(), tail);
+        let sql = values_sql(backend, head, columns, chunk.len(), tail);
         let mut query = sqlx::query(&sql);
         for row in chunk {
             query = bind(query, row);
@@ -41,7 +41,7 @@ where
     Ok(out)
 }
 
-fn values_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String {
+fn values_sql(backend: Backend, head: &str, columns: usize, rows: usize, tail: &str) -> String {
     let mut sql = String::with_capacity(head.len() + tail.len() + rows * columns * 7);
     sql.push_str(head);
     sql.push_str(" VALUES ");
@@ -56,7 +56,7 @@ fn values_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String {
                 sql.push(',');
             }
             n += 1;
-            let _ = write!(sql, "${n}");
+            push_placeholder(&mut sql, backend, n);
         }
         sql.push(')');
     }
@@ -65,9 +65,37 @@ fn values_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String {
     sql
 }
 
-/// `$first, $first+1, …` for an `IN (…)` list of `count` parameters.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(",")
+/// Parameter `n` (1-based) of a statement whose parameters are bound in the
+/// order they appear. SQLite gets anonymous `?`: it looks a named parameter
+/// up by scanning all of them, which makes binding 30,000 `$n` parameters
+/// quadratic. PostgreSQL only knows `$n`.
+fn push_placeholder(sql: &mut String, backend: Backend, n: usize) {
+    match backend {
+        Backend::Sqlite => sql.push('?'),
+        Backend::Postgres => {
+            let _ = write!(sql, "${n}");
+        }
+    }
+}
+
+/// Parameters `first..first + count` for an `IN (…)` list; see
+/// [`push_placeholder`] for the order they must be bound in.
+pub(crate) fn placeholders(backend: Backend, first: usize, count: usize) -> String {
+    let mut sql = String::with_capacity(count * 7);
+    for n in first..first + count {
+        if n > first {
+            sql.push(',');
+        }
+        push_placeholder(&mut sql, backend, n);
+    }
+    sql
+}
+
+/// Parameter `n` on its own.
+pub(crate) fn placeholder(backend: Backend, n: usize) -> String {
+    let mut sql = String::new();
+    push_placeholder(&mut sql, backend, n);
+    sql
 }
 
 #[cfg(test)]
@@ -77,9 +105,14 @@ mod tests {
     #[test]
     fn values_are_numbered_across_rows() {
         assert_eq!(
-            values_sql("INSERT INTO t (a, b)", 2, 2, "RETURNING id"),
+            values_sql(Backend::Postgres, "INSERT INTO t (a, b)", 2, 2, "RETURNING id"),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) RETURNING id"
         );
-        assert_eq!(placeholders(3, 3), "$3,$4,$5");
+        assert_eq!(
+            values_sql(Backend::Sqlite, "INSERT INTO t (a, b)", 2, 2, ""),
+            "INSERT INTO t (a, b) VALUES (?,?),(?,?) "
+        );
+        assert_eq!(placeholders(Backend::Postgres, 3, 3), "$3,$4,$5");
+        assert_eq!(placeholders(Backend::Sqlite, 3, 3), "?,?,?");
     }
 }

@@ -1,10 +1,12 @@
 //! Opening a store: choosing the backend from the URL's scheme, setting up
 //! connections and running the migrations.
 
+use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::AnyPoolOptions;
-use sqlx::{Executor, migrate::Migrator};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{ConnectOptions as _, Executor, migrate::Migrator};
+use tracing::log::LevelFilter;
 
 use crate::{Store, StoreError};
 
@@ -69,8 +71,15 @@ impl Store {
         if let (Backend::Postgres, Some(schema)) = (backend, &options.schema) {
             create_schema(&url, schema).await.map_err(config_error)?;
         }
+        // Statements are logged at debug, slow ones (over 5 s) at info: a
+        // bulk statement's text runs to megabytes and has no place in a
+        // warning.
+        let connect_options = AnyConnectOptions::from_str(&url)
+            .map_err(config_error)?
+            .log_statements(LevelFilter::Debug)
+            .log_slow_statements(LevelFilter::Info, Duration::from_secs(5));
         let pool = pool_options(backend, options.schema)
-            .connect(&url)
+            .connect_with(connect_options)
             .await
             .map_err(config_error)?;
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use crate::batch::{for_rows, placeholders};
+use crate::batch::{for_rows, placeholder, placeholders};
 use crate::rows::{advisories_column, cwes_column, millis};
 use crate::{Backend, Store, StoreError};
 
@@ -715,8 +715,9 @@ async fn mark_absent(
     let per_chunk = backend.max_params() - 1;
     for chunk in absent.chunks(per_chunk) {
         let sql = format!(
-            "UPDATE sightings SET present = 0, absent_since_scan_id = $1 WHERE id IN ({})",
-            placeholders(2, chunk.len())
+            "UPDATE sightings SET present = 0, absent_since_scan_id = {} WHERE id IN ({})",
+            placeholder(backend, 1),
+            placeholders(backend, 2, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(ids.scan);
         for (id, _) in chunk {
@@ -751,9 +752,11 @@ async fn bump_sightings(
     let per_chunk = backend.max_params() - 2;
     for chunk in reappeared.chunks(per_chunk) {
         let sql = format!(
-            "UPDATE sightings SET present = 1, absent_since_scan_id = NULL, last_scan_id = $1, \
-             last_seen_at = $2, times_seen = times_seen + 1 WHERE id IN ({})",
-            placeholders(3, chunk.len())
+            "UPDATE sightings SET present = 1, absent_since_scan_id = NULL, last_scan_id = {}, \
+             last_seen_at = {}, times_seen = times_seen + 1 WHERE id IN ({})",
+            placeholder(backend, 1),
+            placeholder(backend, 2),
+            placeholders(backend, 3, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(ids.scan).bind(now);
         for (id, _) in chunk {
@@ -859,11 +862,12 @@ async fn refresh_presence(
         .collect();
     for chunk in tickets.chunks(backend.max_params() - 1) {
         let sql = format!(
-            "UPDATE tickets SET updated_at = $1, present = CASE WHEN EXISTS (\
+            "UPDATE tickets SET updated_at = {}, present = CASE WHEN EXISTS (\
              SELECT 1 FROM sightings s JOIN findings f ON f.id = s.finding_id \
              WHERE f.ticket_id = tickets.id AND s.present = 1) THEN 1 ELSE 0 END \
              WHERE id IN ({})",
-            placeholders(2, chunk.len())
+            placeholder(backend, 1),
+            placeholders(backend, 2, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(now);
         for id in chunk {

@@ -1,9 +1,8 @@
-//! Test kit: runs a test against every backend available — SQLite always,
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Test kit for fixgate's own tests (feature `testkit`): runs a test against every backend available — SQLite always,
 //! PostgreSQL when `FIXGATE_TEST_POSTGRES_URL` is set (required when
 //! `CI=true`). Each run gets its own SQLite file or PostgreSQL schema, so
 //! tests run in parallel.
-
-#![allow(dead_code)]
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -11,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use fixgate_domain::ScanContext;
-use fixgate_service::{FixedClock, Fixgate, ImportReport, ImportRequest};
+use crate::{FixedClock, Fixgate, ImportReport, ImportRequest, ServiceError};
 use fixgate_store::{ConnectOptions, Store};
 
 pub struct Env {
@@ -112,7 +111,7 @@ pub async fn try_import(
     env: &Env,
     bytes: Vec<u8>,
     context: ScanContext,
-) -> Result<ImportReport, fixgate_service::ServiceError> {
+) -> Result<ImportReport, ServiceError> {
     let request = ImportRequest { context, ..ImportRequest::default() };
     env.fixgate.import(std::io::Cursor::new(bytes), request).await
 }

@@ -1,0 +1,115 @@
+//! The one error type handlers return. It decides the response: a client's
+//! mistake becomes a 4xx problem details document (RFC 9457) that names the
+//! cause; an internal failure becomes a plain 500, and the real error is
+//! logged once, here.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fixgate_intake::ParseError;
+use fixgate_service::ServiceError;
+use fixgate_store::StoreError;
+use serde::Serialize;
+
+/// An error on its way to becoming a response.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request was wrong; the message says how.
+    #[error("{detail}")]
+    Client { status: StatusCode, title: &'static str, detail: String },
+    /// Something failed on our side.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> ApiError {
+        ApiError::Client { status: StatusCode::BAD_REQUEST, title: "Bad request", detail: detail.into() }
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> ApiError {
+        ApiError::Client { status: StatusCode::UNAUTHORIZED, title: "Unauthorized", detail: detail.into() }
+    }
+
+    pub fn too_large(limit: u64) -> ApiError {
+        ApiError::Client {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            title: "Report too large",
+            detail: format!("the upload is larger than the limit of {limit} bytes"),
+        }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> ApiError {
+        ApiError::Client { status: StatusCode::NOT_FOUND, title: "Not found", detail: detail.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Client { status, .. } => *status,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> ApiError {
+        let client = |status, title| ApiError::Client { status, title, detail: err.to_string() };
+        match &err {
+            ServiceError::Parse(ParseError::TooLarge { .. }) => {
+                client(StatusCode::PAYLOAD_TOO_LARGE, "Report too large")
+            }
+            ServiceError::Parse(ParseError::Io(_)) => ApiError::Internal(Box::new(err)),
+            ServiceError::Parse(_) | ServiceError::UnknownFormat { .. } => {
+                client(StatusCode::UNPROCESSABLE_ENTITY, "Report not readable")
+            }
+            ServiceError::Invalid(_) => client(StatusCode::BAD_REQUEST, "Bad request"),
+            ServiceError::Workflow(_) => client(StatusCode::CONFLICT, "Move not allowed"),
+            ServiceError::Store(StoreError::NotFound(_)) => client(StatusCode::NOT_FOUND, "Not found"),
+            ServiceError::Store(StoreError::Conflict(_)) => client(StatusCode::CONFLICT, "Conflict"),
+            ServiceError::Store(StoreError::Invalid(_)) => client(StatusCode::BAD_REQUEST, "Bad request"),
+            _ => ApiError::Internal(Box::new(err)),
+        }
+    }
+}
+
+/// RFC 9457 problem details.
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (title, detail) = match &self {
+            ApiError::Client { title, detail, .. } => (*title, detail.as_str()),
+            ApiError::Internal(err) => {
+                tracing::error!(error = %chain(err.as_ref()), "request failed");
+                ("Internal server error", "the server failed; the error is in its log")
+            }
+        };
+        let problem = Problem { kind: "about:blank", title, status: status.as_u16(), detail };
+        let mut response = (status, Json(problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+/// An error with its causes, `outer: inner: innermost`.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}

@@ -1,0 +1,135 @@
+//! The ticket list's query string, shared by the API and the pages. Empty
+//! values (as HTML forms send them) mean "no filter".
+
+use fixgate_domain::{Severity, TicketType};
+use fixgate_store::TicketFilter;
+use serde::{Deserialize, Serialize};
+
+use crate::ApiError;
+
+/// `?state=new,triaged&severity=high&cwe=79&q=sql&page=2&limit=50`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct TicketQuery {
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default, rename = "type")]
+    pub ticket_type: String,
+    #[serde(default)]
+    pub application: String,
+    #[serde(default)]
+    pub repository: String,
+    #[serde(default)]
+    pub tool: String,
+    #[serde(default)]
+    pub cwe: String,
+    #[serde(default)]
+    pub q: String,
+    /// `yes`: the latest scan still sees it; `no`: it no longer does.
+    #[serde(default)]
+    pub seen: String,
+    pub limit: Option<u32>,
+    pub page: Option<u32>,
+}
+
+impl TicketQuery {
+    pub fn to_filter(&self, default_limit: u32) -> Result<TicketFilter, ApiError> {
+        Ok(TicketFilter {
+            states: list(&self.state, "state")?,
+            severities: list::<Severity>(&self.severity, "severity")?,
+            ticket_type: optional::<TicketType>(&self.ticket_type, "type")?,
+            application: text(&self.application),
+            repository: text(&self.repository),
+            tool: text(&self.tool),
+            cwe: cwe(&self.cwe)?,
+            text: text(&self.q),
+            present: seen(&self.seen)?,
+            limit: self.limit.unwrap_or(default_limit).clamp(1, 1000),
+            page: self.page.unwrap_or(1).max(1),
+        })
+    }
+
+    /// Whether any filter is set (pages show a "clear" link then).
+    pub fn is_filtered(&self) -> bool {
+        [&self.state, &self.severity, &self.ticket_type, &self.application, &self.repository]
+            .iter()
+            .chain([&self.tool, &self.cwe, &self.q, &self.seen].iter())
+            .any(|v| !v.trim().is_empty())
+    }
+}
+
+fn text(value: &str) -> Option<String> {
+    Some(value.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn list<T>(value: &str, what: &str) -> Result<Vec<T>, ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<T>().map_err(|err| ApiError::bad_request(format!("{what}: {err}"))))
+        .collect()
+}
+
+fn optional<T>(value: &str, what: &str) -> Result<Option<T>, ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    Ok(list::<T>(value, what)?.into_iter().next())
+}
+
+fn cwe(value: &str) -> Result<Option<u32>, ApiError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let digits = value.trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == '-');
+    digits.parse().map(Some).map_err(|_| {
+        ApiError::bad_request(format!("cwe: {value:?} is not a CWE id such as 79 or CWE-79"))
+    })
+}
+
+fn seen(value: &str) -> Result<Option<bool>, ApiError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "any" => Ok(None),
+        "yes" | "true" => Ok(Some(true)),
+        "no" | "false" => Ok(Some(false)),
+        other => Err(ApiError::bad_request(format!("seen: {other:?} is not yes, no or any"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fixgate_domain::TicketState;
+
+    #[test]
+    fn parses_lists_and_cwe_forms() {
+        let query = TicketQuery {
+            state: "new, in progress".into(),
+            severity: "high,critical".into(),
+            cwe: "CWE-79".into(),
+            seen: "no".into(),
+            ..TicketQuery::default()
+        };
+        let filter = query.to_filter(50).unwrap();
+        assert_eq!(filter.states, vec![TicketState::New, TicketState::InProgress]);
+        assert_eq!(filter.severities, vec![Severity::High, Severity::Critical]);
+        assert_eq!(filter.cwe, Some(79));
+        assert_eq!(filter.present, Some(false));
+        assert!(query.is_filtered());
+    }
+
+    #[test]
+    fn bad_values_name_the_parameter() {
+        let query = TicketQuery { state: "closed".into(), ..TicketQuery::default() };
+        let err = query.to_filter(50).unwrap_err().to_string();
+        assert!(err.starts_with("state: unknown state \"closed\""), "{err}");
+    }
+}

@@ -1,0 +1,82 @@
+//! The web pages: the ticket list with its filters and one ticket's page,
+//! rendered on the server from compile-checked templates (`templates/`) and
+//! usable without JavaScript. Report text is hostile input, so templates
+//! escape everything, only `http(s)` URLs become links, and a Content
+//! Security Policy that allows no script at all backs both up.
+
+mod error;
+mod list;
+mod ticket;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use crate::AppState;
+use error::PageError;
+
+const STYLESHEET: &str = include_str!("../static/fixgate.css");
+
+/// Changes whenever the stylesheet does. Pages ask for
+/// `/static/fixgate.css?v=CSS_VERSION`, so browsers may cache it for a year
+/// and still fetch a new one after an upgrade.
+pub(crate) const CSS_VERSION: u64 = fnv1a(STYLESHEET.as_bytes());
+
+/// Pages run no script, load nothing from elsewhere and post forms only here.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/tickets") }))
+        .route("/tickets", get(list::page))
+        .route("/tickets/{key}", get(ticket::page))
+        .route("/static/fixgate.css", get(stylesheet))
+        .layer(middleware::map_response(security_headers))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    let headers = [
+        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+        (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+    ];
+    (headers, STYLESHEET)
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let policy = HeaderValue::from_static(CONTENT_SECURITY_POLICY);
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Deep links lead to code hosts; they need not learn our ticket URLs.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// Renders a page with its status.
+fn render(status: StatusCode, page: &impl Template) -> Result<Response, PageError> {
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// 64-bit FNV-1a, at compile time.
+const fn fnv1a(mut bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    while let [byte, rest @ ..] = bytes {
+        hash = (hash ^ *byte as u64).wrapping_mul(0x0100_0000_01b3);
+        bytes = rest;
+    }
+    hash
+}

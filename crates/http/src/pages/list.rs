@@ -1,0 +1,287 @@
+//! The ticket list: a filter form whose values live in the URL (so a
+//! filtered list is a link to share), one page of matching tickets, and
+//! links to the neighbouring pages. It filters exactly as the API does,
+//! through [`TicketQuery`].
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use fixgate_domain::{Severity, TicketState, TicketType};
+use fixgate_store::{FilterValues, Page, TicketRow};
+
+use super::error::PageError;
+use super::render;
+use super::view::{count_of, date, severity_label};
+use crate::AppState;
+use crate::filters::TicketQuery;
+
+const PAGE_SIZE: u32 = 50;
+
+#[derive(Template)]
+#[template(path = "tickets.html")]
+struct ListPage {
+    fields: Vec<Field>,
+    /// Why the filters could not be applied.
+    error: Option<String>,
+    filtered: bool,
+    /// `1,234 tickets`.
+    total: String,
+    /// `51–100`, when the list is not empty.
+    showing: Option<String>,
+    rows: Vec<Row>,
+    /// What to say when there are no rows.
+    empty: &'static str,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// One control of the filter form: a select when it has options, else a
+/// text box.
+struct Field {
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    placeholder: &'static str,
+    options: Option<Vec<Choice>>,
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+struct Row {
+    key: String,
+    severity: Severity,
+    severity_label: &'static str,
+    title: String,
+    state: &'static str,
+    no_longer_seen: bool,
+    application: String,
+    tool: String,
+    cwes: String,
+    advisories: String,
+    path: String,
+    created: String,
+}
+
+pub(super) async fn page(
+    State(state): State<AppState>,
+    query: Result<Query<TicketQuery>, QueryRejection>,
+) -> Result<Response, PageError> {
+    let (query, filter) = match query {
+        Ok(Query(query)) => {
+            let filter = query.to_filter(PAGE_SIZE).map_err(|err| err.to_string());
+            (query, filter)
+        }
+        Err(rejection) => (TicketQuery::default(), Err(rejection.body_text())),
+    };
+    let choices = state.fixgate.store().filter_values().await?;
+
+    let page = match filter {
+        Ok(filter) => ListPage::found(&query, &choices, state.fixgate.list_tickets(&filter).await?),
+        Err(message) => ListPage::rejected(&query, &choices, message),
+    };
+    let status = if page.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    render(status, &page)
+}
+
+impl ListPage {
+    /// The form alone, before any ticket is read.
+    fn new(query: &TicketQuery, choices: &FilterValues) -> ListPage {
+        ListPage {
+            fields: fields(query, choices),
+            error: None,
+            filtered: query.is_filtered(),
+            total: String::new(),
+            showing: None,
+            rows: Vec::new(),
+            empty: "",
+            previous: None,
+            next: None,
+        }
+    }
+
+    fn found(query: &TicketQuery, choices: &FilterValues, tickets: Page<TicketRow>) -> ListPage {
+        let first = u64::from(tickets.page.saturating_sub(1)) * u64::from(tickets.limit);
+        let last = first + tickets.items.len() as u64;
+        let last_page = u32::try_from(tickets.total.div_ceil(u64::from(tickets.limit).max(1)))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let link = |page| page_link(query, page);
+        ListPage {
+            showing: (last > first).then(|| format!("{}–{last}", first + 1)),
+            // Past the end, "previous" leads back to the last page.
+            previous: (tickets.page > 1).then(|| link((tickets.page - 1).min(last_page))),
+            next: (last > first && last < tickets.total).then(|| link(tickets.page + 1)),
+            empty: empty_message(query, tickets.total),
+            total: count_of(tickets.total, "ticket", "tickets"),
+            rows: tickets.items.iter().map(Row::of).collect(),
+            ..ListPage::new(query, choices)
+        }
+    }
+
+    fn rejected(query: &TicketQuery, choices: &FilterValues, message: String) -> ListPage {
+        ListPage {
+            error: Some(message),
+            ..ListPage::new(query, choices)
+        }
+    }
+}
+
+fn empty_message(query: &TicketQuery, total: u64) -> &'static str {
+    if total > 0 {
+        "This page is past the end of the list."
+    } else if query.is_filtered() {
+        "No tickets match these filters."
+    } else {
+        "No tickets yet. Tickets open when a scan report is imported."
+    }
+}
+
+impl Row {
+    fn of(ticket: &TicketRow) -> Row {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        Row {
+            key: ticket.key.clone(),
+            severity: ticket.severity,
+            severity_label: severity_label(ticket.severity),
+            title: ticket.title.clone(),
+            state: ticket.state.label(),
+            no_longer_seen: ticket.ticket_type == TicketType::Vulnerability && !ticket.present,
+            application: text(&ticket.application),
+            tool: text(&ticket.tool),
+            cwes: ticket
+                .cwes
+                .iter()
+                .map(|id| format!("CWE-{id}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            advisories: ticket.advisories.join(", "),
+            path: text(&ticket.path),
+            created: date(ticket.created_at),
+        }
+    }
+}
+
+fn fields(query: &TicketQuery, choices: &FilterValues) -> Vec<Field> {
+    let states = TicketState::ALL.map(|s| (s.as_str().to_string(), s.label().to_string()));
+    let severities = Severity::ALL.map(|s| (s.as_str().to_string(), severity_label(s).into()));
+    let types = TicketType::ALL.map(|t| (t.as_str().to_string(), capitalized(t.as_str())));
+    let seen = [("yes", "Still seen"), ("no", "No longer seen")].map(|(v, l)| (v.into(), l.into()));
+    let names = |names: &[String]| names.iter().map(|n| (n.clone(), n.clone())).collect();
+
+    vec![
+        Field::text("q", "Search", &query.q, "key, title, rule, path, CVE"),
+        Field::select("state", "State", &query.state, states.into()),
+        Field::select("severity", "Severity", &query.severity, severities.into()),
+        Field::select("type", "Type", &query.ticket_type, types.into()),
+        Field::select(
+            "application",
+            "Application",
+            &query.application,
+            names(&choices.applications),
+        ),
+        Field::select(
+            "repository",
+            "Repository",
+            &query.repository,
+            names(&choices.repositories),
+        ),
+        Field::select("tool", "Tool", &query.tool, names(&choices.tools)),
+        Field::text("cwe", "CWE", &query.cwe, "79 or CWE-79"),
+        Field::select("seen", "Seen", &query.seen, seen.into()),
+    ]
+}
+
+impl Field {
+    fn text(name: &'static str, label: &'static str, value: &str, hint: &'static str) -> Field {
+        Field {
+            name,
+            label,
+            value: value.to_string(),
+            placeholder: hint,
+            options: None,
+        }
+    }
+
+    /// A select with "any" first. A value the options do not hold (a
+    /// hand-written URL such as `state=new,triaged`) is added, so the form
+    /// still shows the filter that is applied.
+    fn select(
+        name: &'static str,
+        label: &'static str,
+        value: &str,
+        options: Vec<(String, String)>,
+    ) -> Field {
+        let value = value.trim();
+        let mut choices = vec![Choice {
+            value: String::new(),
+            label: "any".into(),
+            selected: false,
+        }];
+        choices.extend(options.into_iter().map(|(v, label)| Choice {
+            value: v,
+            label,
+            selected: false,
+        }));
+        if !value.is_empty() && !choices.iter().any(|c| c.value == value) {
+            choices.push(Choice {
+                value: value.into(),
+                label: value.into(),
+                selected: false,
+            });
+        }
+        for choice in &mut choices {
+            choice.selected = choice.value == value;
+        }
+        Field {
+            name,
+            label,
+            value: value.into(),
+            placeholder: "",
+            options: Some(choices),
+        }
+    }
+}
+
+/// `/tickets?…&page=N` with the same filters.
+fn page_link(query: &TicketQuery, page: u32) -> String {
+    let filters = [
+        ("state", &query.state),
+        ("severity", &query.severity),
+        ("type", &query.ticket_type),
+        ("application", &query.application),
+        ("repository", &query.repository),
+        ("tool", &query.tool),
+        ("cwe", &query.cwe),
+        ("seen", &query.seen),
+        ("q", &query.q),
+    ];
+    let mut pairs: Vec<(&str, String)> = filters
+        .into_iter()
+        .filter(|(_, value)| !value.trim().is_empty())
+        .map(|(name, value)| (name, value.clone()))
+        .collect();
+    pairs.extend(query.limit.map(|limit| ("limit", limit.to_string())));
+    pairs.push(("page", page.to_string()));
+    format!(
+        "/tickets?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,473 @@
+//! The pages called in process, on a real SQLite store holding the example
+//! application's real scanner reports.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use fixgate_domain::{ScanContext, TicketState};
+use fixgate_service::{FixedClock, Fixgate, ImportRequest, MoveTicket};
+use fixgate_store::{Store, TicketFilter};
+use serde_json::json;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+use crate::AppState;
+
+const V1_COMMIT: &str = "9507ea8e0f8d8e727ec8f2d4e1b44880a0e195b5";
+
+struct Demo {
+    router: Router,
+    fixgate: Fixgate,
+    dir: TempDir,
+}
+
+/// A server whose store holds the v1 Bandit and Semgrep reports.
+async fn demo() -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::connect(&url, Default::default()).await.unwrap();
+    let clock = FixedClock::new("2025-03-01T09:00:00Z".parse().unwrap());
+    let fixgate = Fixgate::new(store, Arc::new(clock));
+    for report in ["bandit.sarif", "semgrep.sarif"] {
+        import(&fixgate, &examples("v1").join(report), "v1").await;
+    }
+
+    let state = AppState {
+        fixgate: fixgate.clone(),
+        token: None,
+        spool_dir: Arc::from(dir.path()),
+        max_upload: 10 << 20,
+    };
+    Demo {
+        router: crate::router(state),
+        fixgate,
+        dir,
+    }
+}
+
+fn examples(version: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/reports")
+        .join(version)
+}
+
+/// Imports `report` with the context the examples' `context.json` gives.
+async fn import(fixgate: &Fixgate, report: &Path, version: &str) {
+    let context = std::fs::read_to_string(examples(version).join("context.json")).unwrap();
+    let context: ScanContext = serde_json::from_str(&context).unwrap();
+    let request = ImportRequest {
+        context,
+        ..Default::default()
+    };
+    fixgate
+        .import(std::fs::File::open(report).unwrap(), request)
+        .await
+        .unwrap();
+}
+
+async fn get(router: &Router, uri: &str) -> (StatusCode, String) {
+    let (status, _, body) = get_with_headers(router, uri).await;
+    (status, body)
+}
+
+async fn get_with_headers(router: &Router, uri: &str) -> (StatusCode, header::HeaderMap, String) {
+    let request = Request::get(uri).body(Body::empty()).unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+    )
+}
+
+/// The ticket keys a list page links to, in order.
+fn keys(html: &str) -> Vec<String> {
+    html.split("<td class=\"key\"><a href=\"/tickets/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The key of the first ticket matching `text` and `tool`.
+async fn key_of(fixgate: &Fixgate, tool: &str, text: &str) -> String {
+    let filter = TicketFilter {
+        tool: Some(tool.into()),
+        text: Some(text.into()),
+        limit: 10,
+        page: 1,
+        ..TicketFilter::default()
+    };
+    let page = fixgate.list_tickets(&filter).await.unwrap();
+    page.items
+        .first()
+        .map(|t| t.key.clone())
+        .expect("a matching ticket")
+}
+
+async fn total(fixgate: &Fixgate) -> u64 {
+    let filter = TicketFilter {
+        limit: 1,
+        page: 1,
+        ..TicketFilter::default()
+    };
+    fixgate.list_tickets(&filter).await.unwrap().total
+}
+
+#[tokio::test]
+async fn root_redirects_to_the_ticket_list() {
+    let demo = demo().await;
+    let (status, headers, _) = get_with_headers(&demo.router, "/").await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(headers[header::LOCATION], "/tickets");
+}
+
+#[tokio::test]
+async fn list_shows_every_ticket_and_the_count() {
+    let demo = demo().await;
+    let total = total(&demo.fixgate).await;
+    assert!(
+        total > 20,
+        "the examples open more tickets than that: {total}"
+    );
+
+    let (status, html) = get(&demo.router, "/tickets").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("<strong>{total} tickets</strong>")),
+        "{html}"
+    );
+    assert_eq!(keys(&html).len() as u64, total);
+    assert!(html.contains("<span class=\"badge sev-high\">High</span>"));
+    assert!(html.contains("CWE-78"));
+    assert!(html.contains("app/admin.py"));
+    assert!(!html.contains("Clear filters"), "nothing is filtered");
+}
+
+#[tokio::test]
+async fn filters_narrow_the_list() {
+    let demo = demo().await;
+    let all = keys(&get(&demo.router, "/tickets").await.1).len();
+
+    for uri in [
+        "/tickets?severity=high",
+        "/tickets?tool=Bandit",
+        "/tickets?cwe=78",
+        "/tickets?q=admin",
+    ] {
+        let (status, html) = get(&demo.router, uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        let shown = keys(&html).len();
+        assert!(shown > 0 && shown < all, "{uri} shows {shown} of {all}");
+        assert!(html.contains("Clear filters"), "{uri}");
+    }
+
+    let (_, html) = get(&demo.router, "/tickets?severity=high").await;
+    assert!(!html.contains("sev-medium\">"), "only high tickets");
+    assert!(html.contains("<option value=\"high\" selected>High</option>"));
+    let (_, html) = get(&demo.router, "/tickets?tool=Bandit&cwe=CWE-78").await;
+    assert!(!html.contains("<td>Semgrep OSS</td>"));
+    assert!(html.contains("<input type=\"text\" name=\"cwe\" value=\"CWE-78\""));
+}
+
+#[tokio::test]
+async fn the_form_offers_the_stored_values() {
+    let demo = demo().await;
+    let (_, html) = get(&demo.router, "/tickets").await;
+    assert!(html.contains("<option value=\"vulnshop\">vulnshop</option>"));
+    assert!(html.contains("<option value=\"Bandit\">Bandit</option>"));
+    assert!(html.contains("<option value=\"risk_accepted\">Risk accepted</option>"));
+    assert!(html.contains("<option value=\"no\">No longer seen</option>"));
+}
+
+#[tokio::test]
+async fn pages_link_to_their_neighbours_with_the_same_filters() {
+    let demo = demo().await;
+    let (_, html) = get(&demo.router, "/tickets?tool=Bandit&q=&limit=2").await;
+    assert!(html.contains("showing 1–2"), "{html}");
+    assert!(
+        html.contains("href=\"/tickets?tool=Bandit&#38;limit=2&#38;page=2\""),
+        "{html}"
+    );
+    assert!(!html.contains("rel=\"prev\""));
+
+    let (_, html) = get(&demo.router, "/tickets?tool=Bandit&limit=2&page=2").await;
+    assert!(html.contains("showing 3–4"));
+    assert!(html.contains("href=\"/tickets?tool=Bandit&#38;limit=2&#38;page=1\""));
+}
+
+#[tokio::test]
+async fn a_page_past_the_end_leads_back_to_the_last_one() {
+    let demo = demo().await;
+    let (status, html) = get(&demo.router, "/tickets?tool=Bandit&limit=10&page=9").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("This page is past the end of the list."));
+    assert!(
+        html.contains("href=\"/tickets?tool=Bandit&#38;limit=10&#38;page=3\""),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_list_says_so() {
+    let demo = demo().await;
+    let (status, html) = get(&demo.router, "/tickets?q=nothing-matches-this").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<strong>0 tickets</strong>"));
+    assert!(html.contains("No tickets match these filters."));
+    assert!(!html.contains("<table"));
+}
+
+#[tokio::test]
+async fn a_bad_filter_shows_the_form_with_an_alert() {
+    let demo = demo().await;
+    for (uri, message) in [
+        (
+            "/tickets?state=closed",
+            "state: unknown state &#34;closed&#34;: expected one of new",
+        ),
+        ("/tickets?cwe=xss", "cwe: &#34;xss&#34; is not a CWE id"),
+        ("/tickets?page=first", "page"),
+    ] {
+        let (status, headers, html) = get_with_headers(&demo.router, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(
+            html.contains("<div class=\"alert\" role=\"alert\">"),
+            "{uri}: {html}"
+        );
+        assert!(html.contains(message), "{uri}: {html}");
+        assert!(html.contains("<form class=\"filters\""));
+    }
+}
+
+#[tokio::test]
+async fn ticket_page_links_to_the_exact_lines() {
+    let demo = demo().await;
+    let key = key_of(&demo.fixgate, "Bandit", "B602").await;
+
+    let (status, html) = get(&demo.router, &format!("/tickets/{key}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let deep_link =
+        format!("https://github.com/fixgate-demo/vulnshop/blob/{V1_COMMIT}/app/admin.py#L");
+    assert!(html.contains(&format!("<a href=\"{deep_link}")), "{html}");
+    assert!(
+        html.contains("<code title=\"9507ea8e0f8d8e727ec8f2d4e1b44880a0e195b5\">9507ea8</code>")
+    );
+    assert!(html.contains("href=\"https://cwe.mitre.org/data/definitions/78.html\">CWE-78</a>"));
+    assert!(html.contains("<pre class=\"snippet\"><code>"));
+    assert!(
+        html.contains("href=\"https://bandit.readthedocs.io/"),
+        "the rule's help link"
+    );
+    assert!(html.contains("<td>main</td>"), "a sighting on main");
+    assert!(html.contains("opened by scan 1"));
+}
+
+#[tokio::test]
+async fn ticket_page_shows_the_trace_from_source_to_sink() {
+    let demo = demo().await;
+    import(&demo.fixgate, &hostile_report(&demo), "v1").await;
+    let key = key_of(&demo.fixgate, "EvilScan", "EVIL1").await;
+
+    let (_, html) = get(&demo.router, &format!("/tickets/{key}")).await;
+    let trace = html
+        .split("<ol class=\"trace\">")
+        .nth(1)
+        .unwrap()
+        .split("</ol>")
+        .next()
+        .unwrap();
+    let source = trace.find("app/routes.py:5").unwrap();
+    let middle = trace.find("app/service.py:20").unwrap();
+    let sink = trace.find("app/views.py:12").unwrap();
+    assert!(source < middle && middle < sink, "{trace}");
+    assert!(trace.contains("<span class=\"badge role\">source</span>"));
+    assert!(trace.contains("<span class=\"badge role\">sink</span>"));
+    let step = format!(
+        "href=\"https://github.com/fixgate-demo/vulnshop/blob/{V1_COMMIT}/app/service.py#L20\""
+    );
+    assert!(trace.contains(&step), "{trace}");
+    assert!(trace.contains("passed to build_query"));
+}
+
+#[tokio::test]
+async fn report_text_is_escaped() {
+    let demo = demo().await;
+    import(&demo.fixgate, &hostile_report(&demo), "v1").await;
+    let key = key_of(&demo.fixgate, "EvilScan", "EVIL1").await;
+
+    let (_, list) = get(&demo.router, "/tickets?tool=EvilScan").await;
+    let (_, page) = get(&demo.router, &format!("/tickets/{key}")).await;
+    for html in [&list, &page] {
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<b>"), "{html}");
+        assert!(
+            !html.contains("javascript:"),
+            "a report's URL became a link: {html}"
+        );
+    }
+    assert!(
+        page.contains("&#60;script&#62;alert(&#39;message&#39;)"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn history_reads_as_sentences() {
+    let demo = demo().await;
+    let key = key_of(&demo.fixgate, "Bandit", "B602").await;
+    let triage = MoveTicket {
+        state: TicketState::Triaged,
+        reason: Some("confirmed on staging".into()),
+        owner: Some("alice".into()),
+        due_at: Some("2025-04-01T00:00:00Z".parse().unwrap()),
+        approver: None,
+        expires_at: None,
+        duplicate_of: None,
+    };
+    demo.fixgate.move_ticket(&key, triage, "bob").await.unwrap();
+    demo.fixgate
+        .comment(&key, "fix in PR <12>", "alice")
+        .await
+        .unwrap();
+    import(&demo.fixgate, &examples("v2").join("bandit.sarif"), "v2").await;
+
+    let (_, html) = get(&demo.router, &format!("/tickets/{key}")).await;
+    let history = html.split("<ol class=\"history\">").nth(1).unwrap();
+    for line in [
+        "opened by scan 1",
+        "state changed from new to triaged (reason: confirmed on staging)",
+        "assigned to alice",
+        "due date set to 2025-04-01",
+        "comment: fix in PR &#60;12&#62;",
+    ] {
+        assert!(history.contains(line), "{line:?} missing from {history}");
+    }
+    assert!(html.contains("<dt>Owner</dt>"));
+}
+
+#[tokio::test]
+async fn tickets_no_longer_seen_are_marked() {
+    let demo = demo().await;
+    import(&demo.fixgate, &examples("v2").join("bandit.sarif"), "v2").await;
+
+    let (_, html) = get(&demo.router, "/tickets?seen=no").await;
+    let gone = keys(&html);
+    assert!(!gone.is_empty(), "v2 fixed some of v1's Bandit findings");
+    assert_eq!(
+        html.matches("<span class=\"badge gone\">no longer seen</span>")
+            .count(),
+        gone.len()
+    );
+
+    let (_, page) = get(&demo.router, &format!("/tickets/{}", gone[0])).await;
+    assert!(page.contains("no longer seen by scan 3"), "{page}");
+}
+
+#[tokio::test]
+async fn unknown_ticket_is_a_404_page() {
+    let demo = demo().await;
+    let (status, headers, html) = get_with_headers(&demo.router, "/tickets/SEC-999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        html.contains("The ticket SEC-999999 does not exist."),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn stylesheet_is_served_with_a_long_cache() {
+    let demo = demo().await;
+    let (_, page) = get(&demo.router, "/tickets").await;
+    let href = format!("/static/fixgate.css?v={}", super::CSS_VERSION);
+    assert!(page.contains(&href));
+
+    let (status, headers, css) = get_with_headers(&demo.router, &href).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("max-age=31536000")
+    );
+    assert!(css.contains(".sev-critical"));
+}
+
+#[tokio::test]
+async fn pages_forbid_scripts() {
+    let demo = demo().await;
+    let (_, headers, _) = get_with_headers(&demo.router, "/tickets").await;
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+}
+
+/// A report written to attack the pages: markup and a `javascript:` URL
+/// wherever a scanner's text ends up, and a three-step trace.
+fn hostile_report(demo: &Demo) -> PathBuf {
+    let place = |uri: &str, line: u32, message: &str| {
+        json!({
+            "location": {
+                "physicalLocation": {
+                    "artifactLocation": { "uri": uri },
+                    "region": { "startLine": line }
+                },
+                "message": { "text": message }
+            }
+        })
+    };
+    let report = json!({
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "EvilScan",
+                "rules": [{
+                    "id": "EVIL1",
+                    "name": "<script>alert('rule')</script>",
+                    "shortDescription": { "text": "Injected <script>alert(1)</script> title" },
+                    "helpUri": "javascript:alert(document.cookie)",
+                    "help": { "text": "Escape <b>everything</b>." },
+                    "properties": { "tags": ["security", "external/cwe/cwe-79"] }
+                }]
+            }},
+            "results": [{
+                "ruleId": "EVIL1",
+                "level": "error",
+                "message": { "text": "<script>alert('message')</script> reaches the page" },
+                "locations": [{ "physicalLocation": {
+                    "artifactLocation": { "uri": "app/views.py" },
+                    "region": {
+                        "startLine": 12,
+                        "endLine": 14,
+                        "snippet": { "text": "render(\"<script>alert(2)</script>\")" }
+                    }
+                }}],
+                "codeFlows": [{ "threadFlows": [{ "locations": [
+                    place("app/routes.py", 5, "request.args['q'] <b>comes in</b>"),
+                    place("app/service.py", 20, "passed to build_query"),
+                    place("app/views.py", 12, "rendered <script>unescaped</script>"),
+                ]}]}]
+            }]
+        }]
+    });
+    let path = demo.dir.path().join("hostile.sarif");
+    std::fs::write(&path, report.to_string()).unwrap();
+    path
+}

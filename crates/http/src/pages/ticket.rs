@@ -1,0 +1,400 @@
+//! One ticket's page: what it is and where, each finding with its deep
+//! link, trace and sightings, and the ticket's whole history.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use fixgate_domain::link::web_url;
+use fixgate_domain::{Finding, Location, Severity, TicketState, TicketType, TraceStep};
+use fixgate_store::{EventRow, FindingRow, SightingRow, TicketDetail, TicketRow};
+use serde_json::Value;
+
+use super::error::PageError;
+use super::render;
+use super::view::{
+    Link, advisory_link, cwe_link, date, date_time, http_url, location_link, severity_label,
+    short_sha,
+};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    key: String,
+    title: String,
+    severity: Severity,
+    severity_label: &'static str,
+    state: &'static str,
+    no_longer_seen: bool,
+    facts: Vec<Fact>,
+    cwes: Vec<Link>,
+    advisories: Vec<Link>,
+    description: String,
+    findings: Vec<FindingView>,
+    events: Vec<EventView>,
+}
+
+/// One line of the ticket's facts: `Branch  main`.
+struct Fact {
+    label: &'static str,
+    value: Link,
+    /// The full value when `value` shortens it (a commit).
+    full: Option<String>,
+}
+
+struct FindingView {
+    title: String,
+    tool: String,
+    rule_id: String,
+    rule_name: Option<String>,
+    tool_severity: Option<String>,
+    message: String,
+    location: Option<Link>,
+    snippet: Option<String>,
+    trace: Vec<StepView>,
+    remediation: Option<String>,
+    help: Option<String>,
+    suppression: Option<String>,
+    sightings: Vec<SightingView>,
+}
+
+struct StepView {
+    number: usize,
+    /// `source`, `sink`, or none for the steps between.
+    role: Option<&'static str>,
+    location: Link,
+    message: Option<String>,
+}
+
+struct SightingView {
+    branch: String,
+    tool: String,
+    category: String,
+    first_seen: String,
+    last_seen: String,
+    times_seen: i64,
+    present: bool,
+}
+
+struct EventView {
+    at: String,
+    actor: String,
+    text: String,
+}
+
+pub(super) async fn page(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Response, PageError> {
+    let ticket = state.fixgate.ticket(&key).await?;
+    render(StatusCode::OK, &TicketPage::of(ticket))
+}
+
+impl TicketPage {
+    fn of(detail: TicketDetail) -> TicketPage {
+        let ticket = &detail.ticket;
+        TicketPage {
+            key: ticket.key.clone(),
+            title: ticket.title.clone(),
+            severity: ticket.severity,
+            severity_label: severity_label(ticket.severity),
+            state: ticket.state.label(),
+            no_longer_seen: ticket.ticket_type == TicketType::Vulnerability && !ticket.present,
+            facts: facts(ticket),
+            cwes: ticket.cwes.iter().copied().map(cwe_link).collect(),
+            advisories: ticket
+                .advisories
+                .iter()
+                .map(|id| advisory_link(id))
+                .collect(),
+            findings: detail
+                .findings
+                .iter()
+                .map(|f| FindingView::of(f, &detail.description))
+                .collect(),
+            description: detail.description,
+            events: detail.events.iter().map(EventView::of).collect(),
+        }
+    }
+}
+
+fn facts(ticket: &TicketRow) -> Vec<Fact> {
+    let text = |label, value: &Option<String>| {
+        value.as_ref().map(|v| Fact {
+            label,
+            value: Link::plain(v.clone()),
+            full: None,
+        })
+    };
+    let repository = ticket.repository.as_ref().map(|url| Fact {
+        label: "Repository",
+        value: Link {
+            text: url.clone(),
+            href: http_url(&web_url(url)),
+        },
+        full: None,
+    });
+    let commit = ticket.commit.as_ref().map(|sha| Fact {
+        label: "Commit",
+        value: Link::plain(short_sha(sha)),
+        full: Some(sha.clone()),
+    });
+    let due = ticket.due_at.map(|at| Fact {
+        label: "Due",
+        value: Link::plain(date(at)),
+        full: None,
+    });
+
+    [
+        Some(Fact {
+            label: "Type",
+            value: Link::plain(ticket.ticket_type.as_str()),
+            full: None,
+        }),
+        text("Application", &ticket.application),
+        repository,
+        text("Branch", &ticket.branch),
+        commit,
+        text("Owner", &ticket.owner),
+        due,
+        Some(Fact {
+            label: "Opened",
+            value: Link::plain(date_time(ticket.created_at)),
+            full: None,
+        }),
+        Some(Fact {
+            label: "Updated",
+            value: Link::plain(date_time(ticket.updated_at)),
+            full: None,
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+impl FindingView {
+    /// `description` is the ticket's: a message that only repeats it is left out.
+    fn of(row: &FindingRow, description: &str) -> FindingView {
+        let finding = &row.finding;
+        let place = |location: &Location| {
+            location_link(row.repository.as_deref(), row.commit.as_deref(), location)
+        };
+        FindingView {
+            title: finding.title.clone(),
+            tool: finding.tool.clone(),
+            rule_id: finding.rule_id.clone(),
+            // Scanners often repeat one text as title, rule name and message.
+            rule_name: finding
+                .rule_name
+                .clone()
+                .filter(|n| ![&finding.rule_id, &finding.title].contains(&n)),
+            tool_severity: finding.tool_severity.clone(),
+            message: Some(finding.message.clone())
+                .filter(|m| ![finding.title.as_str(), description].contains(&m.as_str()))
+                .unwrap_or_default(),
+            location: finding
+                .location
+                .as_ref()
+                .map(place)
+                .filter(|link| !link.text.is_empty()),
+            snippet: finding.location.as_ref().and_then(|l| l.snippet.clone()),
+            trace: trace(&finding.trace, place),
+            remediation: finding.remediation.clone(),
+            help: finding.help_uri.as_deref().and_then(http_url),
+            suppression: suppression(finding),
+            sightings: row.sightings.iter().map(SightingView::of).collect(),
+        }
+    }
+}
+
+fn trace(steps: &[TraceStep], place: impl Fn(&Location) -> Link) -> Vec<StepView> {
+    let last = steps.len().saturating_sub(1);
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let mut location = place(&step.location);
+            if location.text.is_empty() {
+                location = Link::plain("(no location)");
+            }
+            StepView {
+                number: i + 1,
+                role: step_role(i, last),
+                location,
+                message: step.message.clone(),
+            }
+        })
+        .collect()
+}
+
+fn step_role(index: usize, last: usize) -> Option<&'static str> {
+    match (index == 0, index == last) {
+        (true, true) => Some("source and sink"),
+        (true, false) => Some("source"),
+        (false, true) => Some("sink"),
+        (false, false) => None,
+    }
+}
+
+fn suppression(finding: &Finding) -> Option<String> {
+    let suppression = finding.suppression.as_ref()?;
+    let kind = match suppression.kind.as_str() {
+        "inSource" => "in the source",
+        "external" => "outside the source",
+        other => other,
+    };
+    Some(match &suppression.justification {
+        Some(why) => format!("Suppressed {kind}: {why}"),
+        None => format!("Suppressed {kind}, with no justification given."),
+    })
+}
+
+impl SightingView {
+    fn of(sighting: &SightingRow) -> SightingView {
+        SightingView {
+            branch: non_empty(&sighting.branch),
+            tool: sighting.tool.clone(),
+            category: non_empty(&sighting.category),
+            first_seen: date_time(sighting.first_seen_at),
+            last_seen: date_time(sighting.last_seen_at),
+            times_seen: sighting.times_seen,
+            present: sighting.present,
+        }
+    }
+}
+
+/// The text, or a dash that shows the value is empty rather than missing.
+fn non_empty(text: &str) -> String {
+    if text.is_empty() {
+        "—".into()
+    } else {
+        text.to_string()
+    }
+}
+
+impl EventView {
+    fn of(event: &EventRow) -> EventView {
+        EventView {
+            at: date_time(event.at),
+            actor: event.actor.clone(),
+            text: describe(&event.kind, &event.data),
+        }
+    }
+}
+
+/// An event as a sentence: `state changed from new to triaged (reason: …)`.
+fn describe(kind: &str, data: &Value) -> String {
+    let field = |name: &str| {
+        data.get(name)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let scan = data.get("scan_id").and_then(Value::as_i64);
+    match (kind, scan) {
+        ("opened", Some(scan)) => format!("opened by scan {scan}"),
+        ("opened", None) => "opened".into(),
+        ("state_changed", _) => state_change(field),
+        ("assigned", _) => format!("assigned to {}", field("owner").unwrap_or("nobody")),
+        ("due_date_set", _) => match field("due_at").and_then(|at| at.parse().ok()) {
+            Some(at) => format!("due date set to {}", date(at)),
+            None => "due date set".into(),
+        },
+        ("comment", _) => format!("comment: {}", field("text").unwrap_or("")),
+        ("no_longer_seen", Some(scan)) => format!("no longer seen by scan {scan}"),
+        ("seen_again", Some(scan)) => format!("seen again by scan {scan}"),
+        (other, _) => other.replace('_', " "),
+    }
+}
+
+fn state_change<'a>(field: impl Fn(&str) -> Option<&'a str>) -> String {
+    let state = |name| field(name).map(state_name).unwrap_or_else(|| "?".into());
+    let mut text = format!("state changed from {} to {}", state("from"), state("to"));
+    let details: Vec<String> = [
+        field("reason").map(|v| format!("reason: {v}")),
+        field("approver").map(|v| format!("approved by {v}")),
+        field("expires_at")
+            .and_then(|v| v.parse().ok())
+            .map(|at| format!("expires {}", date(at))),
+        field("duplicate_of").map(|v| format!("duplicate of {v}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !details.is_empty() {
+        text.push_str(&format!(" ({})", details.join("; ")));
+    }
+    text
+}
+
+/// `in_progress` reads `in progress`.
+fn state_name(name: &str) -> String {
+    match name.parse::<TicketState>() {
+        Ok(state) => state.label().to_lowercase(),
+        Err(_) => name.replace('_', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn events_read_as_sentences() {
+        let move_ =
+            json!({ "from": "new", "to": "in_progress", "reason": "on it", "approver": null });
+        assert_eq!(
+            describe("state_changed", &move_),
+            "state changed from new to in progress (reason: on it)"
+        );
+        assert_eq!(
+            describe("assigned", &json!({ "owner": "alice" })),
+            "assigned to alice"
+        );
+        assert_eq!(
+            describe("comment", &json!({ "text": "see PR 12" })),
+            "comment: see PR 12"
+        );
+        assert_eq!(
+            describe("no_longer_seen", &json!({ "scan_id": 7 })),
+            "no longer seen by scan 7"
+        );
+        assert_eq!(
+            describe("seen_again", &json!({ "scan_id": 9 })),
+            "seen again by scan 9"
+        );
+        assert_eq!(
+            describe("opened", &json!({ "scan_id": 1 })),
+            "opened by scan 1"
+        );
+        assert_eq!(
+            describe("due_date_set", &json!({ "due_at": "2025-04-01T00:00:00Z" })),
+            "due date set to 2025-04-01"
+        );
+        assert_eq!(describe("sla_breached", &json!({})), "sla breached");
+    }
+
+    #[test]
+    fn risk_acceptance_names_approver_and_expiry() {
+        let data = json!({
+            "from": "triaged", "to": "risk_accepted", "reason": "internal only",
+            "approver": "bob", "expires_at": "2025-09-01T00:00:00Z",
+        });
+        assert_eq!(
+            describe("state_changed", &data),
+            "state changed from triaged to risk accepted \
+             (reason: internal only; approved by bob; expires 2025-09-01)"
+        );
+    }
+
+    #[test]
+    fn the_trace_runs_from_source_to_sink() {
+        assert_eq!(step_role(0, 2), Some("source"));
+        assert_eq!(step_role(1, 2), None);
+        assert_eq!(step_role(2, 2), Some("sink"));
+        assert_eq!(step_role(0, 0), Some("source and sink"));
+    }
+}

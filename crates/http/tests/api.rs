@@ -1,0 +1,258 @@
+//! The JSON API, called in process on every backend: uploads (raw and
+//! multipart), bad reports, ticket lists, the workflow, tokens and the
+//! OpenAPI document.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::Router;
+use fixgate_http::AppState;
+use fixgate_service::testkit::{each_backend, examples, sarif, Env};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Api {
+    router: Router,
+    _spool: tempfile::TempDir,
+}
+
+fn api(env: &Env, token: Option<&str>, max_upload: u64) -> Api {
+    let spool = tempfile::tempdir().unwrap();
+    let state = AppState {
+        fixgate: env.fixgate.clone(),
+        token: token.map(Arc::from),
+        spool_dir: Arc::from(spool.path()),
+        max_upload,
+    };
+    Api { router: fixgate_http::router(state), _spool: spool }
+}
+
+impl Api {
+    async fn call(&self, request: Request<Body>) -> (StatusCode, String, Value) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, content_type, body)
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, String, Value) {
+        self.call(Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+
+    async fn post(&self, uri: &str, body: impl Into<Body>) -> (StatusCode, String, Value) {
+        self.call(Request::post(uri).body(body.into()).unwrap()).await
+    }
+
+    async fn post_json(&self, uri: &str, body: Value) -> (StatusCode, String, Value) {
+        let request = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.call(request).await
+    }
+}
+
+const SCANS: &str = "/api/v1/scans?application=shop&repository=https%3A%2F%2Fgithub.com%2Facme%2Fshop";
+
+fn report() -> Vec<u8> {
+    sarif("CodeQL", &[
+        ("py/sql-injection", "app/db.py", 10, "cursor.execute(q % name)"),
+        ("py/xss", "app/views.py", 5, "return Markup(user)"),
+    ])
+}
+
+#[tokio::test]
+async fn a_raw_upload_imports_and_the_same_upload_changes_nothing() {
+    each_backend("api_upload", |env| async move {
+        let api = api(&env, None, 1 << 30);
+        let (status, _, body) = api.post(SCANS, report()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["opened"], 2);
+        assert_eq!(body["application"], "shop");
+
+        let (status, _, body) = api.post(SCANS, report()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!((body["duplicate"].clone(), body["unchanged"].clone()), (json!(true), json!(2)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_multipart_upload_carries_its_context_in_form_fields() {
+    each_backend("api_multipart", |env| async move {
+        let api = api(&env, None, 1 << 30);
+        let boundary = "fixgate-boundary";
+        let mut body = Vec::new();
+        for (name, value) in [("application", "shop"), ("branch", "release/2")] {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+        }
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"report\"; filename=\"r.sarif\"\r\nContent-Type: application/json\r\n\r\n").bytes());
+        body.extend(report());
+        body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+        let request = Request::post("/api/v1/scans")
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap();
+        let (status, _, body) = api.call(request).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["branch"], "release/2");
+        assert_eq!(body["opened"], 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_reports_get_problem_details_that_name_the_cause() {
+    each_backend("api_bad_reports", |env| async move {
+        let api = api(&env, None, 1 << 30);
+        let mut truncated = report();
+        truncated.truncate(100);
+        let deep = format!("{{\"version\":\"2.1.0\",\"runs\":{}{}", "[".repeat(5000), "]".repeat(5000));
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"this is not json".to_vec(), "text"),
+            (b"[1, 2, 3]".to_vec(), "JSON array"),
+            (br#"{"version": "2.1.0", "items": []}"#.to_vec(), "unrecognised report format: a JSON object"),
+            (br#"{"version": "2.0.0", "runs": []}"#.to_vec(), "2.1.0"),
+            (truncated, "line 1"),
+            (deep.into_bytes(), "nested"),
+        ];
+        for (bytes, expected) in cases {
+            let (status, content_type, body) = api.post(SCANS, bytes).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(content_type, "application/problem+json");
+            let detail = body["detail"].as_str().unwrap();
+            assert!(detail.contains(expected), "{expected:?} not in {detail:?}");
+        }
+        let (_, _, page) = api.get("/api/v1/tickets").await;
+        assert_eq!(page["total"], 0, "a failed import stored nothing");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused_early() {
+    each_backend("api_too_large", |env| async move {
+        let api = api(&env, None, 1024);
+        let chunks = (0..4096).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024 * 1024]));
+        let body = Body::from_stream(futures_util::stream::iter(chunks));
+        let (status, _, body) = api.post(SCANS, body).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert!(body["detail"].as_str().unwrap().contains("1024 bytes"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tickets_list_filters_and_show_findings_and_history() {
+    each_backend("api_tickets", |env| async move {
+        let api = api(&env, None, 1 << 30);
+        api.post(SCANS, report()).await;
+        let (status, _, page) = api.get("/api/v1/tickets?cwe=CWE-89&limit=10").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["total"], 1);
+        let item = &page["items"][0];
+        assert_eq!((item["key"].as_str(), item["severity"].as_str()), (Some("SEC-1"), Some("critical")));
+        assert_eq!(item["cwes"], json!([89]));
+
+        let (status, _, problem) = api.get("/api/v1/tickets?severity=urgent").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(problem["detail"].as_str().unwrap().contains("severity"));
+
+        let (status, _, ticket) = api.get("/api/v1/tickets/SEC-1").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ticket["findings"][0]["finding"]["location"]["start_line"], 10);
+        assert_eq!(ticket["events"][0]["kind"], "opened");
+        let (status, _, problem) = api.get("/api/v1/tickets/SEC-999").await;
+        assert_eq!((status, problem["status"].clone()), (StatusCode::NOT_FOUND, json!(404)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tickets_are_opened_by_hand_and_moved_along_the_workflow() {
+    each_backend("api_workflow", |env| async move {
+        let api = api(&env, None, 1 << 30);
+        let (status, _, created) = api
+            .post_json("/api/v1/tickets", json!({"type": "incident", "title": "Checkout down"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["key"], "INC-1");
+
+        let triage = json!({"state": "triaged", "owner": "dana", "due_at": "2026-12-10T00:00:00Z"});
+        let (status, _, moved) = api.post_json("/api/v1/tickets/INC-1/transitions", triage).await;
+        assert_eq!((status, moved["state"].clone()), (StatusCode::OK, json!("triaged")));
+
+        let (status, _, problem) = api
+            .post_json("/api/v1/tickets/INC-1/transitions", json!({"state": "verified"}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("cannot move from triaged to verified"));
+
+        let (status, _, problem) = api
+            .post_json("/api/v1/tickets/INC-1/transitions", json!({"state": "fixed", "colour": "red"}))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(problem["detail"].as_str().unwrap().contains("colour"), "{problem}");
+
+        let (status, _, _) =
+            api.post_json("/api/v1/tickets/INC-1/comments", json!({"text": "paged on-call"})).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, _, ticket) = api.get("/api/v1/tickets/INC-1").await;
+        assert_eq!(ticket["events"].as_array().unwrap().len(), 5, "{}", ticket["events"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn with_a_token_changes_need_it() {
+    each_backend("api_token", |env| async move {
+        let api = api(&env, Some("s3cret"), 1 << 30);
+        let (status, _, problem) = api.post(SCANS, report()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{problem}");
+        let request = Request::post(SCANS)
+            .header(header::AUTHORIZATION, "Bearer s3cret")
+            .body(Body::from(report()))
+            .unwrap();
+        let (status, _, body) = api.call(request).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, _, ticket) = api.get(&format!("/api/v1/tickets/{}", body["opened_tickets"][0].as_str().unwrap())).await;
+        assert_eq!(ticket["events"][0]["actor"], "api-token");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    each_backend("api_openapi", |env| async move {
+        let api = api(&env, None, 1 << 30);
+        let (status, _, doc) = api.get("/api/v1/openapi.json").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(doc["openapi"], "3.1.0");
+        let source = include_str!("../src/api.rs");
+        for line in source.lines().filter(|l| l.contains(".route(\"/api/v1/")) {
+            let path = line.split('"').nth(1).unwrap();
+            assert!(doc["paths"].get(path).is_some(), "{path} is not in openapi.json");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_example_reports_import_through_the_api() {
+    each_backend("api_examples", |env| async move {
+        let api = api(&env, None, 1 << 30);
+        let bytes = std::fs::read(examples().join("v1/semgrep.sarif")).unwrap();
+        let (status, _, body) = api.post("/api/v1/scans?application=vulnshop", bytes).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!((body["opened"].clone(), body["suppressed"].clone()), (json!(23), json!(1)));
+        assert_eq!(body["tools"], json!(["Semgrep OSS"]));
+    })
+    .await;
+}

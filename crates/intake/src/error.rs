@@ -1,0 +1,49 @@
+//! Why a report could not be read: one variant per cause, each with a message
+//! that names the cause and, where there is one, the position in the report.
+
+use crate::SinkError;
+
+/// A report that could not be parsed, or a parse that was stopped.
+///
+/// Findings handed to the sink before the error stay with the sink: a
+/// streaming parse finds a broken tail only when it gets there, so the caller
+/// decides whether to keep or drop what it received.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The bytes are not valid JSON, or the file ends early.
+    #[error("{message} at line {line} column {column}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    /// Valid JSON, but not a SARIF log; says what was found instead.
+    #[error("not a SARIF report, found {0}")]
+    NotSarif(String),
+
+    /// A SARIF version other than 2.1.0.
+    #[error("SARIF version {0} is not supported: fixgate reads SARIF 2.1.0")]
+    UnsupportedVersion(String),
+
+    /// The report is larger than [`crate::Limits::max_bytes`].
+    #[error("the report is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+
+    /// Nested deeper than the JSON parser's recursion limit (128 levels).
+    #[error("the report is nested deeper than 128 levels at line {line} column {column}")]
+    TooDeep { line: usize, column: usize },
+
+    /// A SARIF property has the wrong shape, such as `locations` that is not
+    /// an array; `path` names the property, `message` what is wrong and where.
+    #[error("invalid SARIF at `{path}`: {message}")]
+    Invalid { path: String, message: String },
+
+    /// Reading the report failed.
+    #[error("could not read the report")]
+    Io(#[source] std::io::Error),
+
+    /// The sink refused a finding or a run, which stops the parse.
+    #[error("the parse was stopped by its receiver")]
+    Sink(#[source] SinkError),
+}
