@@ -29,7 +29,12 @@ pub struct StoreArgs {
     #[arg(long, global = true, env = "FIXGATE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// Database URL: postgres://user@host/db for PostgreSQL, sqlite://file for SQLite.
-    #[arg(long, global = true, env = "FIXGATE_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "FIXGATE_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 }
 
@@ -106,7 +111,7 @@ pub struct TicketsArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum TicketsCommand {
     /// List tickets, most severe first.
-    List(ListArgs),
+    List(Box<ListArgs>),
     /// Show one ticket with its findings and history.
     Show {
         key: String,

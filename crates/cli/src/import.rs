@@ -116,8 +116,13 @@ fn import_remote(server: &str, args: &ImportArgs) -> anyhow::Result<Value> {
     }
 
     let (reader, _) = open_report(&args.report)?;
-    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-    let mut request = agent.post(&url).header("Content-Type", "application/octet-stream");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut request = agent
+        .post(&url)
+        .header("Content-Type", "application/octet-stream");
     if let Some(token) = &args.token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
@@ -132,7 +137,10 @@ fn import_remote(server: &str, args: &ImportArgs) -> anyhow::Result<Value> {
     let body: Value = serde_json::from_str(&text)
         .with_context(|| format!("{server} answered {status} without a JSON body"))?;
     if !status.is_success() {
-        let detail = body.get("detail").and_then(Value::as_str).unwrap_or("no detail");
+        let detail = body
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap_or("no detail");
         anyhow::bail!("{server} refused the report ({status}): {detail}");
     }
     Ok(body)
@@ -154,7 +162,13 @@ fn encode(value: &str) -> String {
 /// What an import did, in a few lines for people.
 fn summary(report: &Value) -> String {
     let n = |key: &str| report.get(key).and_then(Value::as_u64).unwrap_or(0);
-    let s = |key: &str| report.get(key).and_then(Value::as_str).unwrap_or("-").to_string();
+    let s = |key: &str| {
+        report
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+            .to_string()
+    };
     let scan = n("scan_id");
     let mut out = if report.get("duplicate").and_then(Value::as_bool) == Some(true) {
         format!(
@@ -180,7 +194,10 @@ fn summary(report: &Value) -> String {
         s("repository"),
         s("branch"),
         s("commit"),
-        report.get("tools").map(Value::to_string).unwrap_or_default()
+        report
+            .get("tools")
+            .map(Value::to_string)
+            .unwrap_or_default()
     ));
     out
 }

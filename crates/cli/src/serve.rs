@@ -19,7 +19,9 @@ pub fn init_logging(cli: &Cli) {
     };
     let filter = EnvFilter::try_new(cli.log.as_deref().unwrap_or(default))
         .unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if cli.log_json {
         builder.json().init();
     } else {
@@ -35,7 +37,10 @@ pub fn database_url(args: &StoreArgs) -> anyhow::Result<String> {
     }
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data folder {}", args.data_dir.display()))?;
-    Ok(format!("sqlite://{}", args.data_dir.join("fixgate.db").display()))
+    Ok(format!(
+        "sqlite://{}",
+        args.data_dir.join("fixgate.db").display()
+    ))
 }
 
 pub async fn open(args: &StoreArgs) -> anyhow::Result<Fixgate> {
@@ -56,7 +61,9 @@ pub async fn bind(listen: &str) -> anyhow::Result<TcpListener> {
     let addr: SocketAddr = listen
         .parse()
         .with_context(|| format!("--listen {listen:?} is not an address such as 127.0.0.1:8080"))?;
-    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
 }
 
 pub async fn run(
@@ -74,6 +81,7 @@ pub async fn run(
         spool_dir: Arc::from(spool_dir.as_path()),
         max_upload: args.max_upload_mb.saturating_mul(1024 * 1024),
     };
+    tokio::spawn(checkpoints(fixgate.clone()));
     tracing::info!(addr = %listener.local_addr()?, "serving");
     axum::serve(listener, fixgate_http::router(state))
         .with_graceful_shutdown(async {
@@ -82,4 +90,16 @@ pub async fn run(
         .await?;
     fixgate.store().close().await;
     Ok(())
+}
+
+/// Folds the SQLite write-ahead log into the database every half minute, off
+/// the path of any request.
+async fn checkpoints(fixgate: Fixgate) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+    loop {
+        every.tick().await;
+        if let Err(err) = fixgate.store().checkpoint().await {
+            tracing::warn!(error = %err, "checkpoint failed");
+        }
+    }
 }

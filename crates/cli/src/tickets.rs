@@ -38,17 +38,30 @@ pub async fn tickets(store: &StoreArgs, args: TicketsArgs) -> anyhow::Result<()>
 
 fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
     let list = |value: &Option<String>| -> Vec<String> {
-        value.iter().flat_map(|v| v.split(',')).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect()
+        value
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
     };
-    let states = list(&args.state).iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
-    let severities = list(&args.severity).iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
+    let states = list(&args.state)
+        .iter()
+        .map(|s| s.parse())
+        .collect::<Result<_, _>>()?;
+    let severities = list(&args.severity)
+        .iter()
+        .map(|s| s.parse())
+        .collect::<Result<_, _>>()?;
     let cwe = match &args.cwe {
         Some(value) => Some(
             value
                 .trim()
                 .trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == '-')
                 .parse()
-                .map_err(|_| anyhow::anyhow!("--cwe {value:?} is not a CWE id such as 79 or CWE-79"))?,
+                .map_err(|_| {
+                    anyhow::anyhow!("--cwe {value:?} is not a CWE id such as 79 or CWE-79")
+                })?,
         ),
         None => None,
     };
@@ -83,7 +96,11 @@ fn table(items: &[fixgate_store::TicketRow], total: u64) -> String {
             t.severity.as_str(),
             t.state.as_str(),
             t.title,
-            if cwes.is_empty() { String::new() } else { format!("[{}]", cwes.join(", ")) }
+            if cwes.is_empty() {
+                String::new()
+            } else {
+                format!("[{}]", cwes.join(", "))
+            }
         ));
     }
     out.push_str(&format!("{} of {total} tickets\n", items.len()));

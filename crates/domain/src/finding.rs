@@ -41,13 +41,20 @@ pub struct Finding {
 /// Where a finding is: a file region, or only a logical location.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Location {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_column: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_column: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snippet: Option<String>,
     /// A function, class or other named place, when the tool names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logical: Option<String>,
 }
 
@@ -67,6 +74,7 @@ impl Location {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceStep {
     pub location: Location,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 

@@ -52,8 +52,10 @@ impl Fingerprint {
         snippet: Option<&str>,
         message: &str,
     ) -> Fingerprint {
-        let usable: Vec<(&String, &String)> =
-            tool_fingerprints.iter().filter(|(_, value)| is_usable(value)).collect();
+        let usable: Vec<(&String, &String)> = tool_fingerprints
+            .iter()
+            .filter(|(_, value)| is_usable(value))
+            .collect();
         if !usable.is_empty() {
             let mut parts = vec!["tool", rule_id];
             for (key, value) in usable {
@@ -142,7 +144,10 @@ mod tests {
     use super::*;
 
     fn fps(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -160,9 +165,18 @@ mod tests {
         let a = Fingerprint::compute("r1", &none, Some("a.py"), Some("  eval( x )\n"), "m1");
         let b = Fingerprint::compute("r1", &none, Some("a.py"), Some("eval(\tx  )"), "m2");
         assert_eq!(a, b);
-        assert_ne!(a, Fingerprint::compute("r1", &none, Some("a.py"), Some("eval(y)"), "m1"));
-        assert_ne!(a, Fingerprint::compute("r2", &none, Some("a.py"), Some("eval( x )"), "m1"));
-        assert_ne!(a, Fingerprint::compute("r1", &none, Some("b.py"), Some("eval( x )"), "m1"));
+        assert_ne!(
+            a,
+            Fingerprint::compute("r1", &none, Some("a.py"), Some("eval(y)"), "m1")
+        );
+        assert_ne!(
+            a,
+            Fingerprint::compute("r2", &none, Some("a.py"), Some("eval( x )"), "m1")
+        );
+        assert_ne!(
+            a,
+            Fingerprint::compute("r1", &none, Some("b.py"), Some("eval( x )"), "m1")
+        );
     }
 
     #[test]

@@ -49,7 +49,11 @@ async fn create_ticket(
     let request: CreateTicket = json_body(&body)?;
     let created = state.fixgate.create_ticket(request, &actor).await?;
     let location = format!("/api/v1/tickets/{}", created.ticket.key);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created)))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(created),
+    ))
 }
 
 async fn move_ticket(
@@ -60,7 +64,9 @@ async fn move_ticket(
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = authorize(&state, &headers)?;
     let request: MoveTicket = json_body(&body)?;
-    Ok(Json(state.fixgate.move_ticket(&key, request, &actor).await?))
+    Ok(Json(
+        state.fixgate.move_ticket(&key, request, &actor).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -100,7 +106,9 @@ pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<String,
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::unauthorized("this request needs `Authorization: Bearer TOKEN`"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("this request needs `Authorization: Bearer TOKEN`")
+        })?;
     if !constant_time_eq(given.trim().as_bytes(), expected.as_bytes()) {
         return Err(ApiError::unauthorized("the token is not valid"));
     }

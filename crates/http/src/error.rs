@@ -16,7 +16,11 @@ use serde::Serialize;
 pub enum ApiError {
     /// The request was wrong; the message says how.
     #[error("{detail}")]
-    Client { status: StatusCode, title: &'static str, detail: String },
+    Client {
+        status: StatusCode,
+        title: &'static str,
+        detail: String,
+    },
     /// Something failed on our side.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -24,11 +28,19 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
-        ApiError::Client { status: StatusCode::BAD_REQUEST, title: "Bad request", detail: detail.into() }
+        ApiError::Client {
+            status: StatusCode::BAD_REQUEST,
+            title: "Bad request",
+            detail: detail.into(),
+        }
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> ApiError {
-        ApiError::Client { status: StatusCode::UNAUTHORIZED, title: "Unauthorized", detail: detail.into() }
+        ApiError::Client {
+            status: StatusCode::UNAUTHORIZED,
+            title: "Unauthorized",
+            detail: detail.into(),
+        }
     }
 
     pub fn too_large(limit: u64) -> ApiError {
@@ -40,7 +52,11 @@ impl ApiError {
     }
 
     pub fn not_found(detail: impl Into<String>) -> ApiError {
-        ApiError::Client { status: StatusCode::NOT_FOUND, title: "Not found", detail: detail.into() }
+        ApiError::Client {
+            status: StatusCode::NOT_FOUND,
+            title: "Not found",
+            detail: detail.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -53,7 +69,11 @@ impl ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> ApiError {
-        let client = |status, title| ApiError::Client { status, title, detail: err.to_string() };
+        let client = |status, title| ApiError::Client {
+            status,
+            title,
+            detail: err.to_string(),
+        };
         match &err {
             ServiceError::Parse(ParseError::TooLarge { .. }) => {
                 client(StatusCode::PAYLOAD_TOO_LARGE, "Report too large")
@@ -64,9 +84,15 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Invalid(_) => client(StatusCode::BAD_REQUEST, "Bad request"),
             ServiceError::Workflow(_) => client(StatusCode::CONFLICT, "Move not allowed"),
-            ServiceError::Store(StoreError::NotFound(_)) => client(StatusCode::NOT_FOUND, "Not found"),
-            ServiceError::Store(StoreError::Conflict(_)) => client(StatusCode::CONFLICT, "Conflict"),
-            ServiceError::Store(StoreError::Invalid(_)) => client(StatusCode::BAD_REQUEST, "Bad request"),
+            ServiceError::Store(StoreError::NotFound(_)) => {
+                client(StatusCode::NOT_FOUND, "Not found")
+            }
+            ServiceError::Store(StoreError::Conflict(_)) => {
+                client(StatusCode::CONFLICT, "Conflict")
+            }
+            ServiceError::Store(StoreError::Invalid(_)) => {
+                client(StatusCode::BAD_REQUEST, "Bad request")
+            }
             _ => ApiError::Internal(Box::new(err)),
         }
     }
@@ -89,10 +115,18 @@ impl IntoResponse for ApiError {
             ApiError::Client { title, detail, .. } => (*title, detail.as_str()),
             ApiError::Internal(err) => {
                 tracing::error!(error = %chain(err.as_ref()), "request failed");
-                ("Internal server error", "the server failed; the error is in its log")
+                (
+                    "Internal server error",
+                    "the server failed; the error is in its log",
+                )
             }
         };
-        let problem = Problem { kind: "about:blank", title, status: status.as_u16(), detail };
+        let problem = Problem {
+            kind: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail,
+        };
         let mut response = (status, Json(problem)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,

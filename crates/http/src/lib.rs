@@ -37,18 +37,20 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::disable())
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let route = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map(MatchedPath::as_str)
-                .unwrap_or("unmatched");
-            tracing::info_span!(
-                "request",
-                method = %request.method(),
-                route,
-                request_id = REQUEST_ID.fetch_add(1, Ordering::Relaxed),
-            )
-        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str)
+                    .unwrap_or("unmatched");
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    route,
+                    request_id = REQUEST_ID.fetch_add(1, Ordering::Relaxed),
+                )
+            }),
+        )
         .with_state(state)
 }

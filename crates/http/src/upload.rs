@@ -2,10 +2,10 @@
 //! is spooled to a temporary file as it streams in (so a large report never
 //! sits in memory and an oversized one is refused early), then imported.
 
+use axum::Json;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::Json;
 use bytes::Bytes;
 use fixgate_domain::ScanContext;
 use fixgate_service::ImportRequest;
@@ -75,7 +75,9 @@ pub(crate) async fn upload_scan(
         spool_stream(stream, spool.path(), state.max_upload).await?;
     }
 
-    let file = spool.reopen().map_err(|err| ApiError::Internal(Box::new(err)))?;
+    let file = spool
+        .reopen()
+        .map_err(|err| ApiError::Internal(Box::new(err)))?;
     let import = ImportRequest {
         context: ScanContext {
             application: context.application,
@@ -90,7 +92,11 @@ pub(crate) async fn upload_scan(
         progress: None,
     };
     let report = state.fixgate.import(file, import).await?;
-    let status = if report.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if report.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, Json(report)))
 }
 
@@ -136,14 +142,18 @@ where
     let mut written: u64 = 0;
     let mut stream = std::pin::pin!(stream);
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|err| ApiError::bad_request(format!("reading the upload failed: {err}")))?;
+        let chunk = chunk
+            .map_err(|err| ApiError::bad_request(format!("reading the upload failed: {err}")))?;
         written += chunk.len() as u64;
         if written > limit {
             return Err(ApiError::too_large(limit));
         }
-        file.write_all(&chunk).await.map_err(|err| ApiError::Internal(Box::new(err)))?;
+        file.write_all(&chunk)
+            .await
+            .map_err(|err| ApiError::Internal(Box::new(err)))?;
     }
-    file.flush().await.map_err(|err| ApiError::Internal(Box::new(err)))?;
+    file.flush()
+        .await
+        .map_err(|err| ApiError::Internal(Box::new(err)))?;
     Ok(())
 }
-

@@ -2,13 +2,21 @@
 //! multipart), bad reports, ticket lists, the workflow, tokens and the
 //! OpenAPI document.
 
+// Helpers outside #[test] functions may unwrap too: a failure is a test failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use axum::Router;
 use fixgate_http::AppState;
-use fixgate_service::testkit::{each_backend, examples, sarif, Env};
+use fixgate_service::testkit::{Env, each_backend, examples, sarif};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -25,7 +33,10 @@ fn api(env: &Env, token: Option<&str>, max_upload: u64) -> Api {
         spool_dir: Arc::from(spool.path()),
         max_upload,
     };
-    Api { router: fixgate_http::router(state), _spool: spool }
+    Api {
+        router: fixgate_http::router(state),
+        _spool: spool,
+    }
 }
 
 impl Api {
@@ -37,17 +48,21 @@ impl Api {
             .get(header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, content_type, body)
     }
 
     async fn get(&self, uri: &str) -> (StatusCode, String, Value) {
-        self.call(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.call(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 
     async fn post(&self, uri: &str, body: impl Into<Body>) -> (StatusCode, String, Value) {
-        self.call(Request::post(uri).body(body.into()).unwrap()).await
+        self.call(Request::post(uri).body(body.into()).unwrap())
+            .await
     }
 
     async fn post_json(&self, uri: &str, body: Value) -> (StatusCode, String, Value) {
@@ -59,13 +74,22 @@ impl Api {
     }
 }
 
-const SCANS: &str = "/api/v1/scans?application=shop&repository=https%3A%2F%2Fgithub.com%2Facme%2Fshop";
+const SCANS: &str =
+    "/api/v1/scans?application=shop&repository=https%3A%2F%2Fgithub.com%2Facme%2Fshop";
 
 fn report() -> Vec<u8> {
-    sarif("CodeQL", &[
-        ("py/sql-injection", "app/db.py", 10, "cursor.execute(q % name)"),
-        ("py/xss", "app/views.py", 5, "return Markup(user)"),
-    ])
+    sarif(
+        "CodeQL",
+        &[
+            (
+                "py/sql-injection",
+                "app/db.py",
+                10,
+                "cursor.execute(q % name)",
+            ),
+            ("py/xss", "app/views.py", 5, "return Markup(user)"),
+        ],
+    )
 }
 
 #[tokio::test]
@@ -79,7 +103,10 @@ async fn a_raw_upload_imports_and_the_same_upload_changes_nothing() {
 
         let (status, _, body) = api.post(SCANS, report()).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!((body["duplicate"].clone(), body["unchanged"].clone()), (json!(true), json!(2)));
+        assert_eq!(
+            (body["duplicate"].clone(), body["unchanged"].clone()),
+            (json!(true), json!(2))
+        );
     })
     .await;
 }
@@ -114,14 +141,22 @@ async fn bad_reports_get_problem_details_that_name_the_cause() {
         let api = api(&env, None, 1 << 30);
         let mut truncated = report();
         truncated.truncate(100);
-        let deep = format!("{{\"version\":\"2.1.0\",\"runs\":{}{}", "[".repeat(5000), "]".repeat(5000));
+        let deep = format!(
+            "{{\"version\":\"2.1.0\",\"runs\":[{{\"tool\":{{\"driver\":{{\"name\":\"x\"}}}},\
+             \"results\":[{{\"ruleId\":\"r\",\"locations\":{}{}}}]}}]}}",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (b"this is not json".to_vec(), "text"),
             (b"[1, 2, 3]".to_vec(), "JSON array"),
-            (br#"{"version": "2.1.0", "items": []}"#.to_vec(), "unrecognised report format: a JSON object"),
+            (
+                br#"{"version": "2.1.0", "items": []}"#.to_vec(),
+                "unrecognised report format: a JSON object",
+            ),
             (br#"{"version": "2.0.0", "runs": []}"#.to_vec(), "2.1.0"),
             (truncated, "line 1"),
-            (deep.into_bytes(), "nested"),
+            (deep.into_bytes(), "runs[0].results[0].locations[0][0]"),
         ];
         for (bytes, expected) in cases {
             let (status, content_type, body) = api.post(SCANS, bytes).await;
@@ -158,7 +193,10 @@ async fn tickets_list_filters_and_show_findings_and_history() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(page["total"], 1);
         let item = &page["items"][0];
-        assert_eq!((item["key"].as_str(), item["severity"].as_str()), (Some("SEC-1"), Some("critical")));
+        assert_eq!(
+            (item["key"].as_str(), item["severity"].as_str()),
+            (Some("SEC-1"), Some("critical"))
+        );
         assert_eq!(item["cwes"], json!([89]));
 
         let (status, _, problem) = api.get("/api/v1/tickets?severity=urgent").await;
@@ -167,10 +205,16 @@ async fn tickets_list_filters_and_show_findings_and_history() {
 
         let (status, _, ticket) = api.get("/api/v1/tickets/SEC-1").await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(ticket["findings"][0]["finding"]["location"]["start_line"], 10);
+        assert_eq!(
+            ticket["findings"][0]["finding"]["location"]["start_line"],
+            10
+        );
         assert_eq!(ticket["events"][0]["kind"], "opened");
         let (status, _, problem) = api.get("/api/v1/tickets/SEC-999").await;
-        assert_eq!((status, problem["status"].clone()), (StatusCode::NOT_FOUND, json!(404)));
+        assert_eq!(
+            (status, problem["status"].clone()),
+            (StatusCode::NOT_FOUND, json!(404))
+        );
     })
     .await;
 }
@@ -180,32 +224,63 @@ async fn tickets_are_opened_by_hand_and_moved_along_the_workflow() {
     each_backend("api_workflow", |env| async move {
         let api = api(&env, None, 1 << 30);
         let (status, _, created) = api
-            .post_json("/api/v1/tickets", json!({"type": "incident", "title": "Checkout down"}))
+            .post_json(
+                "/api/v1/tickets",
+                json!({"type": "incident", "title": "Checkout down"}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         assert_eq!(created["key"], "INC-1");
 
         let triage = json!({"state": "triaged", "owner": "dana", "due_at": "2026-12-10T00:00:00Z"});
-        let (status, _, moved) = api.post_json("/api/v1/tickets/INC-1/transitions", triage).await;
-        assert_eq!((status, moved["state"].clone()), (StatusCode::OK, json!("triaged")));
+        let (status, _, moved) = api
+            .post_json("/api/v1/tickets/INC-1/transitions", triage)
+            .await;
+        assert_eq!(
+            (status, moved["state"].clone()),
+            (StatusCode::OK, json!("triaged"))
+        );
 
         let (status, _, problem) = api
-            .post_json("/api/v1/tickets/INC-1/transitions", json!({"state": "verified"}))
+            .post_json(
+                "/api/v1/tickets/INC-1/transitions",
+                json!({"state": "verified"}),
+            )
             .await;
         assert_eq!(status, StatusCode::CONFLICT, "{problem}");
-        assert!(problem["detail"].as_str().unwrap().contains("cannot move from triaged to verified"));
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("cannot move from triaged to verified")
+        );
 
         let (status, _, problem) = api
-            .post_json("/api/v1/tickets/INC-1/transitions", json!({"state": "fixed", "colour": "red"}))
+            .post_json(
+                "/api/v1/tickets/INC-1/transitions",
+                json!({"state": "fixed", "colour": "red"}),
+            )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert!(problem["detail"].as_str().unwrap().contains("colour"), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("colour"),
+            "{problem}"
+        );
 
-        let (status, _, _) =
-            api.post_json("/api/v1/tickets/INC-1/comments", json!({"text": "paged on-call"})).await;
+        let (status, _, _) = api
+            .post_json(
+                "/api/v1/tickets/INC-1/comments",
+                json!({"text": "paged on-call"}),
+            )
+            .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         let (_, _, ticket) = api.get("/api/v1/tickets/INC-1").await;
-        assert_eq!(ticket["events"].as_array().unwrap().len(), 5, "{}", ticket["events"]);
+        assert_eq!(
+            ticket["events"].as_array().unwrap().len(),
+            5,
+            "{}",
+            ticket["events"]
+        );
     })
     .await;
 }
@@ -222,7 +297,12 @@ async fn with_a_token_changes_need_it() {
             .unwrap();
         let (status, _, body) = api.call(request).await;
         assert_eq!(status, StatusCode::CREATED);
-        let (_, _, ticket) = api.get(&format!("/api/v1/tickets/{}", body["opened_tickets"][0].as_str().unwrap())).await;
+        let (_, _, ticket) = api
+            .get(&format!(
+                "/api/v1/tickets/{}",
+                body["opened_tickets"][0].as_str().unwrap()
+            ))
+            .await;
         assert_eq!(ticket["events"][0]["actor"], "api-token");
     })
     .await;
@@ -238,7 +318,10 @@ async fn the_openapi_document_describes_every_api_route() {
         let source = include_str!("../src/api.rs");
         for line in source.lines().filter(|l| l.contains(".route(\"/api/v1/")) {
             let path = line.split('"').nth(1).unwrap();
-            assert!(doc["paths"].get(path).is_some(), "{path} is not in openapi.json");
+            assert!(
+                doc["paths"].get(path).is_some(),
+                "{path} is not in openapi.json"
+            );
         }
     })
     .await;
@@ -251,7 +334,10 @@ async fn the_example_reports_import_through_the_api() {
         let bytes = std::fs::read(examples().join("v1/semgrep.sarif")).unwrap();
         let (status, _, body) = api.post("/api/v1/scans?application=vulnshop", bytes).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        assert_eq!((body["opened"].clone(), body["suppressed"].clone()), (json!(23), json!(1)));
+        assert_eq!(
+            (body["opened"].clone(), body["suppressed"].clone()),
+            (json!(23), json!(1))
+        );
         assert_eq!(body["tools"], json!(["Semgrep OSS"]));
     })
     .await;

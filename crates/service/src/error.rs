@@ -7,9 +7,10 @@ use fixgate_store::StoreError;
 /// What went wrong in a use case.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// The report could not be read.
+    /// The report could not be read. The parser's message is part of this
+    /// one, not a separate cause, so it is printed once.
     #[error("the report cannot be imported: {0}")]
-    Parse(#[from] ParseError),
+    Parse(ParseError),
     /// No parser recognised the report.
     #[error("unrecognised report format: {found}; supported formats: {supported}")]
     UnknownFormat { found: String, supported: String },
@@ -28,4 +29,10 @@ pub enum ServiceError {
     /// A background task died.
     #[error("an internal task failed")]
     Task(#[source] tokio::task::JoinError),
+}
+
+impl From<ParseError> for ServiceError {
+    fn from(err: ParseError) -> ServiceError {
+        ServiceError::Parse(err)
+    }
 }

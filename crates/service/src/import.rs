@@ -61,7 +61,11 @@ struct Parsed {
 
 impl Fixgate {
     /// Imports one report read from `reader`.
-    pub async fn import<R>(&self, reader: R, request: ImportRequest) -> Result<ImportReport, ServiceError>
+    pub async fn import<R>(
+        &self,
+        reader: R,
+        request: ImportRequest,
+    ) -> Result<ImportReport, ServiceError>
     where
         R: Read + Send + 'static,
     {
@@ -78,6 +82,7 @@ impl Fixgate {
             .await
             .map_err(ServiceError::Task)??;
 
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "parsed");
         let scan = resolve(parsed, &request.context, self.clock.now())?;
         let outcome = self.store.record_scan(&scan).await?;
         let report = ImportReport {
@@ -116,7 +121,12 @@ fn parse<R: Read>(
     limits: fixgate_intake::Limits,
     progress: Option<Progress>,
 ) -> Result<Parsed, ServiceError> {
-    let hashing = HashingReader { inner: reader, hasher: Sha256::new(), bytes: 0, progress };
+    let hashing = HashingReader {
+        inner: reader,
+        hasher: Sha256::new(),
+        bytes: 0,
+        progress,
+    };
     let mut buffered = BufReader::with_capacity(256 * 1024, hashing);
     let prefix = buffered.fill_buf().map_err(ServiceError::Io)?;
     if !sarif::sniff(prefix) {
@@ -152,7 +162,11 @@ fn describe(prefix: &[u8]) -> String {
         _ if prefix.contains(&0) => "binary data",
         _ => "text",
     };
-    let start: String = trimmed.chars().take(60).collect::<String>().replace(['\n', '\r'], " ");
+    let start: String = trimmed
+        .chars()
+        .take(60)
+        .collect::<String>()
+        .replace(['\n', '\r'], " ");
     format!("{kind} starting {start:?}")
 }
 
@@ -162,10 +176,15 @@ fn resolve(
     context: &ScanContext,
     now: jiff::Timestamp,
 ) -> Result<NewScan, ServiceError> {
-    let Parsed { collected, sha256, bytes } = parsed;
+    let Parsed {
+        collected,
+        sha256,
+        bytes,
+    } = parsed;
     let Collected { mut findings, runs } = collected;
     let from_runs = |pick: fn(&RunInfo) -> Option<&String>| {
-        runs.iter().find_map(|r| pick(r).filter(|v| !v.trim().is_empty()).cloned())
+        runs.iter()
+            .find_map(|r| pick(r).filter(|v| !v.trim().is_empty()).cloned())
     };
     let given = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
 
@@ -189,8 +208,15 @@ fn resolve(
     let mut scope_of_run = Vec::with_capacity(runs.len());
     for run in &runs {
         let scope = ScanScope {
-            tool: if run.tool.is_empty() { "unknown".into() } else { run.tool.clone() },
-            category: category.clone().or_else(|| run.category.clone()).unwrap_or_default(),
+            tool: if run.tool.is_empty() {
+                "unknown".into()
+            } else {
+                run.tool.clone()
+            },
+            category: category
+                .clone()
+                .or_else(|| run.category.clone())
+                .unwrap_or_default(),
         };
         let index = scopes.iter().position(|s| *s == scope).unwrap_or_else(|| {
             scopes.push(scope);
@@ -204,7 +230,10 @@ fn resolve(
         .into_iter()
         .map(|finding| {
             let scope = scope_of_run.get(finding.run).copied().ok_or_else(|| {
-                ServiceError::Invalid(format!("a finding names run {} the report lacks", finding.run))
+                ServiceError::Invalid(format!(
+                    "a finding names run {} the report lacks",
+                    finding.run
+                ))
             })?;
             Ok(ScanFinding { scope, finding })
         })
@@ -233,7 +262,10 @@ fn resolve(
 /// `shop` for `https://github.com/acme/shop.git`.
 fn repository_name(url: &str) -> Option<String> {
     let web = fixgate_domain::link::web_url(url);
-    web.rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_string)
+    web.rsplit('/')
+        .next()
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
 }
 
 /// Hashes and counts what passes through.
@@ -271,6 +303,9 @@ mod tests {
 
     #[test]
     fn application_defaults_to_the_repository_name() {
-        assert_eq!(repository_name("git@github.com:acme/shop.git").as_deref(), Some("shop"));
+        assert_eq!(
+            repository_name("git@github.com:acme/shop.git").as_deref(),
+            Some("shop")
+        );
     }
 }

@@ -5,9 +5,9 @@
 mod clock;
 mod error;
 mod import;
-mod tickets;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod tickets;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::ServiceError;
@@ -29,7 +29,11 @@ pub struct Fixgate {
 
 impl Fixgate {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Fixgate {
-        Fixgate { store, clock, limits: Limits::default() }
+        Fixgate {
+            store,
+            clock,
+            limits: Limits::default(),
+        }
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Fixgate {

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use fixgate_domain::ScanContext;
 use crate::{FixedClock, Fixgate, ImportReport, ImportRequest, ServiceError};
+use fixgate_domain::ScanContext;
 use fixgate_store::{ConnectOptions, Store};
 
 pub struct Env {
@@ -24,10 +24,14 @@ pub fn postgres_url() -> Option<String> {
     match std::env::var("FIXGATE_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but FIXGATE_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run")
+            panic!(
+                "CI=true but FIXGATE_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run"
+            )
         }
         _ => {
-            eprintln!("NOTE: FIXGATE_TEST_POSTGRES_URL not set; PostgreSQL runs of this test skipped");
+            eprintln!(
+                "NOTE: FIXGATE_TEST_POSTGRES_URL not set; PostgreSQL runs of this test skipped"
+            );
             None
         }
     }
@@ -39,23 +43,41 @@ fn start() -> jiff::Timestamp {
 
 async fn sqlite(dir: &tempfile::TempDir) -> Env {
     let url = format!("sqlite://{}", dir.path().join("fixgate.db").display());
-    let store = Store::connect(&url, ConnectOptions::default()).await.unwrap();
+    let store = Store::connect(&url, ConnectOptions::default())
+        .await
+        .unwrap();
     let clock = Arc::new(FixedClock::new(start()));
-    Env { fixgate: Fixgate::new(store, clock.clone()), clock, backend: "sqlite" }
+    Env {
+        fixgate: Fixgate::new(store, clock.clone()),
+        clock,
+        backend: "sqlite",
+    }
 }
 
 async fn postgres(url: &str, test: &str) -> (Env, String) {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let schema = format!(
         "t_{}_{}_{}",
-        test.chars().filter(char::is_ascii_alphanumeric).take(30).collect::<String>(),
+        test.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(30)
+            .collect::<String>(),
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let options = ConnectOptions { schema: Some(schema.clone()) };
+    let options = ConnectOptions {
+        schema: Some(schema.clone()),
+    };
     let store = Store::connect(url, options).await.unwrap();
     let clock = Arc::new(FixedClock::new(start()));
-    (Env { fixgate: Fixgate::new(store, clock.clone()), clock, backend: "postgres" }, schema)
+    (
+        Env {
+            fixgate: Fixgate::new(store, clock.clone()),
+            clock,
+            backend: "postgres",
+        },
+        schema,
+    )
 }
 
 /// Runs `test` on SQLite, then on PostgreSQL when available.
@@ -87,7 +109,10 @@ pub fn shared_corpus() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true but {} is missing: the corpus tests must run", dir.display());
+        panic!(
+            "CI=true but {} is missing: the corpus tests must run",
+            dir.display()
+        );
     }
     eprintln!("SKIPPED: ../shared/corpus not found; corpus tests did not run");
     None
@@ -112,8 +137,13 @@ pub async fn try_import(
     bytes: Vec<u8>,
     context: ScanContext,
 ) -> Result<ImportReport, ServiceError> {
-    let request = ImportRequest { context, ..ImportRequest::default() };
-    env.fixgate.import(std::io::Cursor::new(bytes), request).await
+    let request = ImportRequest {
+        context,
+        ..ImportRequest::default()
+    };
+    env.fixgate
+        .import(std::io::Cursor::new(bytes), request)
+        .await
 }
 
 /// A SARIF report with one run of `tool` and the given results, each
@@ -151,5 +181,8 @@ pub fn sarif(tool: &str, results: &[(&str, &str, u32, &str)]) -> Vec<u8> {
 async fn drop_schema(url: &str, schema: &str) {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }

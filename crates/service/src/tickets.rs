@@ -43,7 +43,10 @@ pub struct MoveTicket {
 }
 
 impl Fixgate {
-    pub async fn list_tickets(&self, filter: &TicketFilter) -> Result<Page<TicketRow>, ServiceError> {
+    pub async fn list_tickets(
+        &self,
+        filter: &TicketFilter,
+    ) -> Result<Page<TicketRow>, ServiceError> {
         Ok(self.store.list_tickets(filter).await?)
     }
 
@@ -71,7 +74,10 @@ impl Fixgate {
             owner: non_empty(request.owner),
             due_at: request.due_at,
         };
-        let key = self.store.create_ticket(&ticket, actor, self.clock.now()).await?;
+        let key = self
+            .store
+            .create_ticket(&ticket, actor, self.clock.now())
+            .await?;
         self.ticket(&key).await
     }
 
@@ -98,9 +104,13 @@ impl Fixgate {
             has_expiry: request.expires_at.is_some(),
             has_duplicate_of: request.duplicate_of.is_some(),
         };
-        current.state.check_manual_move(request.state, current.ticket_type, &details)?;
+        current
+            .state
+            .check_manual_move(request.state, current.ticket_type, &details)?;
         if request.duplicate_of.as_deref() == Some(key) {
-            return Err(ServiceError::Invalid("a ticket cannot duplicate itself".into()));
+            return Err(ServiceError::Invalid(
+                "a ticket cannot duplicate itself".into(),
+            ));
         }
         if let Some(expires_at) = request.expires_at.filter(|at| *at <= self.clock.now()) {
             return Err(ServiceError::Invalid(format!(
@@ -118,7 +128,9 @@ impl Fixgate {
             expires_at: request.expires_at,
             duplicate_of: request.duplicate_of,
         };
-        self.store.change_state(key, &change, actor, self.clock.now()).await?;
+        self.store
+            .change_state(key, &change, actor, self.clock.now())
+            .await?;
         self.ticket(key).await
     }
 
@@ -126,10 +138,15 @@ impl Fixgate {
         if text.trim().is_empty() {
             return Err(ServiceError::Invalid("a comment needs text".into()));
         }
-        Ok(self.store.comment(key, text.trim(), actor, self.clock.now()).await?)
+        Ok(self
+            .store
+            .comment(key, text.trim(), actor, self.clock.now())
+            .await?)
     }
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }

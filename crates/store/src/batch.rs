@@ -105,7 +105,13 @@ mod tests {
     #[test]
     fn values_are_numbered_across_rows() {
         assert_eq!(
-            values_sql(Backend::Postgres, "INSERT INTO t (a, b)", 2, 2, "RETURNING id"),
+            values_sql(
+                Backend::Postgres,
+                "INSERT INTO t (a, b)",
+                2,
+                2,
+                "RETURNING id"
+            ),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) RETURNING id"
         );
         assert_eq!(

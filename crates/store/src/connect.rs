@@ -99,10 +99,13 @@ fn pool_options(backend: Backend, schema: Option<String>) -> AnyPoolOptions {
             Box::pin(async move {
                 // WAL lets readers work while an import writes; a writer that
                 // finds the database busy waits instead of failing at once.
+                // Checkpoints run from `Store::checkpoint` (the server calls
+                // it in the background) and when the last connection closes,
+                // not inside the commit of a large import.
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 60000; \
-                     PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                     PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;",
                 )
                 .await?;
                 Ok(())
@@ -122,7 +125,10 @@ fn pool_options(backend: Backend, schema: Option<String>) -> AnyPoolOptions {
 }
 
 async fn create_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> {
-    let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
     let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
     pool.execute(sql.as_str()).await?;
     pool.close().await;
@@ -139,7 +145,11 @@ fn redact(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = url.get(scheme_end + 3..at).unwrap_or("");
             let user = credentials.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", url.get(..scheme_end + 3).unwrap_or(""), url.get(at..).unwrap_or(""))
+            format!(
+                "{}{user}:***{}",
+                url.get(..scheme_end + 3).unwrap_or(""),
+                url.get(at..).unwrap_or("")
+            )
         }
         _ => url.to_string(),
     }
@@ -152,8 +162,13 @@ mod tests {
     #[test]
     fn backend_follows_the_scheme() {
         assert_eq!(Backend::of_url("sqlite://x.db").ok(), Some(Backend::Sqlite));
-        assert_eq!(Backend::of_url("postgresql://h/db").ok(), Some(Backend::Postgres));
-        let err = Backend::of_url("mysql://u:secret@h/db").unwrap_err().to_string();
+        assert_eq!(
+            Backend::of_url("postgresql://h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        let err = Backend::of_url("mysql://u:secret@h/db")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unsupported scheme \"mysql\""), "{err}");
         assert!(!err.contains("secret"), "{err}");
     }

@@ -138,16 +138,28 @@ async fn record(
     let known = known_findings(conn, application, repository).await?;
     let sightings = known_sightings(conn, &ids.distinct_scopes()).await?;
     let mut counts = ImportCounts::default();
-    let opened_tickets =
-        apply(conn, backend, scan, &ids, &known, &sightings, &mut counts).await?;
+    let opened_tickets = apply(conn, backend, scan, &ids, &known, &sightings, &mut counts).await?;
     finish_scan(conn, &ids, &counts).await?;
 
-    Ok(ImportOutcome { scan_id, duplicate: false, counts, opened_tickets })
+    Ok(ImportOutcome {
+        scan_id,
+        duplicate: false,
+        counts,
+        opened_tickets,
+    })
 }
 
 fn duplicate_outcome(previous: i64, scan: &NewScan) -> ImportOutcome {
-    let counts = ImportCounts { unchanged: scan.findings.len() as u64, ..ImportCounts::default() };
-    ImportOutcome { scan_id: previous, duplicate: true, counts, opened_tickets: Vec::new() }
+    let counts = ImportCounts {
+        unchanged: scan.findings.len() as u64,
+        ..ImportCounts::default()
+    };
+    ImportOutcome {
+        scan_id: previous,
+        duplicate: true,
+        counts,
+        opened_tickets: Vec::new(),
+    }
 }
 
 async fn upsert_application(
@@ -230,7 +242,9 @@ async fn repeated_report(
 ) -> Result<Option<i64>, StoreError> {
     let mut latest = None;
     for (_, last_scan) in scopes {
-        let Some(last_scan) = last_scan else { return Ok(None) };
+        let Some(last_scan) = last_scan else {
+            return Ok(None);
+        };
         let row = sqlx::query("SELECT report_sha256 FROM scans WHERE id = $1")
             .bind(*last_scan)
             .fetch_one(&mut *conn)
@@ -290,7 +304,10 @@ async fn known_findings(
     .await?;
     let mut known = HashMap::with_capacity(rows.len());
     for row in rows {
-        let value = Known { id: row.try_get(0)?, ticket_id: row.try_get(2)? };
+        let value = Known {
+            id: row.try_get(0)?,
+            ticket_id: row.try_get(2)?,
+        };
         known.insert(row.try_get(1)?, value);
     }
     Ok(known)
@@ -302,12 +319,10 @@ async fn known_sightings(
 ) -> Result<HashMap<(i64, i64), KnownSighting>, StoreError> {
     let mut known = HashMap::new();
     for scope in scopes {
-        let rows = sqlx::query(
-            "SELECT id, finding_id, present FROM sightings WHERE scope_id = $1",
-        )
-        .bind(*scope)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = sqlx::query("SELECT id, finding_id, present FROM sightings WHERE scope_id = $1")
+            .bind(*scope)
+            .fetch_all(&mut *conn)
+            .await?;
         for row in rows {
             let sighting = KnownSighting {
                 id: row.try_get(0)?,
@@ -345,6 +360,7 @@ async fn apply(
     sightings: &HashMap<(i64, i64), KnownSighting>,
     counts: &mut ImportCounts,
 ) -> Result<Vec<String>, StoreError> {
+    let mut timer = StepTimer::start();
     let plan = plan(scan, ids, known, sightings, counts);
     let ticket_of: HashMap<i64, Option<i64>> =
         known.values().map(|k| (k.id, k.ticket_id)).collect();
@@ -363,11 +379,14 @@ async fn apply(
         .chain(plan.needs_ticket.iter().map(|(_, f)| *f))
         .collect();
     let tickets = open_tickets(conn, backend, scan, ids, &to_open).await?;
+    timer.step("open tickets");
     counts.opened = tickets.len() as u64;
 
     let finding_ids = insert_findings(conn, backend, scan, ids, &plan.new, &tickets).await?;
+    timer.step("insert findings");
     link_tickets(conn, &plan.needs_ticket, &tickets).await?;
     update_seen_findings(conn, backend, ids, &plan.seen).await?;
+    timer.step("update seen findings");
     mark_absent(conn, backend, ids, &absent).await?;
     bump_sightings(conn, backend, ids, scan, &plan.reappeared).await?;
     let mut new_sightings = plan.new_sightings;
@@ -377,11 +396,20 @@ async fn apply(
         }
     }
     insert_sightings(conn, backend, ids, scan, &new_sightings).await?;
+    timer.step("sightings");
 
     let mut events = ticket_events(&tickets, &absent, &plan.reappeared, ids.scan);
     events.sort_by_key(|e| e.0);
     insert_events(conn, backend, scan, &events).await?;
-    refresh_presence(conn, backend, &absent, &plan.reappeared, millis(scan.imported_at)).await?;
+    timer.step("events");
+    refresh_presence(
+        conn,
+        backend,
+        &absent,
+        &plan.reappeared,
+        millis(scan.imported_at),
+    )
+    .await?;
 
     let mut keys: Vec<(i64, String)> = tickets.into_values().collect();
     keys.sort();
@@ -390,7 +418,10 @@ async fn apply(
 
 fn scope_id(ids: &Ids, finding: &ScanFinding) -> Result<i64, StoreError> {
     ids.scopes.get(finding.scope).copied().ok_or_else(|| {
-        StoreError::Invalid(format!("finding refers to run {} the scan does not have", finding.scope))
+        StoreError::Invalid(format!(
+            "finding refers to run {} the scan does not have",
+            finding.scope
+        ))
     })
 }
 
@@ -491,8 +522,10 @@ async fn open_tickets(
     )
     .await?;
 
-    let by_key: HashMap<&str, &str> =
-        rows.iter().map(|t| (t.key.as_str(), t.fingerprint.as_str())).collect();
+    let by_key: HashMap<&str, &str> = rows
+        .iter()
+        .map(|t| (t.key.as_str(), t.fingerprint.as_str()))
+        .collect();
     let mut tickets = HashMap::with_capacity(returned.len());
     for row in returned {
         let id: i64 = row.try_get(0)?;
@@ -572,7 +605,7 @@ async fn insert_findings(
     let rows: Vec<FindingColumns> = findings
         .iter()
         .map(|f| FindingColumns::new(&f.finding, tickets))
-        .collect::<Result<_, _>>()?;
+        .collect();
     let returned = for_rows(
         conn,
         backend,
@@ -600,7 +633,7 @@ async fn insert_findings(
                 .bind(r.start_line)
                 .bind(r.end_line)
                 .bind(i64::from(r.finding.suppression.is_some()))
-                .bind(&r.details)
+                .bind(r.details())
                 .bind(ids.scan)
                 .bind(ids.scan)
                 .bind(now)
@@ -624,16 +657,12 @@ struct FindingColumns<'a> {
     end_line: Option<i64>,
     cwes: String,
     advisories: String,
-    details: String,
 }
 
 impl<'a> FindingColumns<'a> {
-    fn new(
-        finding: &'a Finding,
-        tickets: &HashMap<String, (i64, String)>,
-    ) -> Result<FindingColumns<'a>, StoreError> {
+    fn new(finding: &'a Finding, tickets: &HashMap<String, (i64, String)>) -> FindingColumns<'a> {
         let location = finding.location.as_ref();
-        Ok(FindingColumns {
+        FindingColumns {
             finding,
             ticket: tickets.get(finding.fingerprint.as_str()).map(|(id, _)| *id),
             path: location.and_then(|l| l.path.as_deref()),
@@ -641,14 +670,16 @@ impl<'a> FindingColumns<'a> {
             end_line: location.and_then(|l| l.end_line).map(i64::from),
             cwes: cwes_column(&finding.cwes),
             advisories: advisories_column(&finding.advisories),
-            details: details_json(finding)?,
-        })
+        }
     }
-}
 
-pub(crate) fn details_json(finding: &Finding) -> Result<String, StoreError> {
-    serde_json::to_string(finding)
-        .map_err(|err| StoreError::Invalid(format!("finding cannot be stored: {err}")))
+    /// The `details` column, made as the row is bound so that a large
+    /// import never holds every finding's JSON at once. Serializing plain
+    /// data cannot fail; should it, the column keeps `{}` rather than
+    /// aborting the import.
+    fn details(&self) -> String {
+        crate::details::to_json(self.finding).unwrap_or_else(|_| "{}".into())
+    }
 }
 
 async fn link_tickets(
@@ -678,8 +709,8 @@ async fn update_seen_findings(
 ) -> Result<(), StoreError> {
     let rows: Vec<(i64, FindingColumns)> = seen
         .iter()
-        .map(|(id, f)| Ok((*id, FindingColumns::new(&f.finding, &HashMap::new())?)))
-        .collect::<Result<_, StoreError>>()?;
+        .map(|(id, f)| (*id, FindingColumns::new(&f.finding, &HashMap::new())))
+        .collect();
     for_rows(
         conn,
         backend,
@@ -697,7 +728,7 @@ async fn update_seen_findings(
                 .bind(r.start_line)
                 .bind(r.end_line)
                 .bind(r.finding.severity.rank())
-                .bind(&r.details)
+                .bind(r.details())
                 .bind(ids.scan)
                 .bind(i64::from(r.finding.suppression.is_some()))
         },
@@ -810,11 +841,10 @@ fn ticket_events(
     scan: i64,
 ) -> Vec<Event> {
     let mut events = Vec::with_capacity(opened.len() + absent.len() + reappeared.len());
-    for (fingerprint, (ticket, _)) in opened {
-        let data = json!({ "scan_id": scan, "fingerprint": fingerprint, "state": "new" });
-        events.push((*ticket, "opened", data.to_string()));
-    }
     let data = json!({ "scan_id": scan }).to_string();
+    for (ticket, _) in opened.values() {
+        events.push((*ticket, "opened", data.clone()));
+    }
     for ticket in absent.iter().filter_map(|(_, t)| *t) {
         events.push((ticket, "no_longer_seen", data.clone()));
     }
@@ -834,11 +864,18 @@ async fn insert_events(
     for_rows(
         conn,
         backend,
-        ("INSERT INTO ticket_events (ticket_id, at, actor, kind, data)", ""),
+        (
+            "INSERT INTO ticket_events (ticket_id, at, actor, kind, data)",
+            "",
+        ),
         5,
         events,
         |q, (ticket, kind, data)| {
-            q.bind(*ticket).bind(now).bind(scan.uploader.clone()).bind(*kind).bind(data)
+            q.bind(*ticket)
+                .bind(now)
+                .bind(scan.uploader.clone())
+                .bind(*kind)
+                .bind(data)
         },
     )
     .await?;
@@ -908,4 +945,22 @@ async fn finish_scan(
             .await?;
     }
     Ok(())
+}
+
+/// Logs how long each step of an import took, at debug level.
+struct StepTimer(std::time::Instant);
+
+impl StepTimer {
+    fn start() -> StepTimer {
+        StepTimer(std::time::Instant::now())
+    }
+
+    fn step(&mut self, name: &str) {
+        tracing::debug!(
+            step = name,
+            ms = self.0.elapsed().as_millis() as u64,
+            "import step"
+        );
+        self.0 = std::time::Instant::now();
+    }
 }

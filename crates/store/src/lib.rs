@@ -11,6 +11,7 @@
 
 mod batch;
 mod connect;
+mod details;
 mod error;
 mod import;
 mod rows;
@@ -19,11 +20,11 @@ mod tickets;
 pub use connect::{Backend, ConnectOptions};
 pub use error::StoreError;
 pub use import::{ImportOutcome, NewScan, ScanFinding, ScanScope};
-pub use tickets::FilterValues;
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, ScanRow, SightingRow, StateChange, TicketDetail,
     TicketFilter, TicketRow,
 };
+pub use tickets::FilterValues;
 
 use sqlx::AnyPool;
 
@@ -37,6 +38,17 @@ pub struct Store {
 impl Store {
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Copies SQLite's write-ahead log into the database file, as far as
+    /// readers allow. A no-op on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Closes the pool, waiting for connections in use to be returned.

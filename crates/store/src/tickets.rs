@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use fixgate_domain::{Finding, Severity, TicketState, TicketType};
+use fixgate_domain::{Severity, TicketState, TicketType};
 use jiff::Timestamp;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use crate::details;
 use crate::import::{allocate_numbers, upsert_repository};
 use crate::rows::{
     EventRow, FindingRow, NewTicket, Page, SightingRow, StateChange, TicketDetail, TicketFilter,
@@ -57,13 +58,19 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let items = rows.iter().map(ticket_row).collect::<Result<_, _>>()?;
-        Ok(Page { total: total as u64, page, limit, items })
+        Ok(Page {
+            total: total as u64,
+            page,
+            limit,
+            items,
+        })
     }
 
     /// The ticket with `key`, its findings with their sightings, and its
     /// history.
     pub async fn ticket(&self, key: &str) -> Result<TicketDetail, StoreError> {
-        let sql = format!("SELECT {TICKET_COLUMNS}, t.description {TICKET_FROM} WHERE t.ticket_key = $1");
+        let sql =
+            format!("SELECT {TICKET_COLUMNS}, t.description {TICKET_FROM} WHERE t.ticket_key = $1");
         let row = sqlx::query(&sql)
             .bind(key)
             .fetch_optional(&self.pool)
@@ -73,32 +80,33 @@ impl Store {
         let description: String = row.try_get(20)?;
         let findings = self.ticket_findings(ticket.id).await?;
         let events = self.ticket_events(ticket.id).await?;
-        Ok(TicketDetail { ticket, description, findings, events })
+        Ok(TicketDetail {
+            ticket,
+            description,
+            findings,
+            events,
+        })
     }
 
     async fn ticket_findings(&self, ticket: i64) -> Result<Vec<FindingRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT f.id, f.fingerprint, f.details, s.commit_sha, r.url FROM findings f \
+        let sql = format!(
+            "SELECT f.id, s.commit_sha, r.url, {} FROM findings f \
              LEFT JOIN scans s ON s.id = f.last_scan_id \
              LEFT JOIN repositories r ON r.id = f.repository_id \
              WHERE f.ticket_id = $1 ORDER BY f.id",
-        )
-        .bind(ticket)
-        .fetch_all(&self.pool)
-        .await?;
+            details::COLUMNS
+        );
+        let rows = sqlx::query(&sql).bind(ticket).fetch_all(&self.pool).await?;
         let mut sightings = self.ticket_sightings(ticket).await?;
         rows.iter()
             .map(|row| {
                 let id: i64 = row.try_get(0)?;
-                let details: String = row.try_get(2)?;
-                let finding: Finding = serde_json::from_str(&details).map_err(|err| {
-                    StoreError::Invalid(format!("stored finding {id} is unreadable: {err}"))
-                })?;
+                let finding = details::from_row(row, 3, id)?;
                 Ok(FindingRow {
                     id,
-                    fingerprint: row.try_get(1)?,
-                    commit: row.try_get(3)?,
-                    repository: row.try_get(4)?,
+                    fingerprint: finding.fingerprint.as_str().to_string(),
+                    commit: row.try_get(1)?,
+                    repository: row.try_get(2)?,
                     finding,
                     sightings: sightings.remove(&id).unwrap_or_default(),
                 })
@@ -170,7 +178,9 @@ impl Store {
             None => None,
         };
         let repository = match (&ticket.repository, application) {
-            (Some(url), Some(app)) => Some(upsert_repository(&mut tx, app, url, millis(now)).await?),
+            (Some(url), Some(app)) => {
+                Some(upsert_repository(&mut tx, app, url, millis(now)).await?)
+            }
             (Some(_), None) => {
                 return Err(StoreError::Invalid(
                     "a ticket with a repository needs an application too".into(),
@@ -254,11 +264,26 @@ impl Store {
         });
         append_event(&mut tx, id, now, actor, "state_changed", &data).await?;
         if let Some(owner) = &change.owner {
-            append_event(&mut tx, id, now, actor, "assigned", &json!({ "owner": owner })).await?;
+            append_event(
+                &mut tx,
+                id,
+                now,
+                actor,
+                "assigned",
+                &json!({ "owner": owner }),
+            )
+            .await?;
         }
         if let Some(due_at) = change.due_at {
-            append_event(&mut tx, id, now, actor, "due_date_set", &json!({ "due_at": due_at }))
-                .await?;
+            append_event(
+                &mut tx,
+                id,
+                now,
+                actor,
+                "due_date_set",
+                &json!({ "due_at": due_at }),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -288,7 +313,9 @@ impl Store {
     pub async fn filter_values(&self) -> Result<FilterValues, StoreError> {
         let names = |sql: &'static str| async move {
             let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
-            rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()
+            rows.iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<Vec<_>, _>>()
         };
         Ok(FilterValues {
             applications: names("SELECT name FROM applications ORDER BY name").await?,
@@ -306,11 +333,7 @@ pub struct FilterValues {
     pub tools: Vec<String>,
 }
 
-async fn application_id(
-    conn: &mut AnyConnection,
-    name: &str,
-    now: i64,
-) -> Result<i64, StoreError> {
+async fn application_id(conn: &mut AnyConnection, name: &str, now: i64) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "INSERT INTO applications (name, created_at, updated_at) VALUES ($1, $2, $2) \
          ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at RETURNING id",
@@ -340,14 +363,16 @@ async fn append_event(
     kind: &str,
     data: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, kind, data) VALUES ($1, $2, $3, $4, $5)")
-        .bind(ticket)
-        .bind(millis(at))
-        .bind(actor)
-        .bind(kind)
-        .bind(data.to_string())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, at, actor, kind, data) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(ticket)
+    .bind(millis(at))
+    .bind(actor)
+    .bind(kind)
+    .bind(data.to_string())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -368,30 +393,59 @@ fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         conditions.push(format!("t.state IN ({})", list.join(",")));
     }
     if !filter.severities.is_empty() {
-        let list: Vec<String> =
-            filter.severities.iter().map(|s| next(&mut params, Param::Int(s.rank()))).collect();
+        let list: Vec<String> = filter
+            .severities
+            .iter()
+            .map(|s| next(&mut params, Param::Int(s.rank())))
+            .collect();
         conditions.push(format!("t.severity IN ({})", list.join(",")));
     }
     if let Some(kind) = filter.ticket_type {
-        conditions.push(format!("t.ticket_type = {}", next(&mut params, Param::Text(kind.as_str().into()))));
+        conditions.push(format!(
+            "t.ticket_type = {}",
+            next(&mut params, Param::Text(kind.as_str().into()))
+        ));
     }
     if let Some(name) = &filter.application {
-        conditions.push(format!("a.name = {}", next(&mut params, Param::Text(name.clone()))));
+        conditions.push(format!(
+            "a.name = {}",
+            next(&mut params, Param::Text(name.clone()))
+        ));
     }
     if let Some(url) = &filter.repository {
-        conditions.push(format!("r.url = {}", next(&mut params, Param::Text(url.clone()))));
+        conditions.push(format!(
+            "r.url = {}",
+            next(&mut params, Param::Text(url.clone()))
+        ));
     }
     if let Some(tool) = &filter.tool {
-        conditions.push(format!("t.tool = {}", next(&mut params, Param::Text(tool.clone()))));
+        conditions.push(format!(
+            "t.tool = {}",
+            next(&mut params, Param::Text(tool.clone()))
+        ));
     }
     if let Some(cwe) = filter.cwe {
-        conditions.push(format!("t.cwes LIKE {}", next(&mut params, Param::Text(format!("%,{cwe},%")))));
+        conditions.push(format!(
+            "t.cwes LIKE {}",
+            next(&mut params, Param::Text(format!("%,{cwe},%")))
+        ));
     }
     if let Some(present) = filter.present {
-        conditions.push(format!("t.present = {}", next(&mut params, Param::Int(i64::from(present)))));
+        conditions.push(format!(
+            "t.present = {}",
+            next(&mut params, Param::Int(i64::from(present)))
+        ));
     }
-    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let p = next(&mut params, Param::Text(format!("%{}%", escape_like(&text.to_lowercase()))));
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let p = next(
+            &mut params,
+            Param::Text(format!("%{}%", escape_like(&text.to_lowercase()))),
+        );
         conditions.push(format!(
             "(LOWER(t.title) LIKE {p} ESCAPE '\\' OR LOWER(t.ticket_key) LIKE {p} ESCAPE '\\' \
              OR LOWER(COALESCE(t.rule_id, '')) LIKE {p} ESCAPE '\\' \
@@ -409,7 +463,9 @@ fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
 }
 
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 fn bind_all<'q>(
@@ -435,8 +491,12 @@ fn ticket_row(row: &AnyRow) -> Result<TicketRow, StoreError> {
     Ok(TicketRow {
         id: row.try_get(0)?,
         key: row.try_get(1)?,
-        ticket_type: kind.parse::<TicketType>().map_err(|_| invalid("type", kind.clone()))?,
-        state: state.parse::<TicketState>().map_err(|_| invalid("state", state.clone()))?,
+        ticket_type: kind
+            .parse::<TicketType>()
+            .map_err(|_| invalid("type", kind.clone()))?,
+        state: state
+            .parse::<TicketState>()
+            .map_err(|_| invalid("state", state.clone()))?,
         severity: Severity::from_rank(severity)
             .ok_or_else(|| invalid("severity", severity.to_string()))?,
         title: row.try_get(5)?,

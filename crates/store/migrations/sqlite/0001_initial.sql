@@ -89,8 +89,6 @@ CREATE TABLE tickets (
 );
 
 CREATE INDEX tickets_listing ON tickets (severity DESC, id DESC);
-CREATE INDEX tickets_state ON tickets (state);
-CREATE INDEX tickets_application ON tickets (application_id);
 
 CREATE TABLE findings (
     id                 INTEGER PRIMARY KEY,
