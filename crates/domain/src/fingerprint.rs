@@ -98,13 +98,18 @@ impl fmt::Display for Fingerprint {
 
 /// Gives the second and later findings that share a fingerprint within one
 /// report a suffix by order of occurrence, so every fingerprint is unique.
-pub fn assign_occurrences(findings: &mut [Finding]) {
-    let mut seen: HashMap<Fingerprint, usize> = HashMap::with_capacity(findings.len());
-    for finding in findings.iter_mut() {
-        let count = seen.entry(finding.fingerprint.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            finding.fingerprint = finding.fingerprint.with_occurrence(*count);
+/// It remembers what it has seen, so a report can be fed in chunks.
+#[derive(Debug, Default)]
+pub struct Occurrences(HashMap<Fingerprint, usize>);
+
+impl Occurrences {
+    pub fn assign(&mut self, findings: &mut [Finding]) {
+        for finding in findings.iter_mut() {
+            let count = self.0.entry(finding.fingerprint.clone()).or_insert(0);
+            *count += 1;
+            if *count > 1 {
+                finding.fingerprint = finding.fingerprint.with_occurrence(*count);
+            }
         }
     }
 }
@@ -196,6 +201,39 @@ mod tests {
             Fingerprint::compute("CKV_AWS_18", &none, Some("main.tf"), Some(before), ""),
             Fingerprint::compute("CKV_AWS_18", &none, Some("main.tf"), Some(after), "")
         );
+    }
+
+    #[test]
+    fn repeated_fingerprints_are_numbered_across_chunks() {
+        let finding = |message: &str| Finding {
+            run: 0,
+            tool: "t".into(),
+            rule_id: "r".into(),
+            rule_name: None,
+            title: "t".into(),
+            message: message.into(),
+            severity: crate::Severity::Low,
+            tool_severity: None,
+            cwes: vec![],
+            advisories: vec![],
+            location: None,
+            trace: vec![],
+            tool_fingerprints: BTreeMap::new(),
+            fingerprint: Fingerprint::compute("r", &BTreeMap::new(), Some("a.py"), None, message),
+            remediation: None,
+            help_uri: None,
+            suppression: None,
+        };
+        let mut occurrences = Occurrences::default();
+        let mut first = vec![finding("same"), finding("other")];
+        let mut second = vec![finding("same")];
+        occurrences.assign(&mut first);
+        occurrences.assign(&mut second);
+        assert_eq!(
+            second[0].fingerprint.as_str(),
+            format!("{}:2", first[0].fingerprint)
+        );
+        assert!(!first[1].fingerprint.as_str().contains(':'));
     }
 
     #[test]

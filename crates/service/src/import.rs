@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use fixgate_domain::fingerprint::assign_occurrences;
-use fixgate_domain::{ImportCounts, RunInfo, ScanContext};
-use fixgate_intake::{Collected, sarif};
-use fixgate_store::{NewScan, ScanFinding, ScanScope};
+use fixgate_domain::fingerprint::Occurrences;
+use fixgate_domain::{Finding, ImportCounts, RunInfo, ScanContext};
+use fixgate_intake::{Collected, Sink, SinkError, sarif};
+use fixgate_store::{ImportSession, ScanEnd, ScanScope, ScanStart};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -52,15 +52,22 @@ pub struct ImportReport {
 /// The formats fixgate reads, by name.
 pub const FORMATS: &[&str] = &["sarif"];
 
-/// A parsed report, before its context is resolved.
+/// Findings travel from the parser to the store in chunks of this many.
+const CHUNK: usize = 4096;
+
+/// What the parsing thread reports once the whole report has been read.
 struct Parsed {
-    collected: Collected,
+    runs: Vec<RunInfo>,
     sha256: String,
     bytes: u64,
 }
 
 impl Fixgate {
     /// Imports one report read from `reader`.
+    ///
+    /// When the caller names the application and the repository, findings
+    /// are recorded while the report is still being parsed; otherwise they
+    /// wait until the report has told its repository.
     pub async fn import<R>(
         &self,
         reader: R,
@@ -76,43 +83,131 @@ impl Fixgate {
                 FORMATS.join(", ")
             )));
         }
+        let (sender, mut chunks) = tokio::sync::mpsc::channel::<Vec<Finding>>(2);
         let limits = self.limits;
         let progress = request.progress.clone();
-        let parsed = tokio::task::spawn_blocking(move || parse(reader, limits, progress))
-            .await
-            .map_err(ServiceError::Task)??;
+        let parsing = tokio::task::spawn_blocking(move || parse(reader, limits, progress, sender));
 
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "parsed");
-        let scan = resolve(parsed, &request.context, self.clock.now())?;
-        let outcome = self.store.record_scan(&scan).await?;
+        let context = &request.context;
+        let now = self.clock.now();
+        let mut session = match identity(context, &[]) {
+            Some(start) if context.repository.is_some() => {
+                Some(self.store.begin_scan(start_of(start, context, now)).await?)
+            }
+            _ => None,
+        };
+        let mut waiting: Vec<Vec<Finding>> = Vec::new();
+        let mut occurrences = Occurrences::default();
+        while let Some(mut chunk) = chunks.recv().await {
+            occurrences.assign(&mut chunk);
+            match session.as_mut() {
+                Some(session) => session.add(chunk).await?,
+                None => waiting.push(chunk),
+            }
+        }
+        let parsed = parsing.await.map_err(ServiceError::Task)??;
+
+        let mut session = match session {
+            Some(session) => session,
+            None => {
+                let (application, repository) =
+                    identity(context, &parsed.runs).ok_or_else(|| {
+                        ServiceError::Invalid(
+                        "the scan needs an application: give one (--app, or `application`), or \
+                         a repository URL it can be named after"
+                            .into(),
+                    )
+                    })?;
+                self.store
+                    .begin_scan(start_of((application, repository), context, now))
+                    .await?
+            }
+        };
+        let findings: u64 = session_findings(&mut session, waiting).await?;
+        let end = end_of(&parsed, context);
+        let summary = (end.branch.clone(), end.commit.clone(), end.category.clone());
+        let tools: Vec<String> = end.scopes.iter().map(|s| s.tool.clone()).collect();
+        let outcome = session.finish(end).await?;
+
         let report = ImportReport {
             scan_id: outcome.scan_id,
             duplicate: outcome.duplicate,
+            findings,
             counts: outcome.counts,
-            findings: scan.findings.len() as u64,
             opened_tickets: outcome.opened_tickets,
-            application: scan.application,
-            repository: scan.repository,
-            branch: scan.branch,
-            commit: scan.commit,
-            category: scan.category,
-            tools: scan.scopes.into_iter().map(|s| s.tool).collect(),
-            format: scan.format,
-            report_sha256: scan.report_sha256,
+            application: identity(context, &parsed.runs)
+                .map(|(a, _)| a)
+                .unwrap_or_default(),
+            repository: identity(context, &parsed.runs).and_then(|(_, r)| r),
+            branch: summary.0,
+            commit: summary.1,
+            category: summary.2,
+            tools,
+            format: "sarif".into(),
+            report_sha256: parsed.sha256,
             duration_ms: started.elapsed().as_millis() as u64,
         };
-        tracing::info!(
-            scan_id = report.scan_id,
-            application = %report.application,
-            findings = report.findings,
-            opened = report.counts.opened,
-            seen_again = report.counts.seen_again,
-            no_longer_seen = report.counts.no_longer_seen,
-            duplicate = report.duplicate,
-            duration_ms = report.duration_ms,
-            "imported report"
-        );
+        log_import(&report);
         Ok(report)
+    }
+}
+
+/// Records findings that waited for the report's context; returns how many
+/// findings the scan has in all.
+async fn session_findings(
+    session: &mut ImportSession,
+    waiting: Vec<Vec<Finding>>,
+) -> Result<u64, ServiceError> {
+    for chunk in waiting {
+        session.add(chunk).await?;
+    }
+    Ok(session.findings())
+}
+
+fn log_import(report: &ImportReport) {
+    tracing::info!(
+        scan_id = report.scan_id,
+        application = %report.application,
+        findings = report.findings,
+        opened = report.counts.opened,
+        seen_again = report.counts.seen_again,
+        no_longer_seen = report.counts.no_longer_seen,
+        duplicate = report.duplicate,
+        duration_ms = report.duration_ms,
+        "imported report"
+    );
+}
+
+/// Hands findings to the importer in chunks as the parser produces them.
+struct ChunkSink {
+    chunk: Vec<Finding>,
+    sender: tokio::sync::mpsc::Sender<Vec<Finding>>,
+    runs: Collected,
+}
+
+impl ChunkSink {
+    fn flush(&mut self) -> Result<(), SinkError> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        self.sender
+            .blocking_send(chunk)
+            .map_err(|_| SinkError("the import stopped before the report was read".into()))
+    }
+}
+
+impl Sink for ChunkSink {
+    fn finding(&mut self, finding: Finding) -> Result<(), SinkError> {
+        self.chunk.push(finding);
+        if self.chunk.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, index: usize, info: RunInfo) -> Result<(), SinkError> {
+        self.runs.run(index, info)
     }
 }
 
@@ -120,6 +215,7 @@ fn parse<R: Read>(
     reader: R,
     limits: fixgate_intake::Limits,
     progress: Option<Progress>,
+    sender: tokio::sync::mpsc::Sender<Vec<Finding>>,
 ) -> Result<Parsed, ServiceError> {
     let hashing = HashingReader {
         inner: reader,
@@ -136,13 +232,18 @@ fn parse<R: Read>(
         });
     }
 
-    let mut collected = Collected::default();
-    sarif::parse(&mut buffered, &limits, &mut collected)?;
+    let mut sink = ChunkSink {
+        chunk: Vec::with_capacity(CHUNK),
+        sender,
+        runs: Collected::default(),
+    };
+    sarif::parse(&mut buffered, &limits, &mut sink)?;
+    sink.flush().map_err(fixgate_intake::ParseError::Sink)?;
     // Whatever the parser left unread still belongs to the report's hash.
     std::io::copy(&mut buffered, &mut std::io::sink()).map_err(ServiceError::Io)?;
     let hashing = buffered.into_inner();
     Ok(Parsed {
-        collected,
+        runs: sink.runs.runs,
         sha256: hex::encode(hashing.hasher.finalize()),
         bytes: hashing.bytes,
     })
@@ -170,43 +271,44 @@ fn describe(prefix: &[u8]) -> String {
     format!("{kind} starting {start:?}")
 }
 
-/// Fills the scan's context from the caller first, then from the report.
-fn resolve(
-    parsed: Parsed,
+fn given(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.trim().is_empty())
+}
+
+fn from_runs(runs: &[RunInfo], pick: fn(&RunInfo) -> Option<&String>) -> Option<String> {
+    runs.iter()
+        .find_map(|r| pick(r).filter(|v| !v.trim().is_empty()).cloned())
+}
+
+/// The application and repository, from the caller first, then the report.
+fn identity(context: &ScanContext, runs: &[RunInfo]) -> Option<(String, Option<String>)> {
+    let repository =
+        given(&context.repository).or_else(|| from_runs(runs, |r| r.repository.as_ref()));
+    let application =
+        given(&context.application).or_else(|| repository.as_deref().and_then(repository_name))?;
+    Some((application, repository))
+}
+
+fn start_of(
+    (application, repository): (String, Option<String>),
     context: &ScanContext,
     now: jiff::Timestamp,
-) -> Result<NewScan, ServiceError> {
-    let Parsed {
-        collected,
-        sha256,
-        bytes,
-    } = parsed;
-    let Collected { mut findings, runs } = collected;
-    let from_runs = |pick: fn(&RunInfo) -> Option<&String>| {
-        runs.iter()
-            .find_map(|r| pick(r).filter(|v| !v.trim().is_empty()).cloned())
-    };
-    let given = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+) -> ScanStart {
+    ScanStart {
+        application,
+        repository,
+        uploader: given(&context.uploader).unwrap_or_else(|| "anonymous".into()),
+        imported_at: now,
+    }
+}
 
-    let repository = given(&context.repository).or_else(|| from_runs(|r| r.repository.as_ref()));
-    let application = given(&context.application)
-        .or_else(|| repository.as_deref().and_then(repository_name))
-        .ok_or_else(|| {
-            ServiceError::Invalid(
-                "the scan needs an application: give one (--app, or `application`), or a \
-                 repository URL it can be named after"
-                    .into(),
-            )
-        })?;
-    let branch = given(&context.branch)
-        .or_else(|| from_runs(|r| r.branch.as_ref()))
-        .unwrap_or_else(|| "main".into());
-    let commit = given(&context.commit).or_else(|| from_runs(|r| r.commit.as_ref()));
+/// The rest of the scan's context, from the caller first, then the report.
+fn end_of(parsed: &Parsed, context: &ScanContext) -> ScanEnd {
+    let runs = &parsed.runs;
     let category = given(&context.category);
-
     let mut scopes: Vec<ScanScope> = Vec::new();
     let mut scope_of_run = Vec::with_capacity(runs.len());
-    for run in &runs {
+    for run in runs {
         let scope = ScanScope {
             tool: if run.tool.is_empty() {
                 "unknown".into()
@@ -224,39 +326,21 @@ fn resolve(
         });
         scope_of_run.push(index);
     }
-
-    assign_occurrences(&mut findings);
-    let findings = findings
-        .into_iter()
-        .map(|finding| {
-            let scope = scope_of_run.get(finding.run).copied().ok_or_else(|| {
-                ServiceError::Invalid(format!(
-                    "a finding names run {} the report lacks",
-                    finding.run
-                ))
-            })?;
-            Ok(ScanFinding { scope, finding })
-        })
-        .collect::<Result<Vec<_>, ServiceError>>()?;
-
-    let scan_category = category
-        .or_else(|| from_runs(|r| r.category.as_ref()))
-        .unwrap_or_default();
-    Ok(NewScan {
-        application,
-        repository,
-        branch,
-        commit,
+    ScanEnd {
+        branch: given(&context.branch)
+            .or_else(|| from_runs(runs, |r| r.branch.as_ref()))
+            .unwrap_or_else(|| "main".into()),
+        commit: given(&context.commit).or_else(|| from_runs(runs, |r| r.commit.as_ref())),
         environment: given(&context.environment),
-        category: scan_category,
+        category: category
+            .or_else(|| from_runs(runs, |r| r.category.as_ref()))
+            .unwrap_or_default(),
         format: "sarif".into(),
-        report_sha256: sha256,
-        report_bytes: bytes as i64,
-        uploader: given(&context.uploader).unwrap_or_else(|| "anonymous".into()),
-        imported_at: now,
+        report_sha256: parsed.sha256.clone(),
+        report_bytes: parsed.bytes as i64,
         scopes,
-        findings,
-    })
+        scope_of_run,
+    }
 }
 
 /// `shop` for `https://github.com/acme/shop.git`.

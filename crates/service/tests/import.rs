@@ -274,3 +274,39 @@ async fn list_filters_narrow_the_tickets() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn context_the_caller_leaves_out_comes_from_the_report() {
+    each_backend("context_from_report", |env| async move {
+        let mut doc: serde_json::Value = serde_json::from_slice(&sarif("CodeQL", FIRST)).unwrap();
+        doc["runs"][0]["versionControlProvenance"] = serde_json::json!([{
+            "repositoryUri": "https://gitlab.com/acme/billing",
+            "revisionId": "abcdef0123456789",
+            "branch": "release/7"
+        }]);
+        doc["runs"][0]["automationDetails"] = serde_json::json!({"id": "codeql/python/2026-12-01"});
+        let only_app = ScanContext {
+            application: Some("billing".into()),
+            ..ScanContext::default()
+        };
+        let report = import_bytes(&env, serde_json::to_vec(&doc).unwrap(), only_app).await;
+        assert_eq!(
+            report.repository.as_deref(),
+            Some("https://gitlab.com/acme/billing")
+        );
+        assert_eq!(
+            (report.branch.as_str(), report.commit.as_deref()),
+            ("release/7", Some("abcdef0123456789"))
+        );
+        assert_eq!(report.category, "codeql/python/");
+        let ticket = env.fixgate.ticket("SEC-1").await.unwrap().ticket;
+        assert_eq!(ticket.commit.as_deref(), Some("abcdef0123456789"));
+        assert_eq!(ticket.branch.as_deref(), Some("release/7"));
+
+        // Without an application, the repository's name stands in for it.
+        let nothing = ScanContext::default();
+        let report = import_bytes(&env, serde_json::to_vec(&doc).unwrap(), nothing).await;
+        assert_eq!(report.application, "billing");
+    })
+    .await;
+}

@@ -29,16 +29,49 @@ where
 {
     let (head, tail) = statement;
     let per_chunk = (backend.max_params() / columns.max(1)).max(1);
-    let mut out = Vec::new();
-    for chunk in rows.chunks(per_chunk) {
-        let sql = values_sql(backend, head, columns, chunk.len(), tail);
-        let mut query = sqlx::query(&sql);
-        for row in chunk {
-            query = bind(query, row);
+    let full_sql = values_sql(backend, head, columns, per_chunk, tail);
+    let last_sql = values_sql(backend, head, columns, rows.len() % per_chunk, tail);
+    let sql_for = |chunk: &[R]| {
+        if chunk.len() == per_chunk {
+            &full_sql
+        } else {
+            &last_sql
         }
-        out.extend(query.fetch_all(&mut *conn).await?);
+    };
+
+    // While the database runs one chunk, the next one's values are bound:
+    // `join!` polls the statement first, which hands it to the driver's
+    // worker, then builds the next query on this thread.
+    let mut out = Vec::new();
+    let mut pending = None;
+    for chunk in rows.chunks(per_chunk) {
+        pending = Some(match pending.take() {
+            None => build(sql_for(chunk), chunk, &bind),
+            Some(running) => {
+                let running: AnyQuery<'_> = running;
+                let (rows, next) = tokio::join!(running.fetch_all(&mut *conn), async {
+                    build(sql_for(chunk), chunk, &bind)
+                });
+                out.extend(rows?);
+                next
+            }
+        });
+    }
+    if let Some(last) = pending {
+        out.extend(last.fetch_all(&mut *conn).await?);
     }
     Ok(out)
+}
+
+fn build<'q, R, F>(sql: &'q str, chunk: &'q [R], bind: &F) -> AnyQuery<'q>
+where
+    F: for<'a> Fn(AnyQuery<'a>, &'a R) -> AnyQuery<'a>,
+{
+    let mut query = sqlx::query(sql);
+    for row in chunk {
+        query = bind(query, row);
+    }
+    query
 }
 
 fn values_sql(backend: Backend, head: &str, columns: usize, rows: usize, tail: &str) -> String {

@@ -2,26 +2,40 @@
 //! seen before update their sightings, and findings the previous scan of a
 //! scope saw but this one did not are marked no longer seen.
 //!
+//! An import is a session: [`Store::begin_scan`] opens the transaction and
+//! loads what the application's findings are, [`ImportSession::add`] takes
+//! findings a chunk at a time while the report is still being read (so
+//! memory does not grow with the report, and parsing overlaps the writes),
+//! and [`ImportSession::finish`] settles the scopes, the sightings and the
+//! absences, then commits. Dropping a session rolls everything back.
+//!
 //! All reads and writes are set-based (a few statements per thousand rows),
 //! so an import of 100,000 findings costs a few dozen round trips.
 
 use std::collections::{HashMap, HashSet};
 
-use fixgate_domain::{Finding, ImportCounts, TicketState, TicketType};
+use fixgate_domain::{Finding, ImportCounts, ScopeKey, TicketState, TicketType};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::batch::{for_rows, placeholder, placeholders};
 use crate::rows::{advisories_column, cwes_column, millis};
 use crate::{Backend, Store, StoreError};
 
-/// A parsed report with its resolved context, ready to record.
+/// What identifies the findings of a scan, known before its report is read.
 #[derive(Debug, Clone)]
-pub struct NewScan {
+pub struct ScanStart {
     pub application: String,
     pub repository: Option<String>,
+    pub uploader: String,
+    pub imported_at: Timestamp,
+}
+
+/// The rest of a scan's context, known once its report has been read.
+#[derive(Debug, Clone)]
+pub struct ScanEnd {
     pub branch: String,
     pub commit: Option<String>,
     pub environment: Option<String>,
@@ -29,11 +43,10 @@ pub struct NewScan {
     pub format: String,
     pub report_sha256: String,
     pub report_bytes: i64,
-    pub uploader: String,
-    pub imported_at: Timestamp,
-    /// The scopes this report is authoritative for: one per run.
+    /// The scopes this report is authoritative for.
     pub scopes: Vec<ScanScope>,
-    pub findings: Vec<ScanFinding>,
+    /// For each run of the report, the index of its scope in `scopes`.
+    pub scope_of_run: Vec<usize>,
 }
 
 /// The part of a scope that varies between the runs of one report.
@@ -41,13 +54,6 @@ pub struct NewScan {
 pub struct ScanScope {
     pub tool: String,
     pub category: String,
-}
-
-/// A finding and the index of its scope in [`NewScan::scopes`].
-#[derive(Debug, Clone)]
-pub struct ScanFinding {
-    pub scope: usize,
-    pub finding: Finding,
 }
 
 /// What recording a scan did.
@@ -64,27 +70,38 @@ pub struct ImportOutcome {
     pub opened_tickets: Vec<String>,
 }
 
-impl Store {
-    /// Records a scan and everything it implies, in one transaction.
-    /// Imports into one application are serialized by a row lock taken
-    /// first, so two imports of the same scope end as if run one after the
-    /// other.
-    pub async fn record_scan(&self, scan: &NewScan) -> Result<ImportOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let outcome = record(&mut tx, self.backend, scan).await?;
-        if outcome.duplicate {
-            tx.rollback().await?;
-        } else {
-            tx.commit().await?;
-        }
-        Ok(outcome)
-    }
+/// An import under way; see the module's documentation.
+pub struct ImportSession {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+    start: ScanStart,
+    application: i64,
+    repository: Option<i64>,
+    scan: i64,
+    /// The application's findings by fingerprint, including this scan's.
+    known: HashMap<String, Known>,
+    /// Every finding of this scan, in report order.
+    seen: Vec<Seen>,
+    counts: ImportCounts,
+    opened: Vec<(i64, String)>,
 }
 
-/// A finding the store already has.
+/// A finding the store has.
 struct Known {
     id: i64,
-    ticket_id: Option<i64>,
+    ticket: Option<i64>,
+}
+
+/// A finding this scan saw.
+struct Seen {
+    finding: i64,
+    run: usize,
+    suppressed: bool,
+    /// The finding was in the store before this scan.
+    known_before: bool,
+    /// It had a ticket before this scan.
+    ticketed_before: bool,
+    ticket: Option<i64>,
 }
 
 /// A sighting the store already has.
@@ -93,73 +110,260 @@ struct KnownSighting {
     present: bool,
 }
 
-/// Ids that steps of the import share.
-struct Ids {
+impl Store {
+    /// Starts recording a scan. Imports into one application are serialized
+    /// by a row lock taken first, so two imports of the same scope end as if
+    /// run one after the other.
+    pub async fn begin_scan(&self, start: ScanStart) -> Result<ImportSession, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let now = millis(start.imported_at);
+        let application = upsert_application(&mut tx, &start.application, now).await?;
+        let repository = match &start.repository {
+            Some(url) => Some(upsert_repository(&mut tx, application, url, now).await?),
+            None => None,
+        };
+        let scan = insert_scan(&mut tx, &start, application, repository).await?;
+        let known = known_findings(&mut tx, application, repository).await?;
+        Ok(ImportSession {
+            tx,
+            backend: self.backend,
+            start,
+            application,
+            repository,
+            scan,
+            known,
+            seen: Vec::new(),
+            counts: ImportCounts::default(),
+            opened: Vec::new(),
+        })
+    }
+}
+
+impl ImportSession {
+    /// Records a chunk of the report's findings. Their fingerprints must be
+    /// unique within the report.
+    pub async fn add(&mut self, findings: Vec<Finding>) -> Result<(), StoreError> {
+        let mut new: Vec<&Finding> = Vec::new();
+        let mut again: Vec<(i64, &Finding)> = Vec::new();
+        let mut to_open: Vec<&Finding> = Vec::new();
+        for f in &findings {
+            let suppressed = f.suppression.is_some();
+            self.counts.suppressed += u64::from(suppressed);
+            match self.known.get(f.fingerprint.as_str()) {
+                None => new.push(f),
+                Some(known) => again.push((known.id, f)),
+            }
+            let has_ticket = self
+                .known
+                .get(f.fingerprint.as_str())
+                .is_some_and(|k| k.ticket.is_some());
+            if !suppressed && !has_ticket {
+                to_open.push(f);
+            }
+        }
+
+        let (repository_ids, scan_ids) = (self.repository_ids(), self.scan_ids());
+        let conn: &mut AnyConnection = &mut self.tx;
+        let tickets =
+            open_tickets(conn, self.backend, &self.start, repository_ids, &to_open).await?;
+        let ids = insert_findings(conn, self.backend, scan_ids, &new, &tickets).await?;
+        link_tickets(conn, &again, &tickets).await?;
+        update_seen_findings(conn, self.backend, self.scan, &again).await?;
+        let data = json!({ "scan_id": self.scan }).to_string();
+        let events: Vec<Event> = tickets
+            .values()
+            .map(|(id, _)| (*id, "opened", data.clone()))
+            .collect();
+        insert_events(conn, self.backend, &self.start, &events).await?;
+
+        self.counts.opened += tickets.len() as u64;
+        self.opened.extend(tickets.values().cloned());
+        for f in &findings {
+            let fingerprint = f.fingerprint.as_str();
+            let opened = tickets.get(fingerprint).map(|(id, _)| *id);
+            let (finding, known_before, ticketed_before) = match self.known.get_mut(fingerprint) {
+                Some(known) => {
+                    let before = known.ticket.is_some();
+                    known.ticket = known.ticket.or(opened);
+                    (known.id, true, before)
+                }
+                None => {
+                    let id = *ids.get(fingerprint).ok_or_else(|| {
+                        StoreError::Invalid(format!("finding {fingerprint} was not stored"))
+                    })?;
+                    self.known
+                        .insert(fingerprint.to_string(), Known { id, ticket: opened });
+                    (id, false, false)
+                }
+            };
+            let ticket = self.known.get(fingerprint).and_then(|k| k.ticket);
+            self.seen.push(Seen {
+                finding,
+                run: f.run,
+                suppressed: f.suppression.is_some(),
+                known_before,
+                ticketed_before,
+                ticket,
+            });
+        }
+        Ok(())
+    }
+
+    /// Settles the scan's scopes: sightings, absences, the scan's own
+    /// record. Commits, unless the report is the one each of its scopes'
+    /// latest scan imported, in which case nothing is kept.
+    pub async fn finish(mut self, end: ScanEnd) -> Result<ImportOutcome, StoreError> {
+        let conn: &mut AnyConnection = &mut self.tx;
+        let scopes =
+            upsert_scopes(conn, &self.start, &end, self.application, self.repository).await?;
+        if let Some(previous) = repeated_report(conn, &scopes, &end.report_sha256).await? {
+            let counts = ImportCounts {
+                unchanged: self.seen.len() as u64,
+                ..ImportCounts::default()
+            };
+            self.tx.rollback().await?;
+            return Ok(ImportOutcome {
+                scan_id: previous,
+                duplicate: true,
+                counts,
+                opened_tickets: Vec::new(),
+            });
+        }
+
+        let scope_ids: Vec<i64> = scopes.iter().map(|(id, _)| *id).collect();
+        let mut distinct = scope_ids.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let sightings = known_sightings(conn, &distinct).await?;
+        let plan = plan_sightings(&self.seen, &end, &scope_ids, &sightings, &mut self.counts)?;
+        let ticket_of: HashMap<i64, Option<i64>> =
+            self.known.values().map(|k| (k.id, k.ticket)).collect();
+        let absent: Vec<(i64, Option<i64>)> = sightings
+            .iter()
+            .filter(|(_, s)| s.present && !plan.seen_sightings.contains(&s.id))
+            .map(|((_, finding), s)| (s.id, ticket_of.get(finding).copied().flatten()))
+            .collect();
+        self.counts.no_longer_seen = absent.len() as u64;
+
+        let now = millis(self.start.imported_at);
+        mark_absent(conn, self.backend, self.scan, &absent).await?;
+        bump_sightings(
+            conn,
+            self.backend,
+            self.scan,
+            now,
+            &distinct,
+            &plan.reappeared,
+        )
+        .await?;
+        insert_sightings(conn, self.backend, self.scan, now, &plan.new_sightings).await?;
+        let data = json!({ "scan_id": self.scan }).to_string();
+        let events: Vec<Event> = absent
+            .iter()
+            .filter_map(|(_, t)| t.map(|t| (t, "no_longer_seen", data.clone())))
+            .chain(
+                plan.reappeared
+                    .iter()
+                    .filter_map(|(_, t)| t.map(|t| (t, "seen_again", data.clone()))),
+            )
+            .collect();
+        insert_events(conn, self.backend, &self.start, &events).await?;
+        refresh_presence(conn, self.backend, &absent, &plan.reappeared, now).await?;
+        place_opened(conn, self.backend, &end, &self.opened).await?;
+        finish_scan(
+            conn,
+            self.scan,
+            &end,
+            self.seen.len(),
+            &self.counts,
+            &distinct,
+        )
+        .await?;
+        self.tx.commit().await?;
+
+        self.opened.sort();
+        Ok(ImportOutcome {
+            scan_id: self.scan,
+            duplicate: false,
+            counts: self.counts,
+            opened_tickets: self.opened.into_iter().map(|(_, key)| key).collect(),
+        })
+    }
+
+    /// How many findings the session has recorded so far.
+    pub fn findings(&self) -> u64 {
+        self.seen.len() as u64
+    }
+
+    fn repository_ids(&self) -> (i64, Option<i64>) {
+        (self.application, self.repository)
+    }
+
+    fn scan_ids(&self) -> ScanIds {
+        ScanIds {
+            application: self.application,
+            repository: self.repository,
+            scan: self.scan,
+            now: millis(self.start.imported_at),
+        }
+    }
+}
+
+/// Ids a finding row carries.
+#[derive(Clone, Copy)]
+struct ScanIds {
     application: i64,
     repository: Option<i64>,
     scan: i64,
-    /// The id of each of the scan's scopes, by position; two runs of one
-    /// report may share a scope.
-    scopes: Vec<i64>,
+    now: i64,
 }
 
-impl Ids {
-    fn distinct_scopes(&self) -> Vec<i64> {
-        let mut scopes = self.scopes.clone();
-        scopes.sort_unstable();
-        scopes.dedup();
-        scopes
-    }
+/// How this scan's findings change the sightings of its scopes.
+#[derive(Default)]
+struct SightingPlan {
+    /// Sightings to create: (finding id, scope id).
+    new_sightings: Vec<(i64, i64)>,
+    /// Sightings that were absent and are present again, with their ticket.
+    reappeared: Vec<(i64, Option<i64>)>,
+    /// Every sighting this scan saw, to tell the absent ones.
+    seen_sightings: HashSet<i64>,
 }
 
-async fn record(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    scan: &NewScan,
-) -> Result<ImportOutcome, StoreError> {
-    let now = millis(scan.imported_at);
-    let application = upsert_application(conn, &scan.application, now).await?;
-    let repository = match &scan.repository {
-        Some(url) => Some(upsert_repository(conn, application, url, now).await?),
-        None => None,
-    };
-    let scopes = upsert_scopes(conn, scan, application, repository).await?;
-    if let Some(previous) = repeated_report(conn, &scopes, &scan.report_sha256).await? {
-        return Ok(duplicate_outcome(previous, scan));
+fn plan_sightings(
+    seen: &[Seen],
+    end: &ScanEnd,
+    scope_ids: &[i64],
+    sightings: &HashMap<(i64, i64), KnownSighting>,
+    counts: &mut ImportCounts,
+) -> Result<SightingPlan, StoreError> {
+    let mut plan = SightingPlan::default();
+    for s in seen {
+        let scope = end
+            .scope_of_run
+            .get(s.run)
+            .and_then(|index| scope_ids.get(*index))
+            .copied()
+            .ok_or_else(|| {
+                StoreError::Invalid(format!("run {} of the report has no scope", s.run))
+            })?;
+        let counts_as_seen_again = s.known_before && s.ticketed_before && !s.suppressed;
+        match sightings.get(&(scope, s.finding)) {
+            Some(known) => {
+                plan.seen_sightings.insert(known.id);
+                if !known.present {
+                    plan.reappeared.push((known.id, s.ticket));
+                    counts.reappeared += u64::from(!s.suppressed);
+                } else if counts_as_seen_again {
+                    counts.seen_again += 1;
+                }
+            }
+            None => {
+                plan.new_sightings.push((s.finding, scope));
+                counts.seen_again += u64::from(counts_as_seen_again);
+            }
+        }
     }
-
-    let scan_id = insert_scan(conn, scan, application, repository, now).await?;
-    let ids = Ids {
-        application,
-        repository,
-        scan: scan_id,
-        scopes: scopes.iter().map(|(id, _)| *id).collect(),
-    };
-    let known = known_findings(conn, application, repository).await?;
-    let sightings = known_sightings(conn, &ids.distinct_scopes()).await?;
-    let mut counts = ImportCounts::default();
-    let opened_tickets = apply(conn, backend, scan, &ids, &known, &sightings, &mut counts).await?;
-    finish_scan(conn, &ids, &counts).await?;
-
-    Ok(ImportOutcome {
-        scan_id,
-        duplicate: false,
-        counts,
-        opened_tickets,
-    })
-}
-
-fn duplicate_outcome(previous: i64, scan: &NewScan) -> ImportOutcome {
-    let counts = ImportCounts {
-        unchanged: scan.findings.len() as u64,
-        ..ImportCounts::default()
-    };
-    ImportOutcome {
-        scan_id: previous,
-        duplicate: true,
-        counts,
-        opened_tickets: Vec::new(),
-    }
+    Ok(plan)
 }
 
 async fn upsert_application(
@@ -198,19 +402,20 @@ pub(crate) async fn upsert_repository(
     Ok(row.try_get(0)?)
 }
 
-/// Returns each scope's id and the id of its latest scan.
+/// Returns each scope's id and the id of its latest scan, by position.
 async fn upsert_scopes(
     conn: &mut AnyConnection,
-    scan: &NewScan,
+    start: &ScanStart,
+    end: &ScanEnd,
     application: i64,
     repository: Option<i64>,
 ) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
-    let mut out = Vec::with_capacity(scan.scopes.len());
-    for scope in &scan.scopes {
-        let key = fixgate_domain::ScopeKey {
-            application: scan.application.clone(),
-            repository: scan.repository.clone().unwrap_or_default(),
-            branch: scan.branch.clone(),
+    let mut out = Vec::with_capacity(end.scopes.len());
+    for scope in &end.scopes {
+        let key = ScopeKey {
+            application: start.application.clone(),
+            repository: start.repository.clone().unwrap_or_default(),
+            branch: end.branch.clone(),
             tool: scope.tool.clone(),
             category: scope.category.clone(),
         };
@@ -223,7 +428,7 @@ async fn upsert_scopes(
         .bind(key.canonical())
         .bind(application)
         .bind(repository)
-        .bind(&scan.branch)
+        .bind(&end.branch)
         .bind(&scope.tool)
         .bind(&scope.category)
         .fetch_one(&mut *conn)
@@ -257,33 +462,22 @@ async fn repeated_report(
     Ok(latest)
 }
 
+/// The scan's row; what only the report tells is filled in by [`finish_scan`].
 async fn insert_scan(
     conn: &mut AnyConnection,
-    scan: &NewScan,
+    start: &ScanStart,
     application: i64,
     repository: Option<i64>,
-    now: i64,
 ) -> Result<i64, StoreError> {
-    let tools: Vec<&str> = scan.scopes.iter().map(|s| s.tool.as_str()).collect();
     let row = sqlx::query(
-        "INSERT INTO scans (application_id, repository_id, branch, commit_sha, environment, \
-         category, tools, format, report_sha256, report_bytes, uploader, imported_at, \
-         findings_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-         RETURNING id",
+        "INSERT INTO scans (application_id, repository_id, branch, category, tools, format, \
+         report_sha256, report_bytes, uploader, imported_at) \
+         VALUES ($1, $2, '', '', '', '', '', 0, $3, $4) RETURNING id",
     )
     .bind(application)
     .bind(repository)
-    .bind(&scan.branch)
-    .bind(scan.commit.as_deref())
-    .bind(scan.environment.as_deref())
-    .bind(&scan.category)
-    .bind(tools.join(", "))
-    .bind(&scan.format)
-    .bind(&scan.report_sha256)
-    .bind(scan.report_bytes)
-    .bind(&scan.uploader)
-    .bind(now)
-    .bind(scan.findings.len() as i64)
+    .bind(&start.uploader)
+    .bind(millis(start.imported_at))
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.try_get(0)?)
@@ -306,7 +500,7 @@ async fn known_findings(
     for row in rows {
         let value = Known {
             id: row.try_get(0)?,
-            ticket_id: row.try_get(2)?,
+            ticket: row.try_get(2)?,
         };
         known.insert(row.try_get(1)?, value);
     }
@@ -334,158 +528,24 @@ async fn known_sightings(
     Ok(known)
 }
 
-/// What the import decided for each finding, before it writes.
-#[derive(Default)]
-struct Plan<'a> {
-    /// Findings the store has never seen.
-    new: Vec<&'a ScanFinding>,
-    /// Known findings seen again: (finding id, the finding).
-    seen: Vec<(i64, &'a ScanFinding)>,
-    /// Known findings that have no ticket yet but now need one.
-    needs_ticket: Vec<(i64, &'a ScanFinding)>,
-    /// Sightings to create: (finding id, scope id).
-    new_sightings: Vec<(i64, i64)>,
-    /// Sightings that were absent and are present again, with their ticket.
-    reappeared: Vec<(i64, Option<i64>)>,
-    /// Every sighting this scan saw, to tell the absent ones.
-    seen_sightings: HashSet<i64>,
-}
-
-async fn apply(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    scan: &NewScan,
-    ids: &Ids,
-    known: &HashMap<String, Known>,
-    sightings: &HashMap<(i64, i64), KnownSighting>,
-    counts: &mut ImportCounts,
-) -> Result<Vec<String>, StoreError> {
-    let mut timer = StepTimer::start();
-    let plan = plan(scan, ids, known, sightings, counts);
-    let ticket_of: HashMap<i64, Option<i64>> =
-        known.values().map(|k| (k.id, k.ticket_id)).collect();
-    let absent: Vec<(i64, Option<i64>)> = sightings
-        .iter()
-        .filter(|(_, s)| s.present && !plan.seen_sightings.contains(&s.id))
-        .map(|((_, finding), s)| (s.id, ticket_of.get(finding).copied().flatten()))
-        .collect();
-    counts.no_longer_seen = absent.len() as u64;
-
-    let to_open: Vec<&ScanFinding> = plan
-        .new
-        .iter()
-        .copied()
-        .filter(|f| f.finding.suppression.is_none())
-        .chain(plan.needs_ticket.iter().map(|(_, f)| *f))
-        .collect();
-    let tickets = open_tickets(conn, backend, scan, ids, &to_open).await?;
-    timer.step("open tickets");
-    counts.opened = tickets.len() as u64;
-
-    let finding_ids = insert_findings(conn, backend, scan, ids, &plan.new, &tickets).await?;
-    timer.step("insert findings");
-    link_tickets(conn, &plan.needs_ticket, &tickets).await?;
-    update_seen_findings(conn, backend, ids, &plan.seen).await?;
-    timer.step("update seen findings");
-    mark_absent(conn, backend, ids, &absent).await?;
-    bump_sightings(conn, backend, ids, scan, &plan.reappeared).await?;
-    let mut new_sightings = plan.new_sightings;
-    for f in &plan.new {
-        if let Some(id) = finding_ids.get(f.finding.fingerprint.as_str()) {
-            new_sightings.push((*id, scope_id(ids, f)?));
-        }
-    }
-    insert_sightings(conn, backend, ids, scan, &new_sightings).await?;
-    timer.step("sightings");
-
-    let mut events = ticket_events(&tickets, &absent, &plan.reappeared, ids.scan);
-    events.sort_by_key(|e| e.0);
-    insert_events(conn, backend, scan, &events).await?;
-    timer.step("events");
-    refresh_presence(
-        conn,
-        backend,
-        &absent,
-        &plan.reappeared,
-        millis(scan.imported_at),
-    )
-    .await?;
-
-    let mut keys: Vec<(i64, String)> = tickets.into_values().collect();
-    keys.sort();
-    Ok(keys.into_iter().map(|(_, key)| key).collect())
-}
-
-fn scope_id(ids: &Ids, finding: &ScanFinding) -> Result<i64, StoreError> {
-    ids.scopes.get(finding.scope).copied().ok_or_else(|| {
-        StoreError::Invalid(format!(
-            "finding refers to run {} the scan does not have",
-            finding.scope
-        ))
-    })
-}
-
-fn plan<'a>(
-    scan: &'a NewScan,
-    ids: &Ids,
-    known: &HashMap<String, Known>,
-    sightings: &HashMap<(i64, i64), KnownSighting>,
-    counts: &mut ImportCounts,
-) -> Plan<'a> {
-    let mut plan = Plan::default();
-    for f in &scan.findings {
-        let suppressed = f.finding.suppression.is_some();
-        if suppressed {
-            counts.suppressed += 1;
-        }
-        let Some(existing) = known.get(f.finding.fingerprint.as_str()) else {
-            plan.new.push(f);
-            continue;
-        };
-        plan.seen.push((existing.id, f));
-        if existing.ticket_id.is_none() && !suppressed {
-            plan.needs_ticket.push((existing.id, f));
-        }
-        let scope = ids.scopes.get(f.scope).copied().unwrap_or_default();
-        match sightings.get(&(scope, existing.id)) {
-            Some(s) => {
-                plan.seen_sightings.insert(s.id);
-                if !s.present {
-                    plan.reappeared.push((s.id, existing.ticket_id));
-                    counts.reappeared += u64::from(!suppressed);
-                } else if existing.ticket_id.is_some() && !suppressed {
-                    counts.seen_again += 1;
-                }
-            }
-            None => {
-                plan.new_sightings.push((existing.id, scope));
-                if existing.ticket_id.is_some() && !suppressed {
-                    counts.seen_again += 1;
-                }
-            }
-        }
-    }
-    plan
-}
-
 /// Opens one ticket per finding; returns fingerprint → (ticket id, key).
-async fn open_tickets(
+async fn open_tickets<'f>(
     conn: &mut AnyConnection,
     backend: Backend,
-    scan: &NewScan,
-    ids: &Ids,
-    findings: &[&ScanFinding],
-) -> Result<HashMap<String, (i64, String)>, StoreError> {
+    start: &ScanStart,
+    (application, repository): (i64, Option<i64>),
+    findings: &[&'f Finding],
+) -> Result<HashMap<&'f str, (i64, String)>, StoreError> {
     if findings.is_empty() {
         return Ok(HashMap::new());
     }
     let prefix = TicketType::Vulnerability.key_prefix();
     let first = allocate_numbers(conn, prefix, findings.len() as i64).await?;
-    let now = millis(scan.imported_at);
-    let rows: Vec<TicketInsert> = findings
+    let now = millis(start.imported_at);
+    let rows: Vec<(String, &Finding)> = findings
         .iter()
         .zip(first..)
-        .map(|(f, number)| TicketInsert::new(&f.finding, format!("{prefix}-{number}")))
+        .map(|(f, n)| (format!("{prefix}-{n}"), *f))
         .collect();
 
     let returned = for_rows(
@@ -493,28 +553,27 @@ async fn open_tickets(
         backend,
         (
             "INSERT INTO tickets (ticket_key, ticket_type, state, severity, title, description, \
-             application_id, repository_id, branch, commit_sha, tool, rule_id, path, cwes, \
-             advisories, present, created_at, updated_at)",
+             application_id, repository_id, tool, rule_id, path, cwes, advisories, present, \
+             created_at, updated_at)",
             "RETURNING id, ticket_key",
         ),
-        18,
+        16,
         &rows,
-        |q, t| {
-            q.bind(&t.key)
+        |q, (key, f)| {
+            let path = f.location.as_ref().and_then(|l| l.path.as_deref());
+            q.bind(key.as_str())
                 .bind(TicketType::Vulnerability.as_str())
                 .bind(TicketState::New.as_str())
-                .bind(t.severity)
-                .bind(&t.title)
-                .bind(&t.description)
-                .bind(ids.application)
-                .bind(ids.repository)
-                .bind(scan.branch.clone())
-                .bind(scan.commit.clone())
-                .bind(&t.tool)
-                .bind(&t.rule_id)
-                .bind(t.path.as_deref())
-                .bind(&t.cwes)
-                .bind(&t.advisories)
+                .bind(f.severity.rank())
+                .bind(ticket_title(f))
+                .bind(f.message.as_str())
+                .bind(application)
+                .bind(repository)
+                .bind(f.tool.as_str())
+                .bind(f.rule_id.as_str())
+                .bind(path)
+                .bind(cwes_column(&f.cwes))
+                .bind(advisories_column(&f.advisories))
                 .bind(1_i64)
                 .bind(now)
                 .bind(now)
@@ -522,19 +581,28 @@ async fn open_tickets(
     )
     .await?;
 
-    let by_key: HashMap<&str, &str> = rows
-        .iter()
-        .map(|t| (t.key.as_str(), t.fingerprint.as_str()))
-        .collect();
     let mut tickets = HashMap::with_capacity(returned.len());
     for row in returned {
         let id: i64 = row.try_get(0)?;
         let key: String = row.try_get(1)?;
-        if let Some(fingerprint) = by_key.get(key.as_str()) {
-            tickets.insert((*fingerprint).to_string(), (id, key));
+        let position = key
+            .rsplit('-')
+            .next()
+            .and_then(|n| n.parse::<i64>().ok())
+            .and_then(|n| usize::try_from(n - first).ok());
+        if let Some((_, f)) = position.and_then(|p| rows.get(p)) {
+            tickets.insert(f.fingerprint.as_str(), (id, key));
         }
     }
     Ok(tickets)
+}
+
+/// "SQL injection in app/db.py": the rule's title and where.
+fn ticket_title(finding: &Finding) -> String {
+    match finding.location.as_ref().and_then(|l| l.path.as_deref()) {
+        Some(path) => format!("{} in {path}", finding.title),
+        None => finding.title.clone(),
+    }
 }
 
 /// Reserves `count` numbers for keys of `prefix`; returns the first.
@@ -556,55 +624,17 @@ pub(crate) async fn allocate_numbers(
     Ok(last - count + 1)
 }
 
-/// A ticket's columns, derived from the finding that opens it.
-struct TicketInsert {
-    key: String,
-    fingerprint: String,
-    severity: i64,
-    title: String,
-    description: String,
-    tool: String,
-    rule_id: String,
-    path: Option<String>,
-    cwes: String,
-    advisories: String,
-}
-
-impl TicketInsert {
-    fn new(finding: &Finding, key: String) -> TicketInsert {
-        let path = finding.location.as_ref().and_then(|l| l.path.clone());
-        let title = match &path {
-            Some(path) => format!("{} in {path}", finding.title),
-            None => finding.title.clone(),
-        };
-        TicketInsert {
-            key,
-            fingerprint: finding.fingerprint.as_str().to_string(),
-            severity: finding.severity.rank(),
-            title,
-            description: finding.message.clone(),
-            tool: finding.tool.clone(),
-            rule_id: finding.rule_id.clone(),
-            path,
-            cwes: cwes_column(&finding.cwes),
-            advisories: advisories_column(&finding.advisories),
-        }
-    }
-}
-
-/// Inserts the findings the store has never seen; returns fingerprint → id.
+/// Inserts findings the store has never seen; returns fingerprint → id.
 async fn insert_findings(
     conn: &mut AnyConnection,
     backend: Backend,
-    scan: &NewScan,
-    ids: &Ids,
-    findings: &[&ScanFinding],
-    tickets: &HashMap<String, (i64, String)>,
+    ids: ScanIds,
+    findings: &[&Finding],
+    tickets: &HashMap<&str, (i64, String)>,
 ) -> Result<HashMap<String, i64>, StoreError> {
-    let now = millis(scan.imported_at);
-    let rows: Vec<FindingColumns> = findings
+    let rows: Vec<(&Finding, Option<i64>)> = findings
         .iter()
-        .map(|f| FindingColumns::new(&f.finding, tickets))
+        .map(|f| (*f, tickets.get(f.fingerprint.as_str()).map(|(id, _)| *id)))
         .collect();
     let returned = for_rows(
         conn,
@@ -617,27 +647,28 @@ async fn insert_findings(
         ),
         20,
         &rows,
-        |q, r| {
+        |q, (f, ticket)| {
+            let location = f.location.as_ref();
             q.bind(ids.application)
                 .bind(ids.repository)
-                .bind(r.finding.fingerprint.as_str())
-                .bind(r.ticket)
-                .bind(&r.finding.tool)
-                .bind(&r.finding.rule_id)
-                .bind(&r.finding.title)
-                .bind(r.finding.severity.rank())
-                .bind(r.finding.tool_severity.as_deref())
-                .bind(&r.cwes)
-                .bind(&r.advisories)
-                .bind(r.path)
-                .bind(r.start_line)
-                .bind(r.end_line)
-                .bind(i64::from(r.finding.suppression.is_some()))
-                .bind(r.details())
+                .bind(f.fingerprint.as_str())
+                .bind(*ticket)
+                .bind(f.tool.as_str())
+                .bind(f.rule_id.as_str())
+                .bind(f.title.as_str())
+                .bind(f.severity.rank())
+                .bind(f.tool_severity.as_deref())
+                .bind(cwes_column(&f.cwes))
+                .bind(advisories_column(&f.advisories))
+                .bind(location.and_then(|l| l.path.as_deref()))
+                .bind(location.and_then(|l| l.start_line).map(i64::from))
+                .bind(location.and_then(|l| l.end_line).map(i64::from))
+                .bind(i64::from(f.suppression.is_some()))
+                .bind(details(f))
                 .bind(ids.scan)
                 .bind(ids.scan)
-                .bind(now)
-                .bind(now)
+                .bind(ids.now)
+                .bind(ids.now)
         },
     )
     .await?;
@@ -648,47 +679,20 @@ async fn insert_findings(
     Ok(out)
 }
 
-/// A finding's stored columns.
-struct FindingColumns<'a> {
-    finding: &'a Finding,
-    ticket: Option<i64>,
-    path: Option<&'a str>,
-    start_line: Option<i64>,
-    end_line: Option<i64>,
-    cwes: String,
-    advisories: String,
-}
-
-impl<'a> FindingColumns<'a> {
-    fn new(finding: &'a Finding, tickets: &HashMap<String, (i64, String)>) -> FindingColumns<'a> {
-        let location = finding.location.as_ref();
-        FindingColumns {
-            finding,
-            ticket: tickets.get(finding.fingerprint.as_str()).map(|(id, _)| *id),
-            path: location.and_then(|l| l.path.as_deref()),
-            start_line: location.and_then(|l| l.start_line).map(i64::from),
-            end_line: location.and_then(|l| l.end_line).map(i64::from),
-            cwes: cwes_column(&finding.cwes),
-            advisories: advisories_column(&finding.advisories),
-        }
-    }
-
-    /// The `details` column, made as the row is bound so that a large
-    /// import never holds every finding's JSON at once. Serializing plain
-    /// data cannot fail; should it, the column keeps `{}` rather than
-    /// aborting the import.
-    fn details(&self) -> String {
-        crate::details::to_json(self.finding).unwrap_or_else(|_| "{}".into())
-    }
+/// The `details` column, made as the row is bound so that a large import
+/// never holds every finding's JSON at once. Serializing plain data cannot
+/// fail; should it, the column keeps `{}` rather than aborting the import.
+fn details(finding: &Finding) -> String {
+    crate::details::to_json(finding).unwrap_or_else(|_| "{}".into())
 }
 
 async fn link_tickets(
     conn: &mut AnyConnection,
-    findings: &[(i64, &ScanFinding)],
-    tickets: &HashMap<String, (i64, String)>,
+    findings: &[(i64, &Finding)],
+    tickets: &HashMap<&str, (i64, String)>,
 ) -> Result<(), StoreError> {
     for (id, f) in findings {
-        if let Some((ticket, _)) = tickets.get(f.finding.fingerprint.as_str()) {
+        if let Some((ticket, _)) = tickets.get(f.fingerprint.as_str()) {
             sqlx::query("UPDATE findings SET ticket_id = $1 WHERE id = $2")
                 .bind(*ticket)
                 .bind(*id)
@@ -704,13 +708,9 @@ async fn link_tickets(
 async fn update_seen_findings(
     conn: &mut AnyConnection,
     backend: Backend,
-    ids: &Ids,
-    seen: &[(i64, &ScanFinding)],
+    scan: i64,
+    seen: &[(i64, &Finding)],
 ) -> Result<(), StoreError> {
-    let rows: Vec<(i64, FindingColumns)> = seen
-        .iter()
-        .map(|(id, f)| (*id, FindingColumns::new(&f.finding, &HashMap::new())))
-        .collect();
     for_rows(
         conn,
         backend,
@@ -721,16 +721,17 @@ async fn update_seen_findings(
             ") AS v WHERE findings.id = v.column1",
         ),
         8,
-        &rows,
-        |q, (id, r)| {
+        seen,
+        |q, (id, f)| {
+            let location = f.location.as_ref();
             q.bind(*id)
-                .bind(r.path)
-                .bind(r.start_line)
-                .bind(r.end_line)
-                .bind(r.finding.severity.rank())
-                .bind(r.details())
-                .bind(ids.scan)
-                .bind(i64::from(r.finding.suppression.is_some()))
+                .bind(location.and_then(|l| l.path.as_deref()))
+                .bind(location.and_then(|l| l.start_line).map(i64::from))
+                .bind(location.and_then(|l| l.end_line).map(i64::from))
+                .bind(f.severity.rank())
+                .bind(details(f))
+                .bind(scan)
+                .bind(i64::from(f.suppression.is_some()))
         },
     )
     .await?;
@@ -740,17 +741,16 @@ async fn update_seen_findings(
 async fn mark_absent(
     conn: &mut AnyConnection,
     backend: Backend,
-    ids: &Ids,
+    scan: i64,
     absent: &[(i64, Option<i64>)],
 ) -> Result<(), StoreError> {
-    let per_chunk = backend.max_params() - 1;
-    for chunk in absent.chunks(per_chunk) {
+    for chunk in absent.chunks(backend.max_params() - 1) {
         let sql = format!(
             "UPDATE sightings SET present = 0, absent_since_scan_id = {} WHERE id IN ({})",
             placeholder(backend, 1),
             placeholders(backend, 2, chunk.len())
         );
-        let mut query = sqlx::query(&sql).bind(ids.scan);
+        let mut query = sqlx::query(&sql).bind(scan);
         for (id, _) in chunk {
             query = query.bind(*id);
         }
@@ -764,24 +764,23 @@ async fn mark_absent(
 async fn bump_sightings(
     conn: &mut AnyConnection,
     backend: Backend,
-    ids: &Ids,
-    scan: &NewScan,
+    scan: i64,
+    now: i64,
+    scopes: &[i64],
     reappeared: &[(i64, Option<i64>)],
 ) -> Result<(), StoreError> {
-    let now = millis(scan.imported_at);
-    for scope in &ids.distinct_scopes() {
+    for scope in scopes {
         sqlx::query(
             "UPDATE sightings SET last_scan_id = $1, last_seen_at = $2, \
              times_seen = times_seen + 1 WHERE scope_id = $3 AND present = 1",
         )
-        .bind(ids.scan)
+        .bind(scan)
         .bind(now)
         .bind(*scope)
         .execute(&mut *conn)
         .await?;
     }
-    let per_chunk = backend.max_params() - 2;
-    for chunk in reappeared.chunks(per_chunk) {
+    for chunk in reappeared.chunks(backend.max_params() - 2) {
         let sql = format!(
             "UPDATE sightings SET present = 1, absent_since_scan_id = NULL, last_scan_id = {}, \
              last_seen_at = {}, times_seen = times_seen + 1 WHERE id IN ({})",
@@ -789,7 +788,7 @@ async fn bump_sightings(
             placeholder(backend, 2),
             placeholders(backend, 3, chunk.len())
         );
-        let mut query = sqlx::query(&sql).bind(ids.scan).bind(now);
+        let mut query = sqlx::query(&sql).bind(scan).bind(now);
         for (id, _) in chunk {
             query = query.bind(*id);
         }
@@ -801,11 +800,10 @@ async fn bump_sightings(
 async fn insert_sightings(
     conn: &mut AnyConnection,
     backend: Backend,
-    ids: &Ids,
-    scan: &NewScan,
+    scan: i64,
+    now: i64,
     sightings: &[(i64, i64)],
 ) -> Result<(), StoreError> {
-    let now = millis(scan.imported_at);
     for_rows(
         conn,
         backend,
@@ -819,8 +817,8 @@ async fn insert_sightings(
         |q, (finding, scope)| {
             q.bind(*finding)
                 .bind(*scope)
-                .bind(ids.scan)
-                .bind(ids.scan)
+                .bind(scan)
+                .bind(scan)
                 .bind(now)
                 .bind(now)
                 .bind(1_i64)
@@ -831,36 +829,17 @@ async fn insert_sightings(
     Ok(())
 }
 
-/// (ticket id, kind, data) for what this scan changed about tickets.
+/// (ticket id, kind, data) for what this scan changed about a ticket.
 type Event = (i64, &'static str, String);
-
-fn ticket_events(
-    opened: &HashMap<String, (i64, String)>,
-    absent: &[(i64, Option<i64>)],
-    reappeared: &[(i64, Option<i64>)],
-    scan: i64,
-) -> Vec<Event> {
-    let mut events = Vec::with_capacity(opened.len() + absent.len() + reappeared.len());
-    let data = json!({ "scan_id": scan }).to_string();
-    for (ticket, _) in opened.values() {
-        events.push((*ticket, "opened", data.clone()));
-    }
-    for ticket in absent.iter().filter_map(|(_, t)| *t) {
-        events.push((ticket, "no_longer_seen", data.clone()));
-    }
-    for ticket in reappeared.iter().filter_map(|(_, t)| *t) {
-        events.push((ticket, "seen_again", data.clone()));
-    }
-    events
-}
 
 async fn insert_events(
     conn: &mut AnyConnection,
     backend: Backend,
-    scan: &NewScan,
+    start: &ScanStart,
     events: &[Event],
 ) -> Result<(), StoreError> {
-    let now = millis(scan.imported_at);
+    let now = millis(start.imported_at);
+    let actor = start.uploader.as_str();
     for_rows(
         conn,
         backend,
@@ -873,9 +852,9 @@ async fn insert_events(
         |q, (ticket, kind, data)| {
             q.bind(*ticket)
                 .bind(now)
-                .bind(scan.uploader.clone())
+                .bind(actor.to_string())
                 .bind(*kind)
-                .bind(data)
+                .bind(data.as_str())
         },
     )
     .await?;
@@ -915,52 +894,75 @@ async fn refresh_presence(
     Ok(())
 }
 
+/// Gives the tickets this scan opened the branch and commit it scanned,
+/// which the report may tell only after its findings.
+async fn place_opened(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    end: &ScanEnd,
+    opened: &[(i64, String)],
+) -> Result<(), StoreError> {
+    for chunk in opened.chunks(backend.max_params() - 2) {
+        let sql = format!(
+            "UPDATE tickets SET branch = {}, commit_sha = {} WHERE id IN ({})",
+            placeholder(backend, 1),
+            placeholder(backend, 2),
+            placeholders(backend, 3, chunk.len())
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(&end.branch)
+            .bind(end.commit.as_deref());
+        for (id, _) in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 async fn finish_scan(
     conn: &mut AnyConnection,
-    ids: &Ids,
+    scan: i64,
+    end: &ScanEnd,
+    findings: usize,
     counts: &ImportCounts,
+    scopes: &[i64],
 ) -> Result<(), StoreError> {
+    let tools: Vec<&str> = end.scopes.iter().map(|s| s.tool.as_str()).collect();
     sqlx::query(
-        "UPDATE scans SET opened = $1, seen_again = $2, reappeared = $3, no_longer_seen = $4, \
-         suppressed = $5 WHERE id = $6",
+        "UPDATE scans SET branch = $1, commit_sha = $2, environment = $3, category = $4, \
+         tools = $5, format = $6, report_sha256 = $7, report_bytes = $8, findings_count = $9, \
+         opened = $10, seen_again = $11, reappeared = $12, no_longer_seen = $13, suppressed = $14 \
+         WHERE id = $15",
     )
+    .bind(&end.branch)
+    .bind(end.commit.as_deref())
+    .bind(end.environment.as_deref())
+    .bind(&end.category)
+    .bind(tools.join(", "))
+    .bind(&end.format)
+    .bind(&end.report_sha256)
+    .bind(end.report_bytes)
+    .bind(findings as i64)
     .bind(counts.opened as i64)
     .bind(counts.seen_again as i64)
     .bind(counts.reappeared as i64)
     .bind(counts.no_longer_seen as i64)
     .bind(counts.suppressed as i64)
-    .bind(ids.scan)
+    .bind(scan)
     .execute(&mut *conn)
     .await?;
-    for scope in &ids.distinct_scopes() {
+    for scope in scopes {
         sqlx::query("INSERT INTO scan_scopes (scan_id, scope_id) VALUES ($1, $2)")
-            .bind(ids.scan)
+            .bind(scan)
             .bind(*scope)
             .execute(&mut *conn)
             .await?;
         sqlx::query("UPDATE scopes SET last_scan_id = $1 WHERE id = $2")
-            .bind(ids.scan)
+            .bind(scan)
             .bind(*scope)
             .execute(&mut *conn)
             .await?;
     }
     Ok(())
-}
-
-/// Logs how long each step of an import took, at debug level.
-struct StepTimer(std::time::Instant);
-
-impl StepTimer {
-    fn start() -> StepTimer {
-        StepTimer(std::time::Instant::now())
-    }
-
-    fn step(&mut self, name: &str) {
-        tracing::debug!(
-            step = name,
-            ms = self.0.elapsed().as_millis() as u64,
-            "import step"
-        );
-        self.0 = std::time::Instant::now();
-    }
 }

@@ -19,7 +19,7 @@ mod tickets;
 
 pub use connect::{Backend, ConnectOptions};
 pub use error::StoreError;
-pub use import::{ImportOutcome, NewScan, ScanFinding, ScanScope};
+pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, ScanRow, SightingRow, StateChange, TicketDetail,
     TicketFilter, TicketRow,
