@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use fixgate_service::Fixgate;
-use tower_http::trace::TraceLayer;
+use tower_http::LatencyUnit;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -38,19 +40,25 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .layer(DefaultBodyLimit::disable())
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                let route = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map(MatchedPath::as_str)
-                    .unwrap_or("unmatched");
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    route,
-                    request_id = REQUEST_ID.fetch_add(1, Ordering::Relaxed),
+            TraceLayer::new_for_http()
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
                 )
-            }),
+                .make_span_with(|request: &Request| {
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(MatchedPath::as_str)
+                        .unwrap_or("unmatched");
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        route,
+                        request_id = REQUEST_ID.fetch_add(1, Ordering::Relaxed),
+                    )
+                }),
         )
         .with_state(state)
 }

@@ -15,6 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use fixgate_domain::{Finding, ImportCounts, ScopeKey, TicketState, TicketType};
+use futures_util::TryStreamExt;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
@@ -366,7 +367,7 @@ fn plan_sightings(
     Ok(plan)
 }
 
-async fn upsert_application(
+pub(crate) async fn upsert_application(
     conn: &mut AnyConnection,
     name: &str,
     now: i64,
@@ -513,11 +514,11 @@ async fn known_sightings(
 ) -> Result<HashMap<(i64, i64), KnownSighting>, StoreError> {
     let mut known = HashMap::new();
     for scope in scopes {
-        let rows = sqlx::query("SELECT id, finding_id, present FROM sightings WHERE scope_id = $1")
-            .bind(*scope)
-            .fetch_all(&mut *conn)
-            .await?;
-        for row in rows {
+        let mut rows =
+            sqlx::query("SELECT id, finding_id, present FROM sightings WHERE scope_id = $1")
+                .bind(*scope)
+                .fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await? {
             let sighting = KnownSighting {
                 id: row.try_get(0)?,
                 present: row.try_get::<i64, _>(2)? == 1,

@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::details;
-use crate::import::{allocate_numbers, upsert_repository};
+use crate::import::{allocate_numbers, upsert_application, upsert_repository};
 use crate::rows::{
     EventRow, FindingRow, NewTicket, Page, SightingRow, StateChange, TicketDetail, TicketFilter,
     TicketRow, advisories_column, from_millis, millis, parse_advisories, parse_cwes,
@@ -174,7 +174,7 @@ impl Store {
     ) -> Result<String, StoreError> {
         let mut tx = self.pool.begin().await?;
         let application = match &ticket.application {
-            Some(name) => Some(application_id(&mut tx, name, millis(now)).await?),
+            Some(name) => Some(upsert_application(&mut tx, name, millis(now)).await?),
             None => None,
         };
         let repository = match (&ticket.repository, application) {
@@ -331,18 +331,6 @@ pub struct FilterValues {
     pub applications: Vec<String>,
     pub repositories: Vec<String>,
     pub tools: Vec<String>,
-}
-
-async fn application_id(conn: &mut AnyConnection, name: &str, now: i64) -> Result<i64, StoreError> {
-    let row = sqlx::query(
-        "INSERT INTO applications (name, created_at, updated_at) VALUES ($1, $2, $2) \
-         ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at RETURNING id",
-    )
-    .bind(name)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(row.try_get(0)?)
 }
 
 async fn ticket_id(conn: &mut AnyConnection, key: &str) -> Result<i64, StoreError> {
