@@ -57,6 +57,15 @@ pub(crate) async fn upload_scan(
     request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = authorize(&state, request.headers())?;
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > state.max_upload) {
+        // Refused before a byte of the body is read.
+        return Err(ApiError::too_large(state.max_upload));
+    }
     let spool = tempfile::NamedTempFile::new_in(&*state.spool_dir)
         .map_err(|err| ApiError::Internal(Box::new(err)))?;
     let is_multipart = request

@@ -180,6 +180,14 @@ async fn an_upload_over_the_limit_is_refused_early() {
         let (status, _, body) = api.post(SCANS, body).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
         assert!(body["detail"].as_str().unwrap().contains("1024 bytes"));
+
+        // A body that announces 2 GB is refused before it is read.
+        let request = Request::post(SCANS)
+            .header(header::CONTENT_LENGTH, 2_u64 << 30)
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, _) = api.call(request).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     })
     .await;
 }
