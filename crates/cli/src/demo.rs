@@ -120,11 +120,13 @@ async fn import_commit(fixgate: &Fixgate, label: &str, commit: &Commit) -> anyho
             .await
             .with_context(|| format!("importing the demo's {tool} report"))?;
         print(&format!(
-            "  {tool:<8} {:>3} findings: {:>3} new tickets, {:>3} seen again, {:>3} no longer seen\n",
+            "  {tool:<8} {:>3} findings: {:>3} new tickets, {:>3} seen again, {:>3} no longer seen, \
+             {} suppressed in the source\n",
             outcome.findings,
             outcome.counts.opened,
             outcome.counts.seen_again,
-            outcome.counts.no_longer_seen
+            outcome.counts.no_longer_seen,
+            outcome.counts.suppressed
         ))?;
     }
     Ok(())

@@ -14,7 +14,9 @@ use crate::cli::{Cli, Command, ServeArgs, StoreArgs};
 
 pub fn init_logging(cli: &Cli) {
     let default = match cli.command {
-        Command::Serve(_) | Command::Demo(_) => "info",
+        Command::Serve(_) => "info",
+        // The demo prints its own summary of each import.
+        Command::Demo(_) => "info,fixgate_service=warn",
         _ => "warn",
     };
     let filter = EnvFilter::try_new(cli.log.as_deref().unwrap_or(default))
