@@ -39,7 +39,7 @@ impl Backend {
     /// The maximum number of bind parameters one statement may carry.
     pub(crate) fn max_params(self) -> usize {
         match self {
-            Backend::Sqlite => 32_000,
+            Backend::Sqlite => 8_000,
             Backend::Postgres => 65_000,
         }
     }
