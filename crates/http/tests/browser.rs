@@ -94,8 +94,13 @@ fn chromium() -> Option<PathBuf> {
             "{CHROMIUM} is missing: install it with `apt-get install -y chromium chromium-driver`"
         );
     }
-    eprintln!(
-        "\n*** SKIPPED: chromium not installed ({CHROMIUM}); the browser test did not run ***\n"
+    // Straight to stderr, past the test harness's capture, so it is seen.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!(
+            "\n*** SKIPPED: chromium not installed ({CHROMIUM}); the browser test did not run ***\n"
+        )
+        .as_bytes(),
     );
     None
 }

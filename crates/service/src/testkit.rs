@@ -29,12 +29,18 @@ pub fn postgres_url() -> Option<String> {
             )
         }
         _ => {
-            eprintln!(
-                "NOTE: FIXGATE_TEST_POSTGRES_URL not set; PostgreSQL runs of this test skipped"
+            loud(
+                "FIXGATE_TEST_POSTGRES_URL is not set: the PostgreSQL half of this test did not run",
             );
             None
         }
     }
+}
+
+/// Says something past the test harness's output capture, so it is seen.
+fn loud(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {message} ***");
 }
 
 fn start() -> jiff::Timestamp {
@@ -103,18 +109,26 @@ pub fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/reports")
 }
 
+/// `$FIXGATE_SHARED_DIR/corpus`, else `../shared/corpus` next to the
+/// repository; `None` (said loudly) when it is missing outside CI.
 pub fn shared_corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let shared = std::env::var_os("FIXGATE_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let dir = shared.join("corpus");
     if dir.is_dir() {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!(
-            "CI=true but {} is missing: the corpus tests must run",
+            "CI=true but {} is missing (set FIXGATE_SHARED_DIR)",
             dir.display()
         );
     }
-    eprintln!("SKIPPED: ../shared/corpus not found; corpus tests did not run");
+    loud(&format!(
+        "the shared corpus is not at {}; this test did not run",
+        dir.display()
+    ));
     None
 }
 

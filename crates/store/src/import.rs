@@ -600,9 +600,10 @@ async fn open_tickets<'f>(
 
 /// "SQL injection in app/db.py": the rule's title and where.
 fn ticket_title(finding: &Finding) -> String {
+    let title = finding.title.trim_end_matches('.');
     match finding.location.as_ref().and_then(|l| l.path.as_deref()) {
-        Some(path) => format!("{} in {path}", finding.title),
-        None => finding.title.clone(),
+        Some(path) => format!("{title} in {path}"),
+        None => title.to_string(),
     }
 }
 

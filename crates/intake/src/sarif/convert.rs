@@ -61,9 +61,12 @@ impl RuleFacts {
     }
 }
 
-/// The short description, else the name, unless it only repeats the id.
+/// The short description, else the name, unless it only repeats the id. A
+/// name that is one identifier (Bandit's `hardcoded_sql_expressions`) tells
+/// less than the message does, so it gives way too.
 fn rule_title(rule: &Rule) -> Option<String> {
     let telling = |text: &&str| rule.id.as_deref().is_none_or(|id| !only_names(text, id));
+    let worded = |text: &&str| text.trim().contains(char::is_whitespace);
     let short = rule
         .short_description
         .as_ref()
@@ -71,7 +74,7 @@ fn rule_title(rule: &Rule) -> Option<String> {
     let name = non_blank(rule.name.as_deref());
     short
         .filter(telling)
-        .or(name.filter(telling))
+        .or(name.filter(telling).filter(worded))
         .map(text::one_line)
 }
 

@@ -456,9 +456,10 @@ fn title_prefers_short_description_then_name_then_message_then_rule_id() {
     let tool = driver(json!([
         { "id": "A", "name": "NameA", "shortDescription": { "text": "Short A" } },
         { "id": "XSS", "name": "XSS", "shortDescription": { "text": "Reflected XSS" } },
-        { "id": "B", "name": "NameB", "shortDescription": { "text": "  " } },
+        { "id": "B", "name": "Name B", "shortDescription": { "text": "  " } },
         { "id": "C" },
         { "id": "D" },
+        { "id": "B608", "name": "hardcoded_sql_expressions" },
     ]));
     let results = json!([
         { "ruleId": "A", "message": { "text": "Message A." } },
@@ -466,14 +467,16 @@ fn title_prefers_short_description_then_name_then_message_then_rule_id() {
         { "ruleId": "B", "message": { "text": "Message B." } },
         { "ruleId": "C", "message": { "text": "First sentence. Second sentence." } },
         { "ruleId": "D", "message": { "text": "" } },
+        { "ruleId": "B608", "message": { "text": "Possible SQL injection vector." } },
     ]);
     let titles: Vec<_> = findings(tool, results)
         .into_iter()
         .map(|f| f.title)
         .collect();
+    // An identifier-like name (Bandit's) gives way to the message.
     assert_eq!(
         titles,
-        ["Short A", "Reflected XSS", "NameB", "First sentence.", "D"]
+        ["Short A", "Reflected XSS", "Name B", "First sentence.", "D", "Possible SQL injection vector."]
     );
 }
 
