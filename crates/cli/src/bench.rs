@@ -33,11 +33,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     };
     let rescan = match &args.rescan {
         Some(path) => path.clone(),
-        None => generated(
-            &args,
-            "rescan",
-            &["--fixed", "0.1", "--new", "0.05", "--shift", "3"],
-        )?,
+        None => generated(&args, "rescan", &["--fixed", "0.1", "--new", "0.05", "--shift", "3"])?,
     };
 
     print("phase           results    seconds   results/s   peak RSS (MB)\n")?;
@@ -48,11 +44,8 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    let store = Store::connect(
-        &format!("sqlite://{}", db.display()),
-        ConnectOptions::default(),
-    )
-    .await?;
+    let store =
+        Store::connect(&format!("sqlite://{}", db.display()), ConnectOptions::default()).await?;
     let fixgate = Fixgate::new(store, Arc::new(SystemClock));
     let (results, seconds, peak) = measure(|| import(&fixgate, &report)).await?;
     line("first import", results, seconds, peak)?;
@@ -63,9 +56,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 fn line(phase: &str, results: u64, seconds: f64, peak_kb: Option<u64>) -> anyhow::Result<()> {
-    let peak = peak_kb
-        .map(|kb| format!("{:.0}", kb as f64 / 1024.0))
-        .unwrap_or("n/a".into());
+    let peak = peak_kb.map(|kb| format!("{:.0}", kb as f64 / 1024.0)).unwrap_or("n/a".into());
     print(&format!(
         "{phase:<14} {results:>8} {seconds:>10.3} {:>11.0} {peak:>15}\n",
         results as f64 / seconds.max(1e-9)
@@ -119,10 +110,7 @@ async fn parse_only(path: &Path) -> anyhow::Result<u64> {
 async fn import(fixgate: &Fixgate, path: &Path) -> anyhow::Result<u64> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let request = ImportRequest {
-        context: ScanContext {
-            application: Some("payments".into()),
-            ..ScanContext::default()
-        },
+        context: ScanContext { application: Some("payments".into()), ..ScanContext::default() },
         ..ImportRequest::default()
     };
     let report = fixgate.import(file, request).await?;
@@ -149,11 +137,7 @@ fn generated(args: &BenchArgs, name: &str, extra: &[&str]) -> anyhow::Result<Pat
     } else {
         let mut lines = 0;
         let shift = if extra.is_empty() { 0 } else { 3 };
-        let (fixed, new) = if extra.is_empty() {
-            (0.0, 0.0)
-        } else {
-            (0.1, 0.05)
-        };
+        let (fixed, new) = if extra.is_empty() { (0.0, 0.0) } else { (0.1, 0.05) };
         write_report(&path, args.results, fixed, new, shift, &mut lines)?;
         eprintln!(
             "{GENERATOR} not found: generated {} with fixgate's own generator",
@@ -186,9 +170,7 @@ fn write_report(
     let head = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "BenchScanner", "rules": rules}},
         "automationDetails": {"id": "bench/sast/"}, "results": []}]});
     let text = head.to_string();
-    let (before, after) = text
-        .split_once("\"results\":[]")
-        .context("generator template")?;
+    let (before, after) = text.split_once("\"results\":[]").context("generator template")?;
     write!(out, "{before}\"results\":[")?;
     let extra = (f64::from(results) * new) as u32;
     let mut first = true;

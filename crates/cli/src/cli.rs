@@ -29,12 +29,7 @@ pub struct StoreArgs {
     #[arg(long, global = true, env = "FIXGATE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// Database URL: postgres://user@host/db for PostgreSQL, sqlite://file for SQLite.
-    #[arg(
-        long,
-        global = true,
-        env = "FIXGATE_DATABASE_URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "FIXGATE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 }
 

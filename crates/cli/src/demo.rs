@@ -30,19 +30,11 @@ macro_rules! commit {
                 ),
                 (
                     "semgrep",
-                    include_bytes!(concat!(
-                        "../../../examples/reports/",
-                        $dir,
-                        "/semgrep.sarif"
-                    )),
+                    include_bytes!(concat!("../../../examples/reports/", $dir, "/semgrep.sarif")),
                 ),
                 (
                     "checkov",
-                    include_bytes!(concat!(
-                        "../../../examples/reports/",
-                        $dir,
-                        "/checkov.sarif"
-                    )),
+                    include_bytes!(concat!("../../../examples/reports/", $dir, "/checkov.sarif")),
                 ),
                 (
                     "eslint",
@@ -99,10 +91,7 @@ fn remove_demo_database(dir: &std::path::Path) -> anyhow::Result<()> {
 async fn import_commit(fixgate: &Fixgate, label: &str, commit: &Commit) -> anyhow::Result<()> {
     let context: DemoContext =
         serde_json::from_str(commit.context).context("the demo's context.json is not valid")?;
-    print(&format!(
-        "importing the {label} commit ({}):\n",
-        &context.commit
-    ))?;
+    print(&format!("importing the {label} commit ({}):\n", &context.commit))?;
     for (tool, report) in commit.reports {
         let request = ImportRequest {
             context: ScanContext {

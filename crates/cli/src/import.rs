@@ -21,11 +21,7 @@ pub async fn import(store: &StoreArgs, args: ImportArgs) -> anyhow::Result<()> {
         Some(server) => import_remote(server, &args)?,
         None => import_local(store, &args).await?,
     };
-    if args.json {
-        print_json(&report)
-    } else {
-        print(&summary(&report))
-    }
+    if args.json { print_json(&report) } else { print(&summary(&report)) }
 }
 
 async fn import_local(store: &StoreArgs, args: &ImportArgs) -> anyhow::Result<Value> {
@@ -56,7 +52,7 @@ fn context(args: &ImportArgs) -> ScanContext {
         commit: args.commit.clone(),
         environment: args.environment.clone(),
         category: args.category.clone(),
-        uploader: std::env::var("USER").ok().map(|user| format!("cli:{user}")),
+        uploader: Some(std::env::var("USER").map_or("cli".into(), |user| format!("cli:{user}"))),
     }
 }
 
@@ -116,13 +112,8 @@ fn import_remote(server: &str, args: &ImportArgs) -> anyhow::Result<Value> {
     }
 
     let (reader, _) = open_report(&args.report)?;
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut request = agent
-        .post(&url)
-        .header("Content-Type", "application/octet-stream");
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let mut request = agent.post(&url).header("Content-Type", "application/octet-stream");
     if let Some(token) = &args.token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
@@ -137,10 +128,7 @@ fn import_remote(server: &str, args: &ImportArgs) -> anyhow::Result<Value> {
     let body: Value = serde_json::from_str(&text)
         .with_context(|| format!("{server} answered {status} without a JSON body"))?;
     if !status.is_success() {
-        let detail = body
-            .get("detail")
-            .and_then(Value::as_str)
-            .unwrap_or("no detail");
+        let detail = body.get("detail").and_then(Value::as_str).unwrap_or("no detail");
         anyhow::bail!("{server} refused the report ({status}): {detail}");
     }
     Ok(body)
@@ -162,13 +150,7 @@ fn encode(value: &str) -> String {
 /// What an import did, in a few lines for people.
 fn summary(report: &Value) -> String {
     let n = |key: &str| report.get(key).and_then(Value::as_u64).unwrap_or(0);
-    let s = |key: &str| {
-        report
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or("-")
-            .to_string()
-    };
+    let s = |key: &str| report.get(key).and_then(Value::as_str).unwrap_or("-").to_string();
     let scan = n("scan_id");
     let mut out = if report.get("duplicate").and_then(Value::as_bool) == Some(true) {
         format!(
@@ -196,7 +178,8 @@ fn summary(report: &Value) -> String {
         s("commit"),
         report
             .get("tools")
-            .map(Value::to_string)
+            .and_then(Value::as_array)
+            .map(|tools| tools.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
             .unwrap_or_default()
     ));
     out

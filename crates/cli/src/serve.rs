@@ -21,9 +21,7 @@ pub fn init_logging(cli: &Cli) {
     };
     let filter = EnvFilter::try_new(cli.log.as_deref().unwrap_or(default))
         .unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if cli.log_json {
         builder.json().init();
     } else {
@@ -39,10 +37,7 @@ pub fn database_url(args: &StoreArgs) -> anyhow::Result<String> {
     }
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data folder {}", args.data_dir.display()))?;
-    Ok(format!(
-        "sqlite://{}",
-        args.data_dir.join("fixgate.db").display()
-    ))
+    Ok(format!("sqlite://{}", args.data_dir.join("fixgate.db").display()))
 }
 
 pub async fn open(args: &StoreArgs) -> anyhow::Result<Fixgate> {
@@ -63,9 +58,7 @@ pub async fn bind(listen: &str) -> anyhow::Result<TcpListener> {
     let addr: SocketAddr = listen
         .parse()
         .with_context(|| format!("--listen {listen:?} is not an address such as 127.0.0.1:8080"))?;
-    TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))
+    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
 }
 
 pub async fn run(

@@ -10,26 +10,11 @@ pub async fn tickets(store: &StoreArgs, args: TicketsArgs) -> anyhow::Result<()>
     let result = match args.command {
         TicketsCommand::List(list) => {
             let page = fixgate.list_tickets(&filter(&list)?).await?;
-            if list.json {
-                print_json(&page)
-            } else {
-                print(&table(&page.items, page.total))
-            }
+            if list.json { print_json(&page) } else { print(&table(&page.items, page.total)) }
         }
         TicketsCommand::Show { key, json } => {
             let ticket = fixgate.ticket(&key).await?;
-            if json {
-                print_json(&ticket)
-            } else {
-                print(&format!(
-                    "{} [{}] {} ({})\n{}\n",
-                    ticket.ticket.key,
-                    ticket.ticket.severity,
-                    ticket.ticket.title,
-                    ticket.ticket.state,
-                    ticket.description
-                ))
-            }
+            if json { print_json(&ticket) } else { print(&show(&ticket)) }
         }
     };
     fixgate.store().close().await;
@@ -47,11 +32,11 @@ fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
     };
     let states = list(&args.state)
         .iter()
-        .map(|s| s.parse())
+        .map(|s| s.parse().map_err(|err| anyhow::anyhow!("--state: {err}")))
         .collect::<Result<_, _>>()?;
     let severities = list(&args.severity)
         .iter()
-        .map(|s| s.parse())
+        .map(|s| s.parse().map_err(|err| anyhow::anyhow!("--severity: {err}")))
         .collect::<Result<_, _>>()?;
     let cwe = match &args.cwe {
         Some(value) => Some(
@@ -74,7 +59,11 @@ fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
     Ok(TicketFilter {
         states,
         severities,
-        ticket_type: args.ticket_type.as_deref().map(str::parse).transpose()?,
+        ticket_type: args
+            .ticket_type
+            .as_deref()
+            .map(|t| t.parse().map_err(|err| anyhow::anyhow!("--type: {err}")))
+            .transpose()?,
         application: args.application.clone(),
         repository: args.repository.clone(),
         tool: args.tool.clone(),
@@ -96,13 +85,82 @@ fn table(items: &[fixgate_store::TicketRow], total: u64) -> String {
             t.severity.as_str(),
             t.state.as_str(),
             t.title,
-            if cwes.is_empty() {
-                String::new()
-            } else {
-                format!("[{}]", cwes.join(", "))
-            }
+            if cwes.is_empty() { String::new() } else { format!("[{}]", cwes.join(", ")) }
         ));
     }
     out.push_str(&format!("{} of {total} tickets\n", items.len()));
+    out
+}
+
+/// One ticket for people: what, where (with a deep link), trace, history.
+fn show(detail: &fixgate_store::TicketDetail) -> String {
+    let t = &detail.ticket;
+    let mut out = format!("{} [{}] {}\n", t.key, t.severity, t.title);
+    let state = if t.present || t.ticket_type != fixgate_domain::TicketType::Vulnerability {
+        t.state.label().to_string()
+    } else {
+        format!("{} (no longer seen)", t.state.label())
+    };
+    out.push_str(&format!("  state       {state}, {} ticket\n", t.ticket_type));
+    let ids: Vec<String> =
+        t.cwes.iter().map(|c| format!("CWE-{c}")).chain(t.advisories.clone()).collect();
+    if !ids.is_empty() {
+        out.push_str(&format!("  ids         {}\n", ids.join(", ")));
+    }
+    for (label, value) in
+        [("application", &t.application), ("repository", &t.repository), ("owner", &t.owner)]
+    {
+        if let Some(value) = value {
+            out.push_str(&format!("  {label:<11} {value}\n"));
+        }
+    }
+    if !detail.description.is_empty() {
+        out.push_str(&format!("\n{}\n", detail.description));
+    }
+    for row in &detail.findings {
+        out.push_str(&finding_lines(row));
+    }
+    out.push_str("\nhistory\n");
+    for event in &detail.events {
+        out.push_str(&format!(
+            "  {}  {:<14} {} {}\n",
+            event.at, event.kind, event.actor, event.data
+        ));
+    }
+    out
+}
+
+fn finding_lines(row: &fixgate_store::FindingRow) -> String {
+    let f = &row.finding;
+    let mut out = format!("\nfinding {} ({} {})\n", row.fingerprint, f.tool, f.rule_id);
+    if let Some(location) = &f.location {
+        out.push_str(&format!("  at          {}\n", location.display()));
+        if let (Some(repo), Some(commit), Some(path)) =
+            (&row.repository, &row.commit, &location.path)
+        {
+            let link = fixgate_domain::link::deep_link(
+                repo,
+                commit,
+                path,
+                location.start_line,
+                location.end_line,
+            );
+            out.push_str(&format!("  link        {link}\n"));
+        }
+    }
+    for (n, step) in f.trace.iter().enumerate() {
+        let note = step.message.as_deref().unwrap_or("");
+        out.push_str(&format!("  trace {:>2}    {} {note}\n", n + 1, step.location.display()));
+    }
+    if let Some(remediation) = &f.remediation {
+        out.push_str(&format!("  fix         {}\n", remediation.lines().next().unwrap_or("")));
+    }
+    for s in &row.sightings {
+        let seen = if s.present { "seen" } else { "no longer seen" };
+        out.push_str(&format!(
+            "  sighting    {} / {} {}: {seen}, {} times, last {}\n",
+            s.branch, s.tool, s.category, s.times_seen, s.last_seen_at
+        ));
+    }
     out
 }

@@ -52,10 +52,8 @@ impl Fingerprint {
         snippet: Option<&str>,
         message: &str,
     ) -> Fingerprint {
-        let usable: Vec<(&String, &String)> = tool_fingerprints
-            .iter()
-            .filter(|(_, value)| is_usable(value))
-            .collect();
+        let usable: Vec<(&String, &String)> =
+            tool_fingerprints.iter().filter(|(_, value)| is_usable(value)).collect();
         if !usable.is_empty() {
             let mut parts = vec!["tool", rule_id];
             for (key, value) in usable {
@@ -149,10 +147,7 @@ mod tests {
     use super::*;
 
     fn fps(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -170,18 +165,9 @@ mod tests {
         let a = Fingerprint::compute("r1", &none, Some("a.py"), Some("  eval( x )\n"), "m1");
         let b = Fingerprint::compute("r1", &none, Some("a.py"), Some("eval(\tx  )"), "m2");
         assert_eq!(a, b);
-        assert_ne!(
-            a,
-            Fingerprint::compute("r1", &none, Some("a.py"), Some("eval(y)"), "m1")
-        );
-        assert_ne!(
-            a,
-            Fingerprint::compute("r2", &none, Some("a.py"), Some("eval( x )"), "m1")
-        );
-        assert_ne!(
-            a,
-            Fingerprint::compute("r1", &none, Some("b.py"), Some("eval( x )"), "m1")
-        );
+        assert_ne!(a, Fingerprint::compute("r1", &none, Some("a.py"), Some("eval(y)"), "m1"));
+        assert_ne!(a, Fingerprint::compute("r2", &none, Some("a.py"), Some("eval( x )"), "m1"));
+        assert_ne!(a, Fingerprint::compute("r1", &none, Some("b.py"), Some("eval( x )"), "m1"));
     }
 
     #[test]
@@ -229,10 +215,7 @@ mod tests {
         let mut second = vec![finding("same")];
         occurrences.assign(&mut first);
         occurrences.assign(&mut second);
-        assert_eq!(
-            second[0].fingerprint.as_str(),
-            format!("{}:2", first[0].fingerprint)
-        );
+        assert_eq!(second[0].fingerprint.as_str(), format!("{}:2", first[0].fingerprint));
         assert!(!first[1].fingerprint.as_str().contains(':'));
     }
 

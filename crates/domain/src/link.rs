@@ -112,23 +112,11 @@ mod tests {
     #[test]
     fn github_links_to_a_line_range() {
         assert_eq!(
-            deep_link(
-                "https://github.com/acme/shop.git",
-                SHA,
-                "app/db.py",
-                Some(10),
-                Some(12)
-            ),
+            deep_link("https://github.com/acme/shop.git", SHA, "app/db.py", Some(10), Some(12)),
             format!("https://github.com/acme/shop/blob/{SHA}/app/db.py#L10-L12")
         );
         assert_eq!(
-            deep_link(
-                "git@github.com:acme/shop.git",
-                SHA,
-                "./app/db.py",
-                Some(10),
-                Some(10)
-            ),
+            deep_link("git@github.com:acme/shop.git", SHA, "./app/db.py", Some(10), Some(10)),
             format!("https://github.com/acme/shop/blob/{SHA}/app/db.py#L10")
         );
     }
@@ -136,13 +124,7 @@ mod tests {
     #[test]
     fn gitlab_including_self_hosted_and_subgroups() {
         assert_eq!(
-            deep_link(
-                "https://gitlab.example.org/g/sub/p",
-                SHA,
-                "a.go",
-                Some(3),
-                Some(7)
-            ),
+            deep_link("https://gitlab.example.org/g/sub/p", SHA, "a.go", Some(3), Some(7)),
             format!("https://gitlab.example.org/g/sub/p/-/blob/{SHA}/a.go#L3-7")
         );
     }
@@ -150,13 +132,7 @@ mod tests {
     #[test]
     fn bitbucket_uses_lines_anchor() {
         assert_eq!(
-            deep_link(
-                "https://bitbucket.org/acme/shop/",
-                SHA,
-                "a.js",
-                Some(5),
-                None
-            ),
+            deep_link("https://bitbucket.org/acme/shop/", SHA, "a.js", Some(5), None),
             format!("https://bitbucket.org/acme/shop/src/{SHA}/a.js#lines-5")
         );
     }
@@ -176,22 +152,13 @@ mod tests {
                  &line=4&lineEnd=7&lineStartColumn=1&lineEndColumn=1"
             )
         );
-        assert_eq!(
-            host_of("https://acme.visualstudio.com/shop/_git/api"),
-            Host::AzureDevOps
-        );
+        assert_eq!(host_of("https://acme.visualstudio.com/shop/_git/api"), Host::AzureDevOps);
     }
 
     #[test]
     fn unknown_hosts_fall_back_to_the_repository() {
         assert_eq!(
-            deep_link(
-                "https://git.example.net/shop.git",
-                SHA,
-                "a.c",
-                Some(1),
-                None
-            ),
+            deep_link("https://git.example.net/shop.git", SHA, "a.c", Some(1), None),
             "https://git.example.net/shop"
         );
     }

@@ -43,15 +43,9 @@ impl ScopeKey {
     /// One string for indexing and locking: the parts joined by a separator
     /// no part can contain.
     pub fn canonical(&self) -> String {
-        [
-            &self.application,
-            &self.repository,
-            &self.branch,
-            &self.tool,
-            &self.category,
-        ]
-        .map(|p| p.replace('\u{1f}', " "))
-        .join("\u{1f}")
+        [&self.application, &self.repository, &self.branch, &self.tool, &self.category]
+            .map(|p| p.replace('\u{1f}', " "))
+            .join("\u{1f}")
     }
 }
 

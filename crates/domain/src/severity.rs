@@ -19,13 +19,8 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, most severe first: the order lists and filters show.
-    pub const ALL: [Severity; 5] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ];
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
 
     /// Maps a 0-10 score (CVSS, SARIF `security-severity`) the way CVSS v3
     /// names its bands: critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0.

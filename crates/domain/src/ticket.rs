@@ -18,12 +18,8 @@ pub enum TicketType {
 }
 
 impl TicketType {
-    pub const ALL: [TicketType; 4] = [
-        TicketType::Vulnerability,
-        TicketType::Incident,
-        TicketType::Request,
-        TicketType::Task,
-    ];
+    pub const ALL: [TicketType; 4] =
+        [TicketType::Vulnerability, TicketType::Incident, TicketType::Request, TicketType::Task];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -120,14 +116,7 @@ impl TicketState {
             (New, _) => &[Triaged, InProgress, FalsePositive, RiskAccepted, Duplicate],
             (Triaged, _) => &[InProgress, Fixed, FalsePositive, RiskAccepted, Duplicate],
             (InProgress, _) => &[Triaged, Fixed, FalsePositive, RiskAccepted, Duplicate],
-            (Reopened, _) => &[
-                Triaged,
-                InProgress,
-                Fixed,
-                FalsePositive,
-                RiskAccepted,
-                Duplicate,
-            ],
+            (Reopened, _) => &[Triaged, InProgress, Fixed, FalsePositive, RiskAccepted, Duplicate],
             // A security ticket marked fixed waits for a scan to verify it;
             // an ordinary ticket is confirmed by a person.
             (Fixed, TicketType::Vulnerability) => &[InProgress],
@@ -147,24 +136,24 @@ impl TicketState {
         details: &MoveDetails,
     ) -> Result<(), TransitionError> {
         if !self.manual_targets(kind).contains(&to) {
-            return Err(TransitionError::NotAllowed {
-                from: self,
-                to,
-                kind,
-            });
+            return Err(TransitionError::NotAllowed { from: self, to, kind });
         }
         let missing = |what: &'static str| TransitionError::Missing { to, what };
         match to {
-            TicketState::Triaged if !details.has_owner => Err(missing("an owner")),
-            TicketState::Triaged if !details.has_due_date => Err(missing("a due date")),
+            TicketState::Triaged if !details.has_owner => Err(missing("an owner (`owner`)")),
+            TicketState::Triaged if !details.has_due_date => Err(missing("a due date (`due_at`)")),
             TicketState::FalsePositive | TicketState::Reopened if !details.has_reason => {
-                Err(missing("a reason"))
+                Err(missing("a reason (`reason`)"))
             }
-            TicketState::RiskAccepted if !details.has_reason => Err(missing("a reason")),
-            TicketState::RiskAccepted if !details.has_approver => Err(missing("an approver")),
-            TicketState::RiskAccepted if !details.has_expiry => Err(missing("an expiry date")),
+            TicketState::RiskAccepted if !details.has_reason => Err(missing("a reason (`reason`)")),
+            TicketState::RiskAccepted if !details.has_approver => {
+                Err(missing("an approver (`approver`)"))
+            }
+            TicketState::RiskAccepted if !details.has_expiry => {
+                Err(missing("an expiry date (`expires_at`)"))
+            }
             TicketState::Duplicate if !details.has_duplicate_of => {
-                Err(missing("the key of the ticket it duplicates"))
+                Err(missing("the key of the ticket it duplicates (`duplicate_of`)"))
             }
             _ => Ok(()),
         }
@@ -187,11 +176,7 @@ pub struct MoveDetails {
 pub enum TransitionError {
     /// There is no such move for this kind of ticket.
     #[error("a {kind} ticket cannot move from {from} to {to}{}", hint(*from, *to, *kind))]
-    NotAllowed {
-        from: TicketState,
-        to: TicketState,
-        kind: TicketType,
-    },
+    NotAllowed { from: TicketState, to: TicketState, kind: TicketType },
     /// The move needs something the request did not give.
     #[error("moving to {to} needs {what}")]
     Missing { to: TicketState, what: &'static str },
@@ -233,14 +218,11 @@ impl FromStr for TicketState {
 
     fn from_str(s: &str) -> Result<TicketState, UnknownName> {
         let wanted = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
-        TicketState::ALL
-            .into_iter()
-            .find(|t| t.as_str() == wanted)
-            .ok_or_else(|| UnknownName {
-                what: "state",
-                value: s.to_string(),
-                expected: TicketState::ALL.map(TicketState::as_str).join(", "),
-            })
+        TicketState::ALL.into_iter().find(|t| t.as_str() == wanted).ok_or_else(|| UnknownName {
+            what: "state",
+            value: s.to_string(),
+            expected: TicketState::ALL.map(TicketState::as_str).join(", "),
+        })
     }
 }
 
@@ -249,14 +231,11 @@ impl FromStr for TicketType {
 
     fn from_str(s: &str) -> Result<TicketType, UnknownName> {
         let wanted = s.trim().to_ascii_lowercase();
-        TicketType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == wanted)
-            .ok_or_else(|| UnknownName {
-                what: "ticket type",
-                value: s.to_string(),
-                expected: TicketType::ALL.map(TicketType::as_str).join(", "),
-            })
+        TicketType::ALL.into_iter().find(|t| t.as_str() == wanted).ok_or_else(|| UnknownName {
+            what: "ticket type",
+            value: s.to_string(),
+            expected: TicketType::ALL.map(TicketType::as_str).join(", "),
+        })
     }
 }
 
@@ -280,10 +259,7 @@ mod tests {
         let err = TicketState::Fixed
             .check_manual_move(TicketState::Verified, TicketType::Vulnerability, &full())
             .unwrap_err();
-        assert!(
-            err.to_string().contains("only a later complete scan"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("only a later complete scan"), "{err}");
     }
 
     #[test]
@@ -297,34 +273,21 @@ mod tests {
 
     #[test]
     fn triage_needs_an_owner_and_a_due_date() {
-        let no_owner = MoveDetails {
-            has_owner: false,
-            ..full()
-        };
+        let no_owner = MoveDetails { has_owner: false, ..full() };
         let err = TicketState::New
             .check_manual_move(TicketState::Triaged, TicketType::Vulnerability, &no_owner)
             .unwrap_err();
         assert_eq!(
             err,
-            TransitionError::Missing {
-                to: TicketState::Triaged,
-                what: "an owner"
-            }
+            TransitionError::Missing { to: TicketState::Triaged, what: "an owner (`owner`)" }
         );
     }
 
     #[test]
     fn risk_acceptance_needs_reason_approver_and_expiry() {
-        let no_expiry = MoveDetails {
-            has_expiry: false,
-            ..full()
-        };
+        let no_expiry = MoveDetails { has_expiry: false, ..full() };
         let err = TicketState::Triaged
-            .check_manual_move(
-                TicketState::RiskAccepted,
-                TicketType::Vulnerability,
-                &no_expiry,
-            )
+            .check_manual_move(TicketState::RiskAccepted, TicketType::Vulnerability, &no_expiry)
             .unwrap_err();
         assert!(err.to_string().contains("expiry"));
     }
@@ -334,25 +297,12 @@ mod tests {
         for s in TicketState::ALL {
             assert_eq!(s.as_str().parse::<TicketState>(), Ok(s));
         }
-        assert_eq!(
-            "In Progress".parse::<TicketState>(),
-            Ok(TicketState::InProgress)
-        );
-        assert!(
-            "closed"
-                .parse::<TicketState>()
-                .unwrap_err()
-                .to_string()
-                .contains("verified")
-        );
+        assert_eq!("In Progress".parse::<TicketState>(), Ok(TicketState::InProgress));
+        assert!("closed".parse::<TicketState>().unwrap_err().to_string().contains("verified"));
     }
 
     #[test]
     fn verified_vulnerabilities_reopen_only_by_scan() {
-        assert!(
-            TicketState::Verified
-                .manual_targets(TicketType::Vulnerability)
-                .is_empty()
-        );
+        assert!(TicketState::Verified.manual_targets(TicketType::Vulnerability).is_empty());
     }
 }

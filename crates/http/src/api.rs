@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
@@ -23,12 +24,16 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/tickets/{key}/comments", post(comment))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok" }))
+        .fallback(|uri: axum::http::Uri| async move {
+            ApiError::not_found(format!("there is nothing at {}", uri.path()))
+        })
 }
 
 async fn list_tickets(
     State(state): State<AppState>,
-    Query(query): Query<TicketQuery>,
+    query: Result<Query<TicketQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
     let filter = query.to_filter(50)?;
     Ok(Json(state.fixgate.list_tickets(&filter).await?))
 }
@@ -49,11 +54,7 @@ async fn create_ticket(
     let request: CreateTicket = json_body(&body)?;
     let created = state.fixgate.create_ticket(request, &actor).await?;
     let location = format!("/api/v1/tickets/{}", created.ticket.key);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(created),
-    ))
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created)))
 }
 
 async fn move_ticket(
@@ -64,9 +65,7 @@ async fn move_ticket(
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = authorize(&state, &headers)?;
     let request: MoveTicket = json_body(&body)?;
-    Ok(Json(
-        state.fixgate.move_ticket(&key, request, &actor).await?,
-    ))
+    Ok(Json(state.fixgate.move_ticket(&key, request, &actor).await?))
 }
 
 #[derive(Deserialize)]

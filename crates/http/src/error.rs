@@ -16,11 +16,7 @@ use serde::Serialize;
 pub enum ApiError {
     /// The request was wrong; the message says how.
     #[error("{detail}")]
-    Client {
-        status: StatusCode,
-        title: &'static str,
-        detail: String,
-    },
+    Client { status: StatusCode, title: &'static str, detail: String },
     /// Something failed on our side.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -69,11 +65,7 @@ impl ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> ApiError {
-        let client = |status, title| ApiError::Client {
-            status,
-            title,
-            detail: err.to_string(),
-        };
+        let client = |status, title| ApiError::Client { status, title, detail: err.to_string() };
         match &err {
             ServiceError::Parse(ParseError::TooLarge { .. }) => {
                 client(StatusCode::PAYLOAD_TOO_LARGE, "Report too large")
@@ -115,18 +107,10 @@ impl IntoResponse for ApiError {
             ApiError::Client { title, detail, .. } => (*title, detail.as_str()),
             ApiError::Internal(err) => {
                 tracing::error!(error = %chain(err.as_ref()), "request failed");
-                (
-                    "Internal server error",
-                    "the server failed; the error is in its log",
-                )
+                ("Internal server error", "the server failed; the error is in its log")
             }
         };
-        let problem = Problem {
-            kind: "about:blank",
-            title,
-            status: status.as_u16(),
-            detail,
-        };
+        let problem = Problem { kind: "about:blank", title, status: status.as_u16(), detail };
         let mut response = (status, Json(problem)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,

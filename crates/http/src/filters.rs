@@ -52,16 +52,10 @@ impl TicketQuery {
 
     /// Whether any filter is set (pages show a "clear" link then).
     pub fn is_filtered(&self) -> bool {
-        [
-            &self.state,
-            &self.severity,
-            &self.ticket_type,
-            &self.application,
-            &self.repository,
-        ]
-        .iter()
-        .chain([&self.tool, &self.cwe, &self.q, &self.seen].iter())
-        .any(|v| !v.trim().is_empty())
+        [&self.state, &self.severity, &self.ticket_type, &self.application, &self.repository]
+            .iter()
+            .chain([&self.tool, &self.cwe, &self.q, &self.seen].iter())
+            .any(|v| !v.trim().is_empty())
     }
 }
 
@@ -78,10 +72,7 @@ where
         .split(',')
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(|v| {
-            v.parse::<T>()
-                .map_err(|err| ApiError::bad_request(format!("{what}: {err}")))
-        })
+        .map(|v| v.parse::<T>().map_err(|err| ApiError::bad_request(format!("{what}: {err}"))))
         .collect()
 }
 
@@ -100,9 +91,7 @@ fn cwe(value: &str) -> Result<Option<u32>, ApiError> {
     }
     let digits = value.trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == '-');
     digits.parse().map(Some).map_err(|_| {
-        ApiError::bad_request(format!(
-            "cwe: {value:?} is not a CWE id such as 79 or CWE-79"
-        ))
+        ApiError::bad_request(format!("cwe: {value:?} is not a CWE id such as 79 or CWE-79"))
     })
 }
 
@@ -111,9 +100,7 @@ fn seen(value: &str) -> Result<Option<bool>, ApiError> {
         "" | "any" => Ok(None),
         "yes" | "true" => Ok(Some(true)),
         "no" | "false" => Ok(Some(false)),
-        other => Err(ApiError::bad_request(format!(
-            "seen: {other:?} is not yes, no or any"
-        ))),
+        other => Err(ApiError::bad_request(format!("seen: {other:?} is not yes, no or any"))),
     }
 }
 
@@ -132,10 +119,7 @@ mod tests {
             ..TicketQuery::default()
         };
         let filter = query.to_filter(50).unwrap();
-        assert_eq!(
-            filter.states,
-            vec![TicketState::New, TicketState::InProgress]
-        );
+        assert_eq!(filter.states, vec![TicketState::New, TicketState::InProgress]);
         assert_eq!(filter.severities, vec![Severity::High, Severity::Critical]);
         assert_eq!(filter.cwe, Some(79));
         assert_eq!(filter.present, Some(false));
@@ -144,10 +128,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_parameter() {
-        let query = TicketQuery {
-            state: "closed".into(),
-            ..TicketQuery::default()
-        };
+        let query = TicketQuery { state: "closed".into(), ..TicketQuery::default() };
         let err = query.to_filter(50).unwrap_err().to_string();
         assert!(err.starts_with("state: unknown state \"closed\""), "{err}");
     }

@@ -42,9 +42,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(LatencyUnit::Millis),
+                    DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis),
                 )
                 .make_span_with(|request: &Request| {
                     let route = request

@@ -54,15 +54,9 @@ async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let policy = HeaderValue::from_static(CONTENT_SECURITY_POLICY);
     headers.insert(header::CONTENT_SECURITY_POLICY, policy);
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // Deep links lead to code hosts; they need not learn our ticket URLs.
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
 }
 

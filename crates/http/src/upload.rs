@@ -3,6 +3,7 @@
 //! sits in memory and an oversized one is refused early), then imported.
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -53,9 +54,10 @@ impl UploadContext {
 
 pub(crate) async fn upload_scan(
     State(state): State<AppState>,
-    Query(mut context): Query<UploadContext>,
+    context: Result<Query<UploadContext>, QueryRejection>,
     request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
+    let Query(mut context) = context.map_err(|err| ApiError::bad_request(err.body_text()))?;
     let actor = authorize(&state, request.headers())?;
     let announced = request
         .headers()
@@ -84,9 +86,7 @@ pub(crate) async fn upload_scan(
         spool_stream(stream, spool.path(), state.max_upload).await?;
     }
 
-    let file = spool
-        .reopen()
-        .map_err(|err| ApiError::Internal(Box::new(err)))?;
+    let file = spool.reopen().map_err(|err| ApiError::Internal(Box::new(err)))?;
     let import = ImportRequest {
         context: ScanContext {
             application: context.application,
@@ -101,11 +101,7 @@ pub(crate) async fn upload_scan(
         progress: None,
     };
     let report = state.fixgate.import(file, import).await?;
-    let status = if report.duplicate {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
+    let status = if report.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(report)))
 }
 
@@ -145,9 +141,8 @@ where
     S: Stream<Item = Result<Bytes, E>>,
     E: std::fmt::Display,
 {
-    let mut file = tokio::fs::File::create(path)
-        .await
-        .map_err(|err| ApiError::Internal(Box::new(err)))?;
+    let mut file =
+        tokio::fs::File::create(path).await.map_err(|err| ApiError::Internal(Box::new(err)))?;
     let mut written: u64 = 0;
     let mut stream = std::pin::pin!(stream);
     while let Some(chunk) = stream.next().await {
@@ -157,12 +152,8 @@ where
         if written > limit {
             return Err(ApiError::too_large(limit));
         }
-        file.write_all(&chunk)
-            .await
-            .map_err(|err| ApiError::Internal(Box::new(err)))?;
+        file.write_all(&chunk).await.map_err(|err| ApiError::Internal(Box::new(err)))?;
     }
-    file.flush()
-        .await
-        .map_err(|err| ApiError::Internal(Box::new(err)))?;
+    file.flush().await.map_err(|err| ApiError::Internal(Box::new(err)))?;
     Ok(())
 }

@@ -3,12 +3,7 @@
 //! OpenAPI document.
 
 // Helpers outside #[test] functions may unwrap too: a failure is a test failure.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 
@@ -33,10 +28,7 @@ fn api(env: &Env, token: Option<&str>, max_upload: u64) -> Api {
         spool_dir: Arc::from(spool.path()),
         max_upload,
     };
-    Api {
-        router: fixgate_http::router(state),
-        _spool: spool,
-    }
+    Api { router: fixgate_http::router(state), _spool: spool }
 }
 
 impl Api {
@@ -48,21 +40,17 @@ impl Api {
             .get(header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, content_type, body)
     }
 
     async fn get(&self, uri: &str) -> (StatusCode, String, Value) {
-        self.call(Request::get(uri).body(Body::empty()).unwrap())
-            .await
+        self.call(Request::get(uri).body(Body::empty()).unwrap()).await
     }
 
     async fn post(&self, uri: &str, body: impl Into<Body>) -> (StatusCode, String, Value) {
-        self.call(Request::post(uri).body(body.into()).unwrap())
-            .await
+        self.call(Request::post(uri).body(body.into()).unwrap()).await
     }
 
     async fn post_json(&self, uri: &str, body: Value) -> (StatusCode, String, Value) {
@@ -81,12 +69,7 @@ fn report() -> Vec<u8> {
     sarif(
         "CodeQL",
         &[
-            (
-                "py/sql-injection",
-                "app/db.py",
-                10,
-                "cursor.execute(q % name)",
-            ),
+            ("py/sql-injection", "app/db.py", 10, "cursor.execute(q % name)"),
             ("py/xss", "app/views.py", 5, "return Markup(user)"),
         ],
     )
@@ -103,10 +86,7 @@ async fn a_raw_upload_imports_and_the_same_upload_changes_nothing() {
 
         let (status, _, body) = api.post(SCANS, report()).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            (body["duplicate"].clone(), body["unchanged"].clone()),
-            (json!(true), json!(2))
-        );
+        assert_eq!((body["duplicate"].clone(), body["unchanged"].clone()), (json!(true), json!(2)));
     })
     .await;
 }
@@ -207,22 +187,28 @@ async fn tickets_list_filters_and_show_findings_and_history() {
         );
         assert_eq!(item["cwes"], json!([89]));
 
+        let (status, content_type, problem) = api.get("/api/v1/tickets?page=-1").await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (StatusCode::BAD_REQUEST, "application/problem+json")
+        );
+        assert!(problem["detail"].as_str().unwrap().contains("page"), "{problem}");
+        let (status, content_type, _) = api.get("/api/v1/nothing-here").await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (StatusCode::NOT_FOUND, "application/problem+json")
+        );
+
         let (status, _, problem) = api.get("/api/v1/tickets?severity=urgent").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(problem["detail"].as_str().unwrap().contains("severity"));
 
         let (status, _, ticket) = api.get("/api/v1/tickets/SEC-1").await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            ticket["findings"][0]["finding"]["location"]["start_line"],
-            10
-        );
+        assert_eq!(ticket["findings"][0]["finding"]["location"]["start_line"], 10);
         assert_eq!(ticket["events"][0]["kind"], "opened");
         let (status, _, problem) = api.get("/api/v1/tickets/SEC-999").await;
-        assert_eq!(
-            (status, problem["status"].clone()),
-            (StatusCode::NOT_FOUND, json!(404))
-        );
+        assert_eq!((status, problem["status"].clone()), (StatusCode::NOT_FOUND, json!(404)));
     })
     .await;
 }
@@ -232,35 +218,20 @@ async fn tickets_are_opened_by_hand_and_moved_along_the_workflow() {
     each_backend("api_workflow", |env| async move {
         let api = api(&env, None, 1 << 30);
         let (status, _, created) = api
-            .post_json(
-                "/api/v1/tickets",
-                json!({"type": "incident", "title": "Checkout down"}),
-            )
+            .post_json("/api/v1/tickets", json!({"type": "incident", "title": "Checkout down"}))
             .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         assert_eq!(created["key"], "INC-1");
 
         let triage = json!({"state": "triaged", "owner": "dana", "due_at": "2026-12-10T00:00:00Z"});
-        let (status, _, moved) = api
-            .post_json("/api/v1/tickets/INC-1/transitions", triage)
-            .await;
-        assert_eq!(
-            (status, moved["state"].clone()),
-            (StatusCode::OK, json!("triaged"))
-        );
+        let (status, _, moved) = api.post_json("/api/v1/tickets/INC-1/transitions", triage).await;
+        assert_eq!((status, moved["state"].clone()), (StatusCode::OK, json!("triaged")));
 
-        let (status, _, problem) = api
-            .post_json(
-                "/api/v1/tickets/INC-1/transitions",
-                json!({"state": "verified"}),
-            )
-            .await;
+        let (status, _, problem) =
+            api.post_json("/api/v1/tickets/INC-1/transitions", json!({"state": "verified"})).await;
         assert_eq!(status, StatusCode::CONFLICT, "{problem}");
         assert!(
-            problem["detail"]
-                .as_str()
-                .unwrap()
-                .contains("cannot move from triaged to verified")
+            problem["detail"].as_str().unwrap().contains("cannot move from triaged to verified")
         );
 
         let (status, _, problem) = api
@@ -270,25 +241,13 @@ async fn tickets_are_opened_by_hand_and_moved_along_the_workflow() {
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert!(
-            problem["detail"].as_str().unwrap().contains("colour"),
-            "{problem}"
-        );
+        assert!(problem["detail"].as_str().unwrap().contains("colour"), "{problem}");
 
-        let (status, _, _) = api
-            .post_json(
-                "/api/v1/tickets/INC-1/comments",
-                json!({"text": "paged on-call"}),
-            )
-            .await;
+        let (status, _, _) =
+            api.post_json("/api/v1/tickets/INC-1/comments", json!({"text": "paged on-call"})).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         let (_, _, ticket) = api.get("/api/v1/tickets/INC-1").await;
-        assert_eq!(
-            ticket["events"].as_array().unwrap().len(),
-            5,
-            "{}",
-            ticket["events"]
-        );
+        assert_eq!(ticket["events"].as_array().unwrap().len(), 5, "{}", ticket["events"]);
     })
     .await;
 }
@@ -306,10 +265,7 @@ async fn with_a_token_changes_need_it() {
         let (status, _, body) = api.call(request).await;
         assert_eq!(status, StatusCode::CREATED);
         let (_, _, ticket) = api
-            .get(&format!(
-                "/api/v1/tickets/{}",
-                body["opened_tickets"][0].as_str().unwrap()
-            ))
+            .get(&format!("/api/v1/tickets/{}", body["opened_tickets"][0].as_str().unwrap()))
             .await;
         assert_eq!(ticket["events"][0]["actor"], "api-token");
     })
@@ -326,10 +282,7 @@ async fn the_openapi_document_describes_every_api_route() {
         let source = include_str!("../src/api.rs");
         for line in source.lines().filter(|l| l.contains(".route(\"/api/v1/")) {
             let path = line.split('"').nth(1).unwrap();
-            assert!(
-                doc["paths"].get(path).is_some(),
-                "{path} is not in openapi.json"
-            );
+            assert!(doc["paths"].get(path).is_some(), "{path} is not in openapi.json");
         }
     })
     .await;
@@ -342,10 +295,7 @@ async fn the_example_reports_import_through_the_api() {
         let bytes = std::fs::read(examples().join("v1/semgrep.sarif")).unwrap();
         let (status, _, body) = api.post("/api/v1/scans?application=vulnshop", bytes).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        assert_eq!(
-            (body["opened"].clone(), body["suppressed"].clone()),
-            (json!(23), json!(1))
-        );
+        assert_eq!((body["opened"].clone(), body["suppressed"].clone()), (json!(23), json!(1)));
         assert_eq!(body["tools"], json!(["Semgrep OSS"]));
     })
     .await;

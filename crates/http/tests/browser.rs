@@ -29,37 +29,19 @@ async fn chromium_renders_the_filtered_list_and_a_ticket() {
     let Some(chromium) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
     let base = serve(demo(dir.path()).await).await;
-    let browser = Browser {
-        binary: chromium,
-        profile: dir.path().join("chromium"),
-    };
+    let browser = Browser { binary: chromium, profile: dir.path().join("chromium") };
 
-    let list = browser
-        .dump_dom(&format!("{base}/tickets?severity=high"))
-        .await;
+    let list = browser.dump_dom(&format!("{base}/tickets?severity=high")).await;
     assert!(list.contains("<title>Tickets · fixgate</title>"), "{list}");
-    assert!(
-        list.contains("<option value=\"high\" selected=\"\">High</option>"),
-        "{list}"
-    );
+    assert!(list.contains("<option value=\"high\" selected=\"\">High</option>"), "{list}");
     let rows = list.matches("<td class=\"key\">").count();
     let badges = list.matches("class=\"badge sev-").count();
     assert!(rows > 0, "no ticket rows: {list}");
     assert_eq!(badges, rows, "one severity badge a row");
-    assert_eq!(
-        list.matches("class=\"badge sev-high\"").count(),
-        rows,
-        "only high tickets"
-    );
-    assert!(
-        list.contains(&format!(" tickets</strong>, showing 1–{rows}")),
-        "{list}"
-    );
+    assert_eq!(list.matches("class=\"badge sev-high\"").count(), rows, "only high tickets");
+    assert!(list.contains(&format!(" tickets</strong>, showing 1–{rows}")), "{list}");
     if list.contains("rel=\"next\"") {
-        assert!(
-            list.contains("href=\"/tickets?severity=high&amp;page=2\""),
-            "{list}"
-        );
+        assert!(list.contains("href=\"/tickets?severity=high&amp;page=2\""), "{list}");
     }
 
     let (key, path) = first_row(&list);
@@ -70,15 +52,8 @@ async fn chromium_renders_the_filtered_list_and_a_ticket() {
     assert!(ticket.contains("<h2>History</h2>"), "{ticket}");
 
     if let Some(dir) = std::env::var_os("FIXGATE_SCREENSHOTS").map(PathBuf::from) {
-        browser
-            .screenshot(&format!("{base}/tickets"), &dir.join("fixgate-list.png"))
-            .await;
-        browser
-            .screenshot(
-                &format!("{base}/tickets/{key}"),
-                &dir.join("fixgate-ticket.png"),
-            )
-            .await;
+        browser.screenshot(&format!("{base}/tickets"), &dir.join("fixgate-list.png")).await;
+        browser.screenshot(&format!("{base}/tickets/{key}"), &dir.join("fixgate-ticket.png")).await;
     }
 }
 
@@ -115,25 +90,12 @@ async fn demo(dir: &Path) -> AppState {
     let reports = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reports/v1");
     let context = std::fs::read_to_string(reports.join("context.json")).unwrap();
     let context: ScanContext = serde_json::from_str(&context).unwrap();
-    for report in [
-        "bandit.sarif",
-        "semgrep.sarif",
-        "eslint.sarif",
-        "checkov.sarif",
-    ] {
+    for report in ["bandit.sarif", "semgrep.sarif", "eslint.sarif", "checkov.sarif"] {
         let file = std::fs::File::open(reports.join(report)).unwrap();
-        let request = ImportRequest {
-            context: context.clone(),
-            ..Default::default()
-        };
+        let request = ImportRequest { context: context.clone(), ..Default::default() };
         fixgate.import(file, request).await.unwrap();
     }
-    AppState {
-        fixgate,
-        token: None,
-        spool_dir: Arc::from(dir),
-        max_upload: 10 << 20,
-    }
+    AppState { fixgate, token: None, spool_dir: Arc::from(dir), max_upload: 10 << 20 }
 }
 
 /// Starts the server on a free port of 127.0.0.1; returns its base URL.
@@ -147,18 +109,9 @@ async fn serve(state: AppState) -> String {
 
 /// The key and the path of the list's first ticket.
 fn first_row(html: &str) -> (String, String) {
-    let row = html
-        .split("<td class=\"key\"><a href=\"/tickets/")
-        .nth(1)
-        .expect("a ticket row");
+    let row = html.split("<td class=\"key\"><a href=\"/tickets/").nth(1).expect("a ticket row");
     let key = row.split('"').next().unwrap();
-    let path = row
-        .split("<td class=\"detail path\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap();
+    let path = row.split("<td class=\"detail path\">").nth(1).unwrap().split('<').next().unwrap();
     (key.to_string(), path.to_string())
 }
 
@@ -176,11 +129,7 @@ impl Browser {
 
     async fn screenshot(&self, url: &str, to: &Path) {
         let screenshot = format!("--screenshot={}", to.display());
-        self.run(
-            &[&screenshot, "--window-size=1280,900", "--hide-scrollbars"],
-            url,
-        )
-        .await;
+        self.run(&[&screenshot, "--window-size=1280,900", "--hide-scrollbars"], url).await;
         eprintln!("screenshot of {url}: {}", to.display());
     }
 
@@ -209,10 +158,7 @@ impl Browser {
             .expect("chromium did not finish within 60 s")
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            output.status.success(),
-            "chromium failed on {url}: {stderr}"
-        );
+        assert!(output.status.success(), "chromium failed on {url}: {stderr}");
         output.stdout
     }
 }

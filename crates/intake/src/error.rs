@@ -12,11 +12,7 @@ use crate::SinkError;
 pub enum ParseError {
     /// The bytes are not valid JSON, or the file ends early.
     #[error("{message} at line {line} column {column}")]
-    Json {
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Json { line: usize, column: usize, message: String },
 
     /// Valid JSON, but not a SARIF log; says what was found instead.
     #[error("not a SARIF report, found {0}")]

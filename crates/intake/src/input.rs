@@ -15,31 +15,20 @@ pub(crate) type Input<R> = BufReader<Chain<Cursor<Vec<u8>>, Limited<R>>>;
 /// Wraps `reader` for parsing: counted against `max_bytes`, buffered, with a
 /// byte order mark removed.
 pub(crate) fn open<R: Read>(reader: R, max_bytes: u64) -> io::Result<Input<R>> {
-    let mut limited = Limited {
-        inner: reader,
-        read: 0,
-        limit: max_bytes,
-    };
+    let mut limited = Limited { inner: reader, read: 0, limit: max_bytes };
 
     let mut head = Vec::with_capacity(BOM.len());
-    (&mut limited)
-        .take(BOM.len() as u64)
-        .read_to_end(&mut head)?;
+    (&mut limited).take(BOM.len() as u64).read_to_end(&mut head)?;
     if head == BOM {
         head.clear();
     }
 
-    Ok(BufReader::with_capacity(
-        BUFFER,
-        Cursor::new(head).chain(limited),
-    ))
+    Ok(BufReader::with_capacity(BUFFER, Cursor::new(head).chain(limited)))
 }
 
 /// Whether an I/O error is the one [`Limited`] raises at its limit.
 pub(crate) fn is_too_large(error: &io::Error) -> bool {
-    error
-        .get_ref()
-        .is_some_and(|inner| inner.is::<LimitExceeded>())
+    error.get_ref().is_some_and(|inner| inner.is::<LimitExceeded>())
 }
 
 /// A reader that fails once more than `limit` bytes came through it.
@@ -59,9 +48,7 @@ impl<R: Read> Read for Limited<R> {
         // Asking for one byte past the limit tells a file of exactly
         // `limit` bytes apart from a larger one.
         let allowed = self.limit.saturating_add(1).saturating_sub(self.read);
-        let wanted = usize::try_from(allowed)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let wanted = usize::try_from(allowed).unwrap_or(usize::MAX).min(buf.len());
         let n = match buf.get_mut(..wanted) {
             Some(window) => self.inner.read(window)?,
             None => 0,

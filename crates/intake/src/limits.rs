@@ -9,8 +9,6 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            max_bytes: 1024 * 1024 * 1024,
-        }
+        Limits { max_bytes: 1024 * 1024 * 1024 }
     }
 }

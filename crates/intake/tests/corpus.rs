@@ -31,11 +31,7 @@ const OUR_COUNTS: &[(&str, usize, &str)] = &[
         7,
         "7 results carrying 10 locations; DefectDojo counts locations",
     ),
-    (
-        "sarif/mobsfscan.json",
-        9,
-        "9 results carrying 18 locations; DefectDojo counts locations",
-    ),
+    ("sarif/mobsfscan.json", 9, "9 results carrying 18 locations; DefectDojo counts locations"),
     (
         "sarif/eslint.sarif",
         10,
@@ -58,24 +54,9 @@ const OUR_SEVERITIES: &[(&str, usize, Severity, &str)] = &[
         Severity::Medium,
         "the tool's own cvssv3_baseSeverity is MEDIUM (6.1); DefectDojo takes level `error`",
     ),
-    (
-        "sarif/dockle_0_3_15.sarif",
-        1,
-        Severity::Low,
-        "level `note`; DefectDojo maps it to Info",
-    ),
-    (
-        "sarif/dockle_0_3_15.sarif",
-        2,
-        Severity::Low,
-        "level `note`; DefectDojo maps it to Info",
-    ),
-    (
-        "sarif/dockle_0_3_15.sarif",
-        3,
-        Severity::Low,
-        "level `note`; DefectDojo maps it to Info",
-    ),
+    ("sarif/dockle_0_3_15.sarif", 1, Severity::Low, "level `note`; DefectDojo maps it to Info"),
+    ("sarif/dockle_0_3_15.sarif", 2, Severity::Low, "level `note`; DefectDojo maps it to Info"),
+    ("sarif/dockle_0_3_15.sarif", 3, Severity::Low, "level `note`; DefectDojo maps it to Info"),
 ];
 
 /// Asserted titles our rule does not share: file, finding, ours, why. Our
@@ -196,10 +177,7 @@ fn every_sarif_file_parses_with_the_expected_count() {
     on_disk.sort();
     let mut listed: Vec<String> = rows.iter().map(|r| r.path.clone()).collect();
     listed.sort();
-    assert_eq!(
-        on_disk, listed,
-        "every SARIF file on disk has a manifest row and back"
-    );
+    assert_eq!(on_disk, listed, "every SARIF file on disk has a manifest row and back");
 
     for row in &rows {
         let (summary, sink) = parse_file(&dir.join(&row.path));
@@ -255,22 +233,14 @@ fn check_field(
 ) -> usize {
     let location = finding.location.clone().unwrap_or_default();
     match field {
-        "file_path" => assert_eq!(
-            location.path.as_deref(),
-            Some(as_path(value).as_str()),
-            "{what}"
-        ),
+        "file_path" => {
+            assert_eq!(location.path.as_deref(), Some(as_path(value).as_str()), "{what}")
+        }
         "line" => assert_eq!(location.start_line.map(u64::from), value.as_u64(), "{what}"),
         "line_end" => assert_eq!(location.end_line.map(u64::from), value.as_u64(), "{what}"),
         "rule_id" => assert_eq!(Some(finding.rule_id.as_str()), value.as_str(), "{what}"),
-        "cwe" => assert!(
-            finding.cwes.contains(&(value.as_u64().unwrap() as u32)),
-            "{what}"
-        ),
-        "vuln_ids[0]" => assert_eq!(
-            finding.advisories.first().map(String::as_str),
-            value.as_str()
-        ),
+        "cwe" => assert!(finding.cwes.contains(&(value.as_u64().unwrap() as u32)), "{what}"),
+        "vuln_ids[0]" => assert_eq!(finding.advisories.first().map(String::as_str), value.as_str()),
         "len(vuln_ids)" => assert_eq!(finding.advisories.len() as u64, value.as_u64().unwrap()),
         "mitigation" => assert_eq!(finding.remediation.as_deref(), value.as_str(), "{what}"),
         "references[0]" => assert_eq!(finding.help_uri.as_deref(), value.as_str(), "{what}"),
@@ -280,11 +250,8 @@ fn check_field(
             assert!(ours.contains(&expected), "{what}: {ours:?}");
         }
         "scanner" => {
-            let with_version = format!(
-                "{} / {}",
-                info.tool,
-                info.tool_version.as_deref().unwrap_or("")
-            );
+            let with_version =
+                format!("{} / {}", info.tool, info.tool_version.as_deref().unwrap_or(""));
             assert!(
                 value.as_str() == Some(&info.tool) || value.as_str() == Some(&with_version),
                 "{what}"
@@ -301,9 +268,7 @@ fn check_field(
             }
         }
         "severity" => {
-            let ours = OUR_SEVERITIES
-                .iter()
-                .find(|(f, i, ..)| *f == file && *i == index);
+            let ours = OUR_SEVERITIES.iter().find(|(f, i, ..)| *f == file && *i == index);
             let peer = value.as_str().unwrap().to_ascii_lowercase();
             match ours {
                 Some((_, _, severity, why)) => {
@@ -314,18 +279,13 @@ fn check_field(
             }
         }
         "title" => {
-            let ours = OUR_TITLES
-                .iter()
-                .find(|(f, i, ..)| *f == file && *i == index);
+            let ours = OUR_TITLES.iter().find(|(f, i, ..)| *f == file && *i == index);
             // DefectDojo cuts long titles with " [...]".
             let peer = value.as_str().unwrap();
             let peer = peer.strip_suffix(" [...]").unwrap_or(peer);
             match ours {
                 Some((_, _, title, why)) => {
-                    assert!(
-                        !title.starts_with(peer),
-                        "{what}: no longer differs ({why})"
-                    );
+                    assert!(!title.starts_with(peer), "{what}: no longer differs ({why})");
                     assert_eq!(finding.title, *title, "{what}: {why}");
                 }
                 None => assert!(finding.title.starts_with(peer), "{what}: {}", finding.title),
@@ -369,20 +329,12 @@ fn cppcheck_results_with_several_locations_take_the_first() {
     // DefectDojo: nullPointer at lines 21 and 22, nullPointerOutOfMemory at
     // 6, 6 and 7; one finding per result keeps the first.
     assert_eq!(line_of("memleak"), (Some(8), Severity::Critical));
-    assert_eq!(
-        line_of("arrayIndexOutOfBounds"),
-        (Some(12), Severity::Critical)
-    );
+    assert_eq!(line_of("arrayIndexOutOfBounds"), (Some(12), Severity::Critical));
     assert_eq!(line_of("uninitvar"), (Some(17), Severity::Critical));
     assert_eq!(line_of("nullPointer"), (Some(21), Severity::Critical));
-    assert_eq!(
-        line_of("nullPointerOutOfMemory"),
-        (Some(6), Severity::Medium)
-    );
+    assert_eq!(line_of("nullPointerOutOfMemory"), (Some(6), Severity::Medium));
     assert!(
-        findings
-            .iter()
-            .all(|f| f.location.as_ref().unwrap().path.as_deref() == Some("cc_many.c"))
+        findings.iter().all(|f| f.location.as_ref().unwrap().path.as_deref() == Some("cc_many.c"))
     );
 }
 
@@ -394,11 +346,7 @@ fn devskim_rules_files_lines_and_severities() {
         .iter()
         .map(|f| {
             let location = f.location.as_ref().unwrap();
-            (
-                f.rule_id.as_str(),
-                location.path.as_deref().unwrap(),
-                location.start_line.unwrap(),
-            )
+            (f.rule_id.as_str(), location.path.as_deref().unwrap(), location.start_line.unwrap())
         })
         .collect();
     places.sort();
@@ -414,13 +362,7 @@ fn devskim_rules_files_lines_and_severities() {
             ("DS189424", "render.js", 6),
         ]
     );
-    let severity_of = |rule: &str| {
-        findings
-            .iter()
-            .find(|f| f.rule_id == rule)
-            .unwrap()
-            .severity
-    };
+    let severity_of = |rule: &str| findings.iter().find(|f| f.rule_id == rule).unwrap().severity;
     // DefectDojo has Info for DS189424 (level `note`); ours is Low.
     assert_eq!(severity_of("DS189424"), Severity::Low);
     assert_eq!(severity_of("DS154189"), Severity::Medium);
@@ -433,10 +375,7 @@ fn devskim_rules_files_lines_and_severities() {
 fn suppressed_results_are_kept_and_marked() {
     let Some(dir) = corpus_dir() else { return };
     let eslint = findings_of(&dir, "eslint.sarif");
-    let suppressed: Vec<_> = eslint
-        .iter()
-        .filter_map(|f| f.suppression.as_ref())
-        .collect();
+    let suppressed: Vec<_> = eslint.iter().filter_map(|f| f.suppression.as_ref()).collect();
     assert_eq!(suppressed.len(), 5);
     assert!(suppressed.iter().all(|s| s.kind == "inSource"));
 
@@ -461,11 +400,7 @@ fn results_before_tool_in_real_reports() {
     // Semgrep OSS writes `results` before `tool`; every result still finds its
     // rule and so its security-severity.
     let semgrep = findings_of(&dir, "issue_10191.json");
-    assert!(
-        semgrep
-            .iter()
-            .all(|f| f.rule_name.is_some() && f.tool == "Semgrep OSS")
-    );
+    assert!(semgrep.iter().all(|f| f.rule_name.is_some() && f.tool == "Semgrep OSS"));
     assert!(semgrep.iter().all(|f| f.tool_severity.is_some()));
 }
 
@@ -486,10 +421,7 @@ fn provenance_of_a_shiftleft_report() {
         info.repository.as_deref(),
         Some("https://github.com/damiencarol/django-DefectDojo")
     );
-    assert_eq!(
-        info.commit.as_deref(),
-        Some("288c68d1ba1f35ebeff1d1bdb032186a23f0ea5b")
-    );
+    assert_eq!(info.commit.as_deref(), Some("288c68d1ba1f35ebeff1d1bdb032186a23f0ea5b"));
     assert_eq!(info.branch.as_deref(), Some("dev"));
 }
 
@@ -522,10 +454,7 @@ fn corpus_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
+            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())
         })
         .collect();
     files.sort();
@@ -541,14 +470,9 @@ fn truncated_reports_fail_with_a_position_and_never_panic() {
             let cut = content_end * point / 50;
             let what = format!("{name} cut at byte {cut}");
             let err = parse_without_panic(&bytes[..cut], &what).expect_err(&what);
-            let ParseError::Json { line, message, .. } = &err else {
-                panic!("{what}: {err:?}")
-            };
+            let ParseError::Json { line, message, .. } = &err else { panic!("{what}: {err:?}") };
             assert_eq!(message, "unexpected end of file", "{what}");
-            assert!(
-                *line >= 1 && err.to_string().contains(" at line "),
-                "{what}: {err}"
-            );
+            assert!(*line >= 1 && err.to_string().contains(" at line "), "{what}: {err}");
         }
     }
 }

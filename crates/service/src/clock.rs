@@ -39,9 +39,6 @@ impl FixedClock {
 
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
-        self.0
-            .lock()
-            .map(|now| *now)
-            .unwrap_or(Timestamp::UNIX_EPOCH)
+        self.0.lock().map(|now| *now).unwrap_or(Timestamp::UNIX_EPOCH)
     }
 }

@@ -113,14 +113,13 @@ impl Fixgate {
                 let (application, repository) =
                     identity(context, &parsed.runs).ok_or_else(|| {
                         ServiceError::Invalid(
-                        "the scan needs an application: give one (--app, or `application`), or \
-                         a repository URL it can be named after"
-                            .into(),
-                    )
+                            "the scan needs an application: name it (--app on the command line, \
+                         `application` in the API) or give a repository URL (--repo, \
+                         `repository`) to name it after"
+                                .into(),
+                        )
                     })?;
-                self.store
-                    .begin_scan(start_of((application, repository), context, now))
-                    .await?
+                self.store.begin_scan(start_of((application, repository), context, now)).await?
             }
         };
         let findings: u64 = session_findings(&mut session, waiting).await?;
@@ -135,9 +134,7 @@ impl Fixgate {
             findings,
             counts: outcome.counts,
             opened_tickets: outcome.opened_tickets,
-            application: identity(context, &parsed.runs)
-                .map(|(a, _)| a)
-                .unwrap_or_default(),
+            application: identity(context, &parsed.runs).map(|(a, _)| a).unwrap_or_default(),
             repository: identity(context, &parsed.runs).and_then(|(_, r)| r),
             branch: summary.0,
             commit: summary.1,
@@ -217,12 +214,7 @@ fn parse<R: Read>(
     progress: Option<Progress>,
     sender: tokio::sync::mpsc::Sender<Vec<Finding>>,
 ) -> Result<Parsed, ServiceError> {
-    let hashing = HashingReader {
-        inner: reader,
-        hasher: Sha256::new(),
-        bytes: 0,
-        progress,
-    };
+    let hashing = HashingReader { inner: reader, hasher: Sha256::new(), bytes: 0, progress };
     let mut buffered = BufReader::with_capacity(256 * 1024, hashing);
     let prefix = buffered.fill_buf().map_err(ServiceError::Io)?;
     if !sarif::sniff(prefix) {
@@ -232,11 +224,8 @@ fn parse<R: Read>(
         });
     }
 
-    let mut sink = ChunkSink {
-        chunk: Vec::with_capacity(CHUNK),
-        sender,
-        runs: Collected::default(),
-    };
+    let mut sink =
+        ChunkSink { chunk: Vec::with_capacity(CHUNK), sender, runs: Collected::default() };
     sarif::parse(&mut buffered, &limits, &mut sink)?;
     sink.flush().map_err(fixgate_intake::ParseError::Sink)?;
     // Whatever the parser left unread still belongs to the report's hash.
@@ -263,11 +252,7 @@ fn describe(prefix: &[u8]) -> String {
         _ if prefix.contains(&0) => "binary data",
         _ => "text",
     };
-    let start: String = trimmed
-        .chars()
-        .take(60)
-        .collect::<String>()
-        .replace(['\n', '\r'], " ");
+    let start: String = trimmed.chars().take(60).collect::<String>().replace(['\n', '\r'], " ");
     format!("{kind} starting {start:?}")
 }
 
@@ -276,8 +261,7 @@ fn given(value: &Option<String>) -> Option<String> {
 }
 
 fn from_runs(runs: &[RunInfo], pick: fn(&RunInfo) -> Option<&String>) -> Option<String> {
-    runs.iter()
-        .find_map(|r| pick(r).filter(|v| !v.trim().is_empty()).cloned())
+    runs.iter().find_map(|r| pick(r).filter(|v| !v.trim().is_empty()).cloned())
 }
 
 /// The application and repository, from the caller first, then the report.
@@ -310,15 +294,8 @@ fn end_of(parsed: &Parsed, context: &ScanContext) -> ScanEnd {
     let mut scope_of_run = Vec::with_capacity(runs.len());
     for run in runs {
         let scope = ScanScope {
-            tool: if run.tool.is_empty() {
-                "unknown".into()
-            } else {
-                run.tool.clone()
-            },
-            category: category
-                .clone()
-                .or_else(|| run.category.clone())
-                .unwrap_or_default(),
+            tool: if run.tool.is_empty() { "unknown".into() } else { run.tool.clone() },
+            category: category.clone().or_else(|| run.category.clone()).unwrap_or_default(),
         };
         let index = scopes.iter().position(|s| *s == scope).unwrap_or_else(|| {
             scopes.push(scope);
@@ -332,9 +309,7 @@ fn end_of(parsed: &Parsed, context: &ScanContext) -> ScanEnd {
             .unwrap_or_else(|| "main".into()),
         commit: given(&context.commit).or_else(|| from_runs(runs, |r| r.commit.as_ref())),
         environment: given(&context.environment),
-        category: category
-            .or_else(|| from_runs(runs, |r| r.category.as_ref()))
-            .unwrap_or_default(),
+        category: category.or_else(|| from_runs(runs, |r| r.category.as_ref())).unwrap_or_default(),
         format: "sarif".into(),
         report_sha256: parsed.sha256.clone(),
         report_bytes: parsed.bytes as i64,
@@ -346,10 +321,7 @@ fn end_of(parsed: &Parsed, context: &ScanContext) -> ScanEnd {
 /// `shop` for `https://github.com/acme/shop.git`.
 fn repository_name(url: &str) -> Option<String> {
     let web = fixgate_domain::link::web_url(url);
-    web.rsplit('/')
-        .next()
-        .filter(|name| !name.is_empty())
-        .map(str::to_string)
+    web.rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_string)
 }
 
 /// Hashes and counts what passes through.
@@ -387,9 +359,6 @@ mod tests {
 
     #[test]
     fn application_defaults_to_the_repository_name() {
-        assert_eq!(
-            repository_name("git@github.com:acme/shop.git").as_deref(),
-            Some("shop")
-        );
+        assert_eq!(repository_name("git@github.com:acme/shop.git").as_deref(), Some("shop"));
     }
 }

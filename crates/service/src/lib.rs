@@ -29,11 +29,7 @@ pub struct Fixgate {
 
 impl Fixgate {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Fixgate {
-        Fixgate {
-            store,
-            clock,
-            limits: Limits::default(),
-        }
+        Fixgate { store, clock, limits: Limits::default() }
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Fixgate {

@@ -49,41 +49,23 @@ fn start() -> jiff::Timestamp {
 
 async fn sqlite(dir: &tempfile::TempDir) -> Env {
     let url = format!("sqlite://{}", dir.path().join("fixgate.db").display());
-    let store = Store::connect(&url, ConnectOptions::default())
-        .await
-        .unwrap();
+    let store = Store::connect(&url, ConnectOptions::default()).await.unwrap();
     let clock = Arc::new(FixedClock::new(start()));
-    Env {
-        fixgate: Fixgate::new(store, clock.clone()),
-        clock,
-        backend: "sqlite",
-    }
+    Env { fixgate: Fixgate::new(store, clock.clone()), clock, backend: "sqlite" }
 }
 
 async fn postgres(url: &str, test: &str) -> (Env, String) {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let schema = format!(
         "t_{}_{}_{}",
-        test.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(30)
-            .collect::<String>(),
+        test.chars().filter(char::is_ascii_alphanumeric).take(30).collect::<String>(),
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let options = ConnectOptions {
-        schema: Some(schema.clone()),
-    };
+    let options = ConnectOptions { schema: Some(schema.clone()) };
     let store = Store::connect(url, options).await.unwrap();
     let clock = Arc::new(FixedClock::new(start()));
-    (
-        Env {
-            fixgate: Fixgate::new(store, clock.clone()),
-            clock,
-            backend: "postgres",
-        },
-        schema,
-    )
+    (Env { fixgate: Fixgate::new(store, clock.clone()), clock, backend: "postgres" }, schema)
 }
 
 /// Runs `test` on SQLite, then on PostgreSQL when available.
@@ -120,15 +102,9 @@ pub fn shared_corpus() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "CI=true but {} is missing (set FIXGATE_SHARED_DIR)",
-            dir.display()
-        );
+        panic!("CI=true but {} is missing (set FIXGATE_SHARED_DIR)", dir.display());
     }
-    loud(&format!(
-        "the shared corpus is not at {}; this test did not run",
-        dir.display()
-    ));
+    loud(&format!("the shared corpus is not at {}; this test did not run", dir.display()));
     None
 }
 
@@ -151,13 +127,8 @@ pub async fn try_import(
     bytes: Vec<u8>,
     context: ScanContext,
 ) -> Result<ImportReport, ServiceError> {
-    let request = ImportRequest {
-        context,
-        ..ImportRequest::default()
-    };
-    env.fixgate
-        .import(std::io::Cursor::new(bytes), request)
-        .await
+    let request = ImportRequest { context, ..ImportRequest::default() };
+    env.fixgate.import(std::io::Cursor::new(bytes), request).await
 }
 
 /// A SARIF report with one run of `tool` and the given results, each
@@ -195,8 +166,5 @@ pub fn sarif(tool: &str, results: &[(&str, &str, u32, &str)]) -> Vec<u8> {
 async fn drop_schema(url: &str, schema: &str) {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&mut conn).await.unwrap();
 }

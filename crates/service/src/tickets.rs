@@ -51,7 +51,7 @@ impl Fixgate {
     }
 
     pub async fn ticket(&self, key: &str) -> Result<TicketDetail, ServiceError> {
-        Ok(self.store.ticket(key).await?)
+        Ok(self.store.ticket(&normalize_key(key)).await?)
     }
 
     /// Opens a ticket by hand; returns it as stored.
@@ -74,10 +74,7 @@ impl Fixgate {
             owner: non_empty(request.owner),
             due_at: request.due_at,
         };
-        let key = self
-            .store
-            .create_ticket(&ticket, actor, self.clock.now())
-            .await?;
+        let key = self.store.create_ticket(&ticket, actor, self.clock.now()).await?;
         self.ticket(&key).await
     }
 
@@ -88,12 +85,13 @@ impl Fixgate {
         request: MoveTicket,
         actor: &str,
     ) -> Result<TicketDetail, ServiceError> {
+        let key = &normalize_key(key);
         let current = self.store.ticket(key).await?.ticket;
         let request = MoveTicket {
             reason: non_empty(request.reason),
             owner: non_empty(request.owner),
             approver: non_empty(request.approver),
-            duplicate_of: non_empty(request.duplicate_of),
+            duplicate_of: non_empty(request.duplicate_of).map(|k| normalize_key(&k)),
             ..request
         };
         let details = MoveDetails {
@@ -104,17 +102,17 @@ impl Fixgate {
             has_expiry: request.expires_at.is_some(),
             has_duplicate_of: request.duplicate_of.is_some(),
         };
-        current
-            .state
-            .check_manual_move(request.state, current.ticket_type, &details)?;
+        current.state.check_manual_move(request.state, current.ticket_type, &details)?;
         if request.duplicate_of.as_deref() == Some(key) {
-            return Err(ServiceError::Invalid(
-                "a ticket cannot duplicate itself".into(),
-            ));
+            return Err(ServiceError::Invalid("a ticket cannot duplicate itself".into()));
+        }
+        if let Some(due_at) = request.due_at.filter(|at| *at <= self.clock.now()) {
+            return Err(ServiceError::Invalid(format!("due_at: {due_at} is not in the future")));
         }
         if let Some(expires_at) = request.expires_at.filter(|at| *at <= self.clock.now()) {
             return Err(ServiceError::Invalid(format!(
-                "the risk acceptance expires at {expires_at}, which is not in the future"
+                "expires_at: the risk acceptance would expire at {expires_at}, which is not in \
+                 the future"
             )));
         }
 
@@ -128,9 +126,7 @@ impl Fixgate {
             expires_at: request.expires_at,
             duplicate_of: request.duplicate_of,
         };
-        self.store
-            .change_state(key, &change, actor, self.clock.now())
-            .await?;
+        self.store.change_state(key, &change, actor, self.clock.now()).await?;
         self.ticket(key).await
     }
 
@@ -138,15 +134,15 @@ impl Fixgate {
         if text.trim().is_empty() {
             return Err(ServiceError::Invalid("a comment needs text".into()));
         }
-        Ok(self
-            .store
-            .comment(key, text.trim(), actor, self.clock.now())
-            .await?)
+        Ok(self.store.comment(key, text.trim(), actor, self.clock.now()).await?)
     }
 }
 
+/// Keys are written upper case (`SEC-42`); people type `sec-42` too.
+fn normalize_key(key: &str) -> String {
+    key.trim().to_ascii_uppercase()
+}
+
 fn non_empty(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }

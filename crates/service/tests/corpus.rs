@@ -3,12 +3,7 @@
 //! own corpus test checks counts and fields against the manifest.
 
 // Helpers outside #[test] functions may unwrap too: a failure is a test failure.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use fixgate_service::testkit::{context, each_backend, import_bytes, shared_corpus};
 
@@ -33,11 +28,7 @@ async fn every_corpus_sarif_report_imports_and_reimports_as_unchanged() {
                 let first = import_bytes(&env, bytes.clone(), context(&app)).await;
                 let again = import_bytes(&env, bytes, context(&app)).await;
                 let name = path.display();
-                assert!(
-                    !first.duplicate && again.duplicate,
-                    "{name} on {}",
-                    env.backend
-                );
+                assert!(!first.duplicate && again.duplicate, "{name} on {}", env.backend);
                 assert_eq!(again.counts.unchanged, first.findings, "{name}");
                 assert_eq!(
                     first.counts.opened + first.counts.suppressed,

@@ -3,12 +3,7 @@
 //! leave no trace, concurrent imports serialize.
 
 // Helpers outside #[test] functions may unwrap too: a failure is a test failure.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use fixgate_service::testkit as common;
 
@@ -17,11 +12,7 @@ use fixgate_domain::{ScanContext, Severity, TicketState};
 use fixgate_store::TicketFilter;
 
 fn all() -> TicketFilter {
-    TicketFilter {
-        limit: 1000,
-        page: 1,
-        ..TicketFilter::default()
-    }
+    TicketFilter { limit: 1000, page: 1, ..TicketFilter::default() }
 }
 
 async fn ticket_count(env: &Env) -> u64 {
@@ -29,18 +20,8 @@ async fn ticket_count(env: &Env) -> u64 {
 }
 
 const FIRST: &[(&str, &str, u32, &str)] = &[
-    (
-        "py/sql-injection",
-        "app/db.py",
-        10,
-        "cursor.execute(q % name)",
-    ),
-    (
-        "py/sql-injection",
-        "app/db.py",
-        20,
-        "cursor.execute(q % other)",
-    ),
+    ("py/sql-injection", "app/db.py", 10, "cursor.execute(q % name)"),
+    ("py/sql-injection", "app/db.py", 20, "cursor.execute(q % other)"),
     ("py/xss", "app/views.py", 5, "return Markup(user)"),
 ];
 
@@ -64,10 +45,7 @@ async fn the_same_report_twice_changes_nothing_and_says_so() {
 async fn findings_moved_down_three_lines_open_no_ticket() {
     each_backend("moved_three_lines", |env| async move {
         import_bytes(&env, sarif("CodeQL", FIRST), context("shop")).await;
-        let shifted: Vec<_> = FIRST
-            .iter()
-            .map(|(r, p, l, s)| (*r, *p, l + 3, *s))
-            .collect();
+        let shifted: Vec<_> = FIRST.iter().map(|(r, p, l, s)| (*r, *p, l + 3, *s)).collect();
         let again = import_bytes(&env, sarif("CodeQL", &shifted), context("shop")).await;
 
         assert!(!again.duplicate);
@@ -79,10 +57,7 @@ async fn findings_moved_down_three_lines_open_no_ticket() {
         // The ticket follows the code: its finding now points at the new line.
         let ticket = env.fixgate.ticket("SEC-1").await.unwrap();
         let finding = &ticket.findings[0];
-        assert_eq!(
-            finding.finding.location.as_ref().unwrap().start_line,
-            Some(13)
-        );
+        assert_eq!(finding.finding.location.as_ref().unwrap().start_line, Some(13));
         assert_eq!(finding.sightings[0].times_seen, 2);
         // Seeing a finding again does not add to the ticket's history.
         assert_eq!(ticket.events.len(), 1, "{:?}", ticket.events);
@@ -97,20 +72,13 @@ async fn fixed_findings_are_no_longer_seen_and_new_ones_open_tickets() {
         let rescan = [FIRST[0], ("py/xss", "app/new.py", 7, "render(raw)")];
         let report = import_bytes(&env, sarif("CodeQL", &rescan), context("shop")).await;
         assert_eq!(
-            (
-                report.counts.opened,
-                report.counts.seen_again,
-                report.counts.no_longer_seen
-            ),
+            (report.counts.opened, report.counts.seen_again, report.counts.no_longer_seen),
             (1, 1, 2),
             "{}",
             env.backend
         );
 
-        let gone = TicketFilter {
-            present: Some(false),
-            ..all()
-        };
+        let gone = TicketFilter { present: Some(false), ..all() };
         let page = env.fixgate.list_tickets(&gone).await.unwrap();
         let keys: Vec<_> = page.items.iter().map(|t| t.key.as_str()).collect();
         assert_eq!(keys, vec!["SEC-2", "SEC-3"]);
@@ -120,12 +88,7 @@ async fn fixed_findings_are_no_longer_seen_and_new_ones_open_tickets() {
 
         // The problem comes back: the same ticket, marked seen again.
         let back = import_bytes(&env, sarif("CodeQL", FIRST), context("shop")).await;
-        assert_eq!(
-            (back.counts.opened, back.counts.reappeared),
-            (0, 2),
-            "{}",
-            env.backend
-        );
+        assert_eq!((back.counts.opened, back.counts.reappeared), (0, 2), "{}", env.backend);
         let history = env.fixgate.ticket("SEC-2").await.unwrap().events;
         assert_eq!(history.last().unwrap().kind, "seen_again");
     })
@@ -136,10 +99,7 @@ async fn fixed_findings_are_no_longer_seen_and_new_ones_open_tickets() {
 async fn another_branch_is_another_scope() {
     each_backend("branches", |env| async move {
         import_bytes(&env, sarif("CodeQL", FIRST), context("shop")).await;
-        let feature = ScanContext {
-            branch: Some("feature/x".into()),
-            ..context("shop")
-        };
+        let feature = ScanContext { branch: Some("feature/x".into()), ..context("shop") };
         let report = import_bytes(&env, sarif("CodeQL", &FIRST[..1]), feature).await;
         // The feature branch's scan proves nothing about main's findings.
         assert_eq!((report.counts.opened, report.counts.no_longer_seen), (0, 0));
@@ -154,28 +114,17 @@ async fn a_failed_import_stores_nothing() {
         import_bytes(&env, sarif("CodeQL", FIRST), context("shop")).await;
         let mut truncated = sarif("CodeQL", &FIRST[..1]);
         truncated.truncate(truncated.len() - 20);
-        let err = try_import(&env, truncated, context("shop"))
-            .await
-            .unwrap_err()
-            .to_string();
+        let err = try_import(&env, truncated, context("shop")).await.unwrap_err().to_string();
         assert!(err.contains("line 1 column"), "{err}");
 
         let not_sarif = try_import(&env, b"{\"hello\": 1}".to_vec(), context("shop")).await;
         assert!(not_sarif.is_err());
         let no_app = try_import(&env, sarif("CodeQL", FIRST), ScanContext::default()).await;
-        assert!(
-            no_app
-                .unwrap_err()
-                .to_string()
-                .contains("needs an application")
-        );
+        assert!(no_app.unwrap_err().to_string().contains("needs an application"));
 
         assert_eq!(ticket_count(&env).await, 3);
         let again = import_bytes(&env, sarif("CodeQL", FIRST), context("shop")).await;
-        assert!(
-            again.duplicate,
-            "the failed imports must not have become the latest scan"
-        );
+        assert!(again.duplicate, "the failed imports must not have become the latest scan");
     })
     .await;
 }
@@ -200,10 +149,7 @@ async fn the_example_app_second_commit_fixes_some_and_moves_others() {
         let mut opened_first = 0;
         for tool in ["bandit", "semgrep", "checkov", "eslint"] {
             let bytes = std::fs::read(examples().join(format!("v1/{tool}.sarif"))).unwrap();
-            opened_first += import_bytes(&env, bytes, context("vulnshop"))
-                .await
-                .counts
-                .opened;
+            opened_first += import_bytes(&env, bytes, context("vulnshop")).await.counts.opened;
         }
         let mut totals = (0, 0, 0);
         for tool in ["bandit", "semgrep", "checkov", "eslint"] {
@@ -223,10 +169,7 @@ async fn the_example_app_second_commit_fixes_some_and_moves_others() {
         // moved down three lines, and Checkov's checks of the bucket whose block
         // changed, stay on their tickets.
         assert_eq!(totals, (8, 65, 13), "(opened, seen again, no longer seen)");
-        let high = TicketFilter {
-            severities: vec![Severity::High],
-            ..all()
-        };
+        let high = TicketFilter { severities: vec![Severity::High], ..all() };
         assert!(env.fixgate.list_tickets(&high).await.unwrap().total > 0);
     })
     .await;
@@ -236,41 +179,19 @@ async fn the_example_app_second_commit_fixes_some_and_moves_others() {
 async fn list_filters_narrow_the_tickets() {
     each_backend("filters", |env| async move {
         import_bytes(&env, sarif("CodeQL", FIRST), context("shop")).await;
-        let xss = TicketFilter {
-            cwe: Some(79),
-            ..all()
-        };
+        let xss = TicketFilter { cwe: Some(79), ..all() };
         assert_eq!(env.fixgate.list_tickets(&xss).await.unwrap().total, 1);
-        let critical = TicketFilter {
-            severities: vec![Severity::Critical],
-            ..all()
-        };
+        let critical = TicketFilter { severities: vec![Severity::Critical], ..all() };
         assert_eq!(env.fixgate.list_tickets(&critical).await.unwrap().total, 2);
-        let text = TicketFilter {
-            text: Some("VIEWS.py".into()),
-            ..all()
-        };
+        let text = TicketFilter { text: Some("VIEWS.py".into()), ..all() };
         assert_eq!(env.fixgate.list_tickets(&text).await.unwrap().total, 1);
-        let tool = TicketFilter {
-            tool: Some("Semgrep".into()),
-            ..all()
-        };
+        let tool = TicketFilter { tool: Some("Semgrep".into()), ..all() };
         assert_eq!(env.fixgate.list_tickets(&tool).await.unwrap().total, 0);
-        let new = TicketFilter {
-            states: vec![TicketState::New],
-            limit: 2,
-            ..all()
-        };
+        let new = TicketFilter { states: vec![TicketState::New], limit: 2, ..all() };
         let page = env.fixgate.list_tickets(&new).await.unwrap();
         assert_eq!((page.total, page.items.len()), (3, 2));
-        let underscore = TicketFilter {
-            text: Some("_".into()),
-            ..all()
-        };
-        assert_eq!(
-            env.fixgate.list_tickets(&underscore).await.unwrap().total,
-            0
-        );
+        let underscore = TicketFilter { text: Some("_".into()), ..all() };
+        assert_eq!(env.fixgate.list_tickets(&underscore).await.unwrap().total, 0);
     })
     .await;
 }
@@ -285,15 +206,10 @@ async fn context_the_caller_leaves_out_comes_from_the_report() {
             "branch": "release/7"
         }]);
         doc["runs"][0]["automationDetails"] = serde_json::json!({"id": "codeql/python/2026-12-01"});
-        let only_app = ScanContext {
-            application: Some("billing".into()),
-            ..ScanContext::default()
-        };
+        let only_app =
+            ScanContext { application: Some("billing".into()), ..ScanContext::default() };
         let report = import_bytes(&env, serde_json::to_vec(&doc).unwrap(), only_app).await;
-        assert_eq!(
-            report.repository.as_deref(),
-            Some("https://gitlab.com/acme/billing")
-        );
+        assert_eq!(report.repository.as_deref(), Some("https://gitlab.com/acme/billing"));
         assert_eq!(
             (report.branch.as_str(), report.commit.as_deref()),
             ("release/7", Some("abcdef0123456789"))

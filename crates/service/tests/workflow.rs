@@ -1,12 +1,7 @@
 //! Tickets by hand and the default workflow, on every backend.
 
 // Helpers outside #[test] functions may unwrap too: a failure is a test failure.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use fixgate_service::testkit as common;
 
@@ -42,28 +37,15 @@ fn to(state: TicketState) -> MoveTicket {
 #[tokio::test]
 async fn hand_made_tickets_get_keys_by_type() {
     each_backend("hand_made", |env| async move {
-        let incident = env
-            .fixgate
-            .create_ticket(create(TicketType::Incident), "alice")
-            .await
-            .unwrap();
-        let task = env
-            .fixgate
-            .create_ticket(create(TicketType::Task), "alice")
-            .await
-            .unwrap();
-        assert_eq!(
-            (incident.ticket.key.as_str(), task.ticket.key.as_str()),
-            ("INC-1", "TASK-1")
-        );
+        let incident =
+            env.fixgate.create_ticket(create(TicketType::Incident), "alice").await.unwrap();
+        let task = env.fixgate.create_ticket(create(TicketType::Task), "alice").await.unwrap();
+        assert_eq!((incident.ticket.key.as_str(), task.ticket.key.as_str()), ("INC-1", "TASK-1"));
         assert_eq!(incident.ticket.application.as_deref(), Some("payments"));
         assert_eq!(incident.events[0].actor, "alice");
         assert_eq!(incident.events[0].kind, "opened");
 
-        let blank = CreateTicket {
-            title: "  ".into(),
-            ..create(TicketType::Task)
-        };
+        let blank = CreateTicket { title: "  ".into(), ..create(TicketType::Task) };
         assert!(matches!(
             env.fixgate.create_ticket(blank, "a").await,
             Err(ServiceError::Invalid(_))
@@ -75,17 +57,9 @@ async fn hand_made_tickets_get_keys_by_type() {
 #[tokio::test]
 async fn a_ticket_moves_along_the_workflow_and_every_move_is_logged() {
     each_backend("workflow", |env| async move {
-        import_bytes(
-            &env,
-            sarif("CodeQL", &[("py/xss", "a.py", 3, "x")]),
-            context("shop"),
-        )
-        .await;
+        import_bytes(&env, sarif("CodeQL", &[("py/xss", "a.py", 3, "x")]), context("shop")).await;
 
-        let missing = env
-            .fixgate
-            .move_ticket("SEC-1", to(TicketState::Triaged), "bob")
-            .await;
+        let missing = env.fixgate.move_ticket("SEC-1", to(TicketState::Triaged), "bob").await;
         assert!(missing.unwrap_err().to_string().contains("needs an owner"));
 
         let triage = MoveTicket {
@@ -93,35 +67,16 @@ async fn a_ticket_moves_along_the_workflow_and_every_move_is_logged() {
             due_at: Some("2026-12-31T00:00:00Z".parse().unwrap()),
             ..to(TicketState::Triaged)
         };
-        let ticket = env
-            .fixgate
-            .move_ticket("SEC-1", triage, "bob")
-            .await
-            .unwrap();
+        let ticket = env.fixgate.move_ticket("SEC-1", triage, "bob").await.unwrap();
         assert_eq!(ticket.ticket.state, TicketState::Triaged);
         assert_eq!(ticket.ticket.owner.as_deref(), Some("carol"));
 
-        env.fixgate
-            .move_ticket("SEC-1", to(TicketState::InProgress), "carol")
-            .await
-            .unwrap();
-        env.fixgate
-            .move_ticket("SEC-1", to(TicketState::Fixed), "carol")
-            .await
-            .unwrap();
-        let verify = env
-            .fixgate
-            .move_ticket("SEC-1", to(TicketState::Verified), "carol")
-            .await;
-        assert!(
-            matches!(verify, Err(ServiceError::Workflow(_))),
-            "{verify:?}"
-        );
+        env.fixgate.move_ticket("SEC-1", to(TicketState::InProgress), "carol").await.unwrap();
+        env.fixgate.move_ticket("SEC-1", to(TicketState::Fixed), "carol").await.unwrap();
+        let verify = env.fixgate.move_ticket("SEC-1", to(TicketState::Verified), "carol").await;
+        assert!(matches!(verify, Err(ServiceError::Workflow(_))), "{verify:?}");
 
-        env.fixgate
-            .comment("SEC-1", "deployed in 1.4.2", "carol")
-            .await
-            .unwrap();
+        env.fixgate.comment("SEC-1", "deployed in 1.4.2", "carol").await.unwrap();
         let ticket = env.fixgate.ticket("SEC-1").await.unwrap();
         let kinds: Vec<&str> = ticket.events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(
@@ -146,32 +101,19 @@ async fn a_ticket_moves_along_the_workflow_and_every_move_is_logged() {
 #[tokio::test]
 async fn risk_acceptance_needs_reason_approver_and_a_future_expiry() {
     each_backend("risk", |env| async move {
-        env.fixgate
-            .create_ticket(create(TicketType::Vulnerability), "alice")
-            .await
-            .unwrap();
+        env.fixgate.create_ticket(create(TicketType::Vulnerability), "alice").await.unwrap();
         let past = MoveTicket {
             reason: Some("internal only".into()),
             approver: Some("ciso".into()),
             expires_at: Some("2020-01-01T00:00:00Z".parse().unwrap()),
             ..to(TicketState::RiskAccepted)
         };
-        let err = env
-            .fixgate
-            .move_ticket("SEC-1", past.clone(), "alice")
-            .await
-            .unwrap_err();
+        let err = env.fixgate.move_ticket("SEC-1", past.clone(), "alice").await.unwrap_err();
         assert!(err.to_string().contains("not in the future"), "{err}");
 
-        let future = MoveTicket {
-            expires_at: Some("2027-06-01T00:00:00Z".parse().unwrap()),
-            ..past
-        };
-        let ticket = env
-            .fixgate
-            .move_ticket("SEC-1", future, "alice")
-            .await
-            .unwrap();
+        let future =
+            MoveTicket { expires_at: Some("2027-06-01T00:00:00Z".parse().unwrap()), ..past };
+        let ticket = env.fixgate.move_ticket("SEC-1", future, "alice").await.unwrap();
         assert_eq!(ticket.ticket.state, TicketState::RiskAccepted);
         assert_eq!(ticket.events.last().unwrap().data["approver"], "ciso");
     })
@@ -181,25 +123,21 @@ async fn risk_acceptance_needs_reason_approver_and_a_future_expiry() {
 #[tokio::test]
 async fn duplicates_must_name_an_existing_ticket() {
     each_backend("duplicates", |env| async move {
-        env.fixgate
-            .create_ticket(create(TicketType::Request), "alice")
-            .await
-            .unwrap();
-        let wrong = MoveTicket {
-            duplicate_of: Some("REQ-99".into()),
-            ..to(TicketState::Duplicate)
-        };
-        let err = env
-            .fixgate
-            .move_ticket("REQ-1", wrong, "alice")
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("REQ-99 not found"), "{err}");
+        env.fixgate.create_ticket(create(TicketType::Request), "alice").await.unwrap();
+        let wrong =
+            MoveTicket { duplicate_of: Some("REQ-99".into()), ..to(TicketState::Duplicate) };
+        let err = env.fixgate.move_ticket("req-1", wrong, "alice").await.unwrap_err();
+        assert!(matches!(err, ServiceError::Store(fixgate_store::StoreError::Invalid(_))), "{err}");
+        assert!(err.to_string().contains("no ticket REQ-99 for REQ-1 to duplicate"), "{err}");
         // The refused move left the ticket as it was.
-        assert_eq!(
-            env.fixgate.ticket("REQ-1").await.unwrap().ticket.state,
-            TicketState::New
-        );
+        assert_eq!(env.fixgate.ticket("REQ-1").await.unwrap().ticket.state, TicketState::New);
+        let past = MoveTicket {
+            owner: Some("dana".into()),
+            due_at: Some("2020-01-01T00:00:00Z".parse().unwrap()),
+            ..to(TicketState::Triaged)
+        };
+        let err = env.fixgate.move_ticket("REQ-1", past, "alice").await.unwrap_err();
+        assert!(err.to_string().starts_with("due_at: "), "{err}");
         let unknown = env.fixgate.ticket("SEC-404").await.unwrap_err();
         assert!(unknown.to_string().contains("not found"));
     })

@@ -32,11 +32,7 @@ where
     let full_sql = values_sql(backend, head, columns, per_chunk, tail);
     let last_sql = values_sql(backend, head, columns, rows.len() % per_chunk, tail);
     let sql_for = |chunk: &[R]| {
-        if chunk.len() == per_chunk {
-            &full_sql
-        } else {
-            &last_sql
-        }
+        if chunk.len() == per_chunk { &full_sql } else { &last_sql }
     };
 
     // While the database runs one chunk, the next one's values are bound:
@@ -138,13 +134,7 @@ mod tests {
     #[test]
     fn values_are_numbered_across_rows() {
         assert_eq!(
-            values_sql(
-                Backend::Postgres,
-                "INSERT INTO t (a, b)",
-                2,
-                2,
-                "RETURNING id"
-            ),
+            values_sql(Backend::Postgres, "INSERT INTO t (a, b)", 2, 2, "RETURNING id"),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) RETURNING id"
         );
         assert_eq!(

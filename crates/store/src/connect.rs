@@ -59,10 +59,8 @@ impl Store {
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
-        let config_error = |err: sqlx::Error| StoreError::Config {
-            url: redact(url),
-            reason: err.to_string(),
-        };
+        let config_error =
+            |err: sqlx::Error| StoreError::Config { url: redact(url), reason: err.to_string() };
 
         let url = match backend {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
@@ -125,10 +123,7 @@ fn pool_options(backend: Backend, schema: Option<String>) -> AnyPoolOptions {
 }
 
 async fn create_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> {
-    let pool = AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await?;
+    let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
     let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
     pool.execute(sql.as_str()).await?;
     pool.close().await;
@@ -162,13 +157,8 @@ mod tests {
     #[test]
     fn backend_follows_the_scheme() {
         assert_eq!(Backend::of_url("sqlite://x.db").ok(), Some(Backend::Sqlite));
-        assert_eq!(
-            Backend::of_url("postgresql://h/db").ok(),
-            Some(Backend::Postgres)
-        );
-        let err = Backend::of_url("mysql://u:secret@h/db")
-            .unwrap_err()
-            .to_string();
+        assert_eq!(Backend::of_url("postgresql://h/db").ok(), Some(Backend::Postgres));
+        let err = Backend::of_url("mysql://u:secret@h/db").unwrap_err().to_string();
         assert!(err.contains("unsupported scheme \"mysql\""), "{err}");
         assert!(!err.contains("secret"), "{err}");
     }

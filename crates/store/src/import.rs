@@ -154,10 +154,8 @@ impl ImportSession {
                 None => new.push(f),
                 Some(known) => again.push((known.id, f)),
             }
-            let has_ticket = self
-                .known
-                .get(f.fingerprint.as_str())
-                .is_some_and(|k| k.ticket.is_some());
+            let has_ticket =
+                self.known.get(f.fingerprint.as_str()).is_some_and(|k| k.ticket.is_some());
             if !suppressed && !has_ticket {
                 to_open.push(f);
             }
@@ -171,10 +169,8 @@ impl ImportSession {
         link_tickets(conn, &again, &tickets).await?;
         update_seen_findings(conn, self.backend, self.scan, &again).await?;
         let data = json!({ "scan_id": self.scan }).to_string();
-        let events: Vec<Event> = tickets
-            .values()
-            .map(|(id, _)| (*id, "opened", data.clone()))
-            .collect();
+        let events: Vec<Event> =
+            tickets.values().map(|(id, _)| (*id, "opened", data.clone())).collect();
         insert_events(conn, self.backend, &self.start, &events).await?;
 
         self.counts.opened += tickets.len() as u64;
@@ -192,8 +188,7 @@ impl ImportSession {
                     let id = *ids.get(fingerprint).ok_or_else(|| {
                         StoreError::Invalid(format!("finding {fingerprint} was not stored"))
                     })?;
-                    self.known
-                        .insert(fingerprint.to_string(), Known { id, ticket: opened });
+                    self.known.insert(fingerprint.to_string(), Known { id, ticket: opened });
                     (id, false, false)
                 }
             };
@@ -218,10 +213,8 @@ impl ImportSession {
         let scopes =
             upsert_scopes(conn, &self.start, &end, self.application, self.repository).await?;
         if let Some(previous) = repeated_report(conn, &scopes, &end.report_sha256).await? {
-            let counts = ImportCounts {
-                unchanged: self.seen.len() as u64,
-                ..ImportCounts::default()
-            };
+            let counts =
+                ImportCounts { unchanged: self.seen.len() as u64, ..ImportCounts::default() };
             self.tx.rollback().await?;
             return Ok(ImportOutcome {
                 scan_id: previous,
@@ -248,15 +241,7 @@ impl ImportSession {
 
         let now = millis(self.start.imported_at);
         mark_absent(conn, self.backend, self.scan, &absent).await?;
-        bump_sightings(
-            conn,
-            self.backend,
-            self.scan,
-            now,
-            &distinct,
-            &plan.reappeared,
-        )
-        .await?;
+        bump_sightings(conn, self.backend, self.scan, now, &distinct, &plan.reappeared).await?;
         insert_sightings(conn, self.backend, self.scan, now, &plan.new_sightings).await?;
         let data = json!({ "scan_id": self.scan }).to_string();
         let events: Vec<Event> = absent
@@ -271,15 +256,7 @@ impl ImportSession {
         insert_events(conn, self.backend, &self.start, &events).await?;
         refresh_presence(conn, self.backend, &absent, &plan.reappeared, now).await?;
         place_opened(conn, self.backend, &end, &self.opened).await?;
-        finish_scan(
-            conn,
-            self.scan,
-            &end,
-            self.seen.len(),
-            &self.counts,
-            &distinct,
-        )
-        .await?;
+        finish_scan(conn, self.scan, &end, self.seen.len(), &self.counts, &distinct).await?;
         self.tx.commit().await?;
 
         self.opened.sort();
@@ -499,10 +476,7 @@ async fn known_findings(
     .await?;
     let mut known = HashMap::with_capacity(rows.len());
     for row in rows {
-        let value = Known {
-            id: row.try_get(0)?,
-            ticket: row.try_get(2)?,
-        };
+        let value = Known { id: row.try_get(0)?, ticket: row.try_get(2)? };
         known.insert(row.try_get(1)?, value);
     }
     Ok(known)
@@ -519,10 +493,8 @@ async fn known_sightings(
                 .bind(*scope)
                 .fetch(&mut *conn);
         while let Some(row) = rows.try_next().await? {
-            let sighting = KnownSighting {
-                id: row.try_get(0)?,
-                present: row.try_get::<i64, _>(2)? == 1,
-            };
+            let sighting =
+                KnownSighting { id: row.try_get(0)?, present: row.try_get::<i64, _>(2)? == 1 };
             known.insert((*scope, row.try_get(1)?), sighting);
         }
     }
@@ -543,11 +515,8 @@ async fn open_tickets<'f>(
     let prefix = TicketType::Vulnerability.key_prefix();
     let first = allocate_numbers(conn, prefix, findings.len() as i64).await?;
     let now = millis(start.imported_at);
-    let rows: Vec<(String, &Finding)> = findings
-        .iter()
-        .zip(first..)
-        .map(|(f, n)| (format!("{prefix}-{n}"), *f))
-        .collect();
+    let rows: Vec<(String, &Finding)> =
+        findings.iter().zip(first..).map(|(f, n)| (format!("{prefix}-{n}"), *f)).collect();
 
     let returned = for_rows(
         conn,
@@ -845,18 +814,11 @@ async fn insert_events(
     for_rows(
         conn,
         backend,
-        (
-            "INSERT INTO ticket_events (ticket_id, at, actor, kind, data)",
-            "",
-        ),
+        ("INSERT INTO ticket_events (ticket_id, at, actor, kind, data)", ""),
         5,
         events,
         |q, (ticket, kind, data)| {
-            q.bind(*ticket)
-                .bind(now)
-                .bind(actor.to_string())
-                .bind(*kind)
-                .bind(data.as_str())
+            q.bind(*ticket).bind(now).bind(actor.to_string()).bind(*kind).bind(data.as_str())
         },
     )
     .await?;
@@ -911,9 +873,7 @@ async fn place_opened(
             placeholder(backend, 2),
             placeholders(backend, 3, chunk.len())
         );
-        let mut query = sqlx::query(&sql)
-            .bind(&end.branch)
-            .bind(end.commit.as_deref());
+        let mut query = sqlx::query(&sql).bind(&end.branch).bind(end.commit.as_deref());
         for (id, _) in chunk {
             query = query.bind(*id);
         }

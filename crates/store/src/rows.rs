@@ -192,10 +192,7 @@ mod tests {
     fn list_columns_round_trip() {
         assert_eq!(parse_cwes(&cwes_column(&[79, 89])), vec![79, 89]);
         assert_eq!(cwes_column(&[]), ",");
-        let ids = vec![
-            "CVE-2021-44228".to_string(),
-            "GHSA-jfh8-c2jp-5v3q".to_string(),
-        ];
+        let ids = vec!["CVE-2021-44228".to_string(), "GHSA-jfh8-c2jp-5v3q".to_string()];
         assert_eq!(parse_advisories(&advisories_column(&ids)), ids);
     }
 }

@@ -40,10 +40,8 @@ impl Store {
         let page = filter.page.max(1);
 
         let count_sql = format!("SELECT COUNT(*) {TICKET_FROM} {conditions}");
-        let total: i64 = bind_all(sqlx::query(&count_sql), &params)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
+        let total: i64 =
+            bind_all(sqlx::query(&count_sql), &params).fetch_one(&self.pool).await?.try_get(0)?;
 
         let n = params.len();
         let list_sql = format!(
@@ -58,12 +56,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let items = rows.iter().map(ticket_row).collect::<Result<_, _>>()?;
-        Ok(Page {
-            total: total as u64,
-            page,
-            limit,
-            items,
-        })
+        Ok(Page { total: total as u64, page, limit, items })
     }
 
     /// The ticket with `key`, its findings with their sightings, and its
@@ -80,12 +73,7 @@ impl Store {
         let description: String = row.try_get(20)?;
         let findings = self.ticket_findings(ticket.id).await?;
         let events = self.ticket_events(ticket.id).await?;
-        Ok(TicketDetail {
-            ticket,
-            description,
-            findings,
-            events,
-        })
+        Ok(TicketDetail { ticket, description, findings, events })
     }
 
     async fn ticket_findings(&self, ticket: i64) -> Result<Vec<FindingRow>, StoreError> {
@@ -251,7 +239,12 @@ impl Store {
         };
         let id: i64 = row.try_get(0)?;
         if let Some(duplicate_of) = &change.duplicate_of {
-            ticket_id(&mut tx, duplicate_of).await?;
+            ticket_id(&mut tx, duplicate_of).await.map_err(|err| match err {
+                StoreError::NotFound(_) => StoreError::Invalid(format!(
+                    "duplicate_of: there is no ticket {duplicate_of} for {key} to duplicate"
+                )),
+                other => other,
+            })?;
         }
 
         let data = json!({
@@ -264,26 +257,11 @@ impl Store {
         });
         append_event(&mut tx, id, now, actor, "state_changed", &data).await?;
         if let Some(owner) = &change.owner {
-            append_event(
-                &mut tx,
-                id,
-                now,
-                actor,
-                "assigned",
-                &json!({ "owner": owner }),
-            )
-            .await?;
+            append_event(&mut tx, id, now, actor, "assigned", &json!({ "owner": owner })).await?;
         }
         if let Some(due_at) = change.due_at {
-            append_event(
-                &mut tx,
-                id,
-                now,
-                actor,
-                "due_date_set",
-                &json!({ "due_at": due_at }),
-            )
-            .await?;
+            append_event(&mut tx, id, now, actor, "due_date_set", &json!({ "due_at": due_at }))
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -313,9 +291,7 @@ impl Store {
     pub async fn filter_values(&self) -> Result<FilterValues, StoreError> {
         let names = |sql: &'static str| async move {
             let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
-            rows.iter()
-                .map(|r| r.try_get::<String, _>(0))
-                .collect::<Result<Vec<_>, _>>()
+            rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()
         };
         Ok(FilterValues {
             applications: names("SELECT name FROM applications ORDER BY name").await?,
@@ -381,11 +357,8 @@ fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         conditions.push(format!("t.state IN ({})", list.join(",")));
     }
     if !filter.severities.is_empty() {
-        let list: Vec<String> = filter
-            .severities
-            .iter()
-            .map(|s| next(&mut params, Param::Int(s.rank())))
-            .collect();
+        let list: Vec<String> =
+            filter.severities.iter().map(|s| next(&mut params, Param::Int(s.rank()))).collect();
         conditions.push(format!("t.severity IN ({})", list.join(",")));
     }
     if let Some(kind) = filter.ticket_type {
@@ -395,45 +368,26 @@ fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         ));
     }
     if let Some(name) = &filter.application {
-        conditions.push(format!(
-            "a.name = {}",
-            next(&mut params, Param::Text(name.clone()))
-        ));
+        conditions.push(format!("a.name = {}", next(&mut params, Param::Text(name.clone()))));
     }
     if let Some(url) = &filter.repository {
-        conditions.push(format!(
-            "r.url = {}",
-            next(&mut params, Param::Text(url.clone()))
-        ));
+        conditions.push(format!("r.url = {}", next(&mut params, Param::Text(url.clone()))));
     }
     if let Some(tool) = &filter.tool {
-        conditions.push(format!(
-            "t.tool = {}",
-            next(&mut params, Param::Text(tool.clone()))
-        ));
+        let p = next(&mut params, Param::Text(tool.to_lowercase()));
+        conditions.push(format!("LOWER(t.tool) = {p}"));
     }
     if let Some(cwe) = filter.cwe {
-        conditions.push(format!(
-            "t.cwes LIKE {}",
-            next(&mut params, Param::Text(format!("%,{cwe},%")))
-        ));
+        conditions
+            .push(format!("t.cwes LIKE {}", next(&mut params, Param::Text(format!("%,{cwe},%")))));
     }
     if let Some(present) = filter.present {
-        conditions.push(format!(
-            "t.present = {}",
-            next(&mut params, Param::Int(i64::from(present)))
-        ));
+        // Only findings are seen or not: hand-made tickets match neither.
+        let p = next(&mut params, Param::Int(i64::from(present)));
+        conditions.push(format!("t.present = {p} AND t.ticket_type = 'vulnerability'"));
     }
-    if let Some(text) = filter
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        let p = next(
-            &mut params,
-            Param::Text(format!("%{}%", escape_like(&text.to_lowercase()))),
-        );
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let p = next(&mut params, Param::Text(format!("%{}%", escape_like(&text.to_lowercase()))));
         conditions.push(format!(
             "(LOWER(t.title) LIKE {p} ESCAPE '\\' OR LOWER(t.ticket_key) LIKE {p} ESCAPE '\\' \
              OR LOWER(COALESCE(t.rule_id, '')) LIKE {p} ESCAPE '\\' \
@@ -451,9 +405,7 @@ fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
 }
 
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 fn bind_all<'q>(
@@ -479,12 +431,8 @@ fn ticket_row(row: &AnyRow) -> Result<TicketRow, StoreError> {
     Ok(TicketRow {
         id: row.try_get(0)?,
         key: row.try_get(1)?,
-        ticket_type: kind
-            .parse::<TicketType>()
-            .map_err(|_| invalid("type", kind.clone()))?,
-        state: state
-            .parse::<TicketState>()
-            .map_err(|_| invalid("state", state.clone()))?,
+        ticket_type: kind.parse::<TicketType>().map_err(|_| invalid("type", kind.clone()))?,
+        state: state.parse::<TicketState>().map_err(|_| invalid("state", state.clone()))?,
         severity: Severity::from_rank(severity)
             .ok_or_else(|| invalid("severity", severity.to_string()))?,
         title: row.try_get(5)?,

@@ -54,23 +54,13 @@ impl From<askama::Error> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, page) = match &self {
-            PageError::NotFound(message) => (
-                StatusCode::NOT_FOUND,
-                ErrorPage {
-                    title: "Not found",
-                    message,
-                },
-            ),
+            PageError::NotFound(message) => {
+                (StatusCode::NOT_FOUND, ErrorPage { title: "Not found", message })
+            }
             PageError::Internal(err) => {
                 tracing::error!(error = %chain(err.as_ref()), "page failed");
                 let message = "The server failed to show this page. The error is in its log.";
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ErrorPage {
-                        title: "Server error",
-                        message,
-                    },
-                )
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorPage { title: "Server error", message })
             }
         };
         match page.render() {

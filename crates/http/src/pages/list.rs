@@ -85,11 +85,7 @@ pub(super) async fn page(
         Ok(filter) => ListPage::found(&query, &choices, state.fixgate.list_tickets(&filter).await?),
         Err(message) => ListPage::rejected(&query, &choices, message),
     };
-    let status = if page.error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = if page.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     render(status, &page)
 }
 
@@ -129,10 +125,7 @@ impl ListPage {
     }
 
     fn rejected(query: &TicketQuery, choices: &FilterValues, message: String) -> ListPage {
-        ListPage {
-            error: Some(message),
-            ..ListPage::new(query, choices)
-        }
+        ListPage { error: Some(message), ..ListPage::new(query, choices) }
     }
 }
 
@@ -158,12 +151,7 @@ impl Row {
             no_longer_seen: ticket.ticket_type == TicketType::Vulnerability && !ticket.present,
             application: text(&ticket.application),
             tool: text(&ticket.tool),
-            cwes: ticket
-                .cwes
-                .iter()
-                .map(|id| format!("CWE-{id}"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            cwes: ticket.cwes.iter().map(|id| format!("CWE-{id}")).collect::<Vec<_>>().join(", "),
             advisories: ticket.advisories.join(", "),
             path: text(&ticket.path),
             created: date(ticket.created_at),
@@ -189,12 +177,7 @@ fn fields(query: &TicketQuery, choices: &FilterValues) -> Vec<Field> {
             &query.application,
             names(&choices.applications),
         ),
-        Field::select(
-            "repository",
-            "Repository",
-            &query.repository,
-            names(&choices.repositories),
-        ),
+        Field::select("repository", "Repository", &query.repository, names(&choices.repositories)),
         Field::select("tool", "Tool", &query.tool, names(&choices.tools)),
         Field::text("cwe", "CWE", &query.cwe, "79 or CWE-79"),
         Field::select("seen", "Seen", &query.seen, seen.into()),
@@ -203,13 +186,7 @@ fn fields(query: &TicketQuery, choices: &FilterValues) -> Vec<Field> {
 
 impl Field {
     fn text(name: &'static str, label: &'static str, value: &str, hint: &'static str) -> Field {
-        Field {
-            name,
-            label,
-            value: value.to_string(),
-            placeholder: hint,
-            options: None,
-        }
+        Field { name, label, value: value.to_string(), placeholder: hint, options: None }
     }
 
     /// A select with "any" first. A value the options do not hold (a
@@ -222,33 +199,20 @@ impl Field {
         options: Vec<(String, String)>,
     ) -> Field {
         let value = value.trim();
-        let mut choices = vec![Choice {
-            value: String::new(),
-            label: "any".into(),
-            selected: false,
-        }];
+        let mut choices =
+            vec![Choice { value: String::new(), label: "any".into(), selected: false }];
         choices.extend(options.into_iter().map(|(v, label)| Choice {
             value: v,
             label,
             selected: false,
         }));
         if !value.is_empty() && !choices.iter().any(|c| c.value == value) {
-            choices.push(Choice {
-                value: value.into(),
-                label: value.into(),
-                selected: false,
-            });
+            choices.push(Choice { value: value.into(), label: value.into(), selected: false });
         }
         for choice in &mut choices {
             choice.selected = choice.value == value;
         }
-        Field {
-            name,
-            label,
-            value: value.into(),
-            placeholder: "",
-            options: Some(choices),
-        }
+        Field { name, label, value: value.into(), placeholder: "", options: Some(choices) }
     }
 }
 
@@ -272,16 +236,10 @@ fn page_link(query: &TicketQuery, page: u32) -> String {
         .collect();
     pairs.extend(query.limit.map(|limit| ("limit", limit.to_string())));
     pairs.push(("page", page.to_string()));
-    format!(
-        "/tickets?{}",
-        serde_urlencoded::to_string(pairs).unwrap_or_default()
-    )
+    format!("/tickets?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
 }
 
 fn capitalized(word: &str) -> String {
     let mut chars = word.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

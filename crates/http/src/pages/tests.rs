@@ -41,31 +41,19 @@ async fn demo() -> Demo {
         spool_dir: Arc::from(dir.path()),
         max_upload: 10 << 20,
     };
-    Demo {
-        router: crate::router(state),
-        fixgate,
-        dir,
-    }
+    Demo { router: crate::router(state), fixgate, dir }
 }
 
 fn examples(version: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/reports")
-        .join(version)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reports").join(version)
 }
 
 /// Imports `report` with the context the examples' `context.json` gives.
 async fn import(fixgate: &Fixgate, report: &Path, version: &str) {
     let context = std::fs::read_to_string(examples(version).join("context.json")).unwrap();
     let context: ScanContext = serde_json::from_str(&context).unwrap();
-    let request = ImportRequest {
-        context,
-        ..Default::default()
-    };
-    fixgate
-        .import(std::fs::File::open(report).unwrap(), request)
-        .await
-        .unwrap();
+    let request = ImportRequest { context, ..Default::default() };
+    fixgate.import(std::fs::File::open(report).unwrap(), request).await.unwrap();
 }
 
 async fn get(router: &Router, uri: &str) -> (StatusCode, String) {
@@ -78,11 +66,7 @@ async fn get_with_headers(router: &Router, uri: &str) -> (StatusCode, header::He
     let response = router.clone().oneshot(request).await.unwrap();
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-    (
-        parts.status,
-        parts.headers,
-        String::from_utf8(bytes.to_vec()).unwrap(),
-    )
+    (parts.status, parts.headers, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
 /// The ticket keys a list page links to, in order.
@@ -104,18 +88,11 @@ async fn key_of(fixgate: &Fixgate, tool: &str, text: &str) -> String {
         ..TicketFilter::default()
     };
     let page = fixgate.list_tickets(&filter).await.unwrap();
-    page.items
-        .first()
-        .map(|t| t.key.clone())
-        .expect("a matching ticket")
+    page.items.first().map(|t| t.key.clone()).expect("a matching ticket")
 }
 
 async fn total(fixgate: &Fixgate) -> u64 {
-    let filter = TicketFilter {
-        limit: 1,
-        page: 1,
-        ..TicketFilter::default()
-    };
+    let filter = TicketFilter { limit: 1, page: 1, ..TicketFilter::default() };
     fixgate.list_tickets(&filter).await.unwrap().total
 }
 
@@ -131,17 +108,11 @@ async fn root_redirects_to_the_ticket_list() {
 async fn list_shows_every_ticket_and_the_count() {
     let demo = demo().await;
     let total = total(&demo.fixgate).await;
-    assert!(
-        total > 20,
-        "the examples open more tickets than that: {total}"
-    );
+    assert!(total > 20, "the examples open more tickets than that: {total}");
 
     let (status, html) = get(&demo.router, "/tickets").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        html.contains(&format!("<strong>{total} tickets</strong>")),
-        "{html}"
-    );
+    assert!(html.contains(&format!("<strong>{total} tickets</strong>")), "{html}");
     assert_eq!(keys(&html).len() as u64, total);
     assert!(html.contains("<span class=\"badge sev-high\">High</span>"));
     assert!(html.contains("CWE-78"));
@@ -154,12 +125,9 @@ async fn filters_narrow_the_list() {
     let demo = demo().await;
     let all = keys(&get(&demo.router, "/tickets").await.1).len();
 
-    for uri in [
-        "/tickets?severity=high",
-        "/tickets?tool=Bandit",
-        "/tickets?cwe=78",
-        "/tickets?q=admin",
-    ] {
+    for uri in
+        ["/tickets?severity=high", "/tickets?tool=Bandit", "/tickets?cwe=78", "/tickets?q=admin"]
+    {
         let (status, html) = get(&demo.router, uri).await;
         assert_eq!(status, StatusCode::OK, "{uri}");
         let shown = keys(&html).len();
@@ -190,10 +158,7 @@ async fn pages_link_to_their_neighbours_with_the_same_filters() {
     let demo = demo().await;
     let (_, html) = get(&demo.router, "/tickets?tool=Bandit&q=&limit=2").await;
     assert!(html.contains("showing 1–2"), "{html}");
-    assert!(
-        html.contains("href=\"/tickets?tool=Bandit&#38;limit=2&#38;page=2\""),
-        "{html}"
-    );
+    assert!(html.contains("href=\"/tickets?tool=Bandit&#38;limit=2&#38;page=2\""), "{html}");
     assert!(!html.contains("rel=\"prev\""));
 
     let (_, html) = get(&demo.router, "/tickets?tool=Bandit&limit=2&page=2").await;
@@ -207,10 +172,7 @@ async fn a_page_past_the_end_leads_back_to_the_last_one() {
     let (status, html) = get(&demo.router, "/tickets?tool=Bandit&limit=10&page=9").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("This page is past the end of the list."));
-    assert!(
-        html.contains("href=\"/tickets?tool=Bandit&#38;limit=10&#38;page=3\""),
-        "{html}"
-    );
+    assert!(html.contains("href=\"/tickets?tool=Bandit&#38;limit=10&#38;page=3\""), "{html}");
 }
 
 #[tokio::test]
@@ -227,25 +189,14 @@ async fn an_empty_list_says_so() {
 async fn a_bad_filter_shows_the_form_with_an_alert() {
     let demo = demo().await;
     for (uri, message) in [
-        (
-            "/tickets?state=closed",
-            "state: unknown state &#34;closed&#34;: expected one of new",
-        ),
+        ("/tickets?state=closed", "state: unknown state &#34;closed&#34;: expected one of new"),
         ("/tickets?cwe=xss", "cwe: &#34;xss&#34; is not a CWE id"),
         ("/tickets?page=first", "page"),
     ] {
         let (status, headers, html) = get_with_headers(&demo.router, uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
-        assert!(
-            headers[header::CONTENT_TYPE]
-                .to_str()
-                .unwrap()
-                .starts_with("text/html")
-        );
-        assert!(
-            html.contains("<div class=\"alert\" role=\"alert\">"),
-            "{uri}: {html}"
-        );
+        assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        assert!(html.contains("<div class=\"alert\" role=\"alert\">"), "{uri}: {html}");
         assert!(html.contains(message), "{uri}: {html}");
         assert!(html.contains("<form class=\"filters\""));
     }
@@ -266,10 +217,7 @@ async fn ticket_page_links_to_the_exact_lines() {
     );
     assert!(html.contains("href=\"https://cwe.mitre.org/data/definitions/78.html\">CWE-78</a>"));
     assert!(html.contains("<pre class=\"snippet\"><code>"));
-    assert!(
-        html.contains("href=\"https://bandit.readthedocs.io/"),
-        "the rule's help link"
-    );
+    assert!(html.contains("href=\"https://bandit.readthedocs.io/"), "the rule's help link");
     assert!(html.contains("<td>main</td>"), "a sighting on main");
     assert!(html.contains("opened by scan 1"));
 }
@@ -281,13 +229,7 @@ async fn ticket_page_shows_the_trace_from_source_to_sink() {
     let key = key_of(&demo.fixgate, "EvilScan", "EVIL1").await;
 
     let (_, html) = get(&demo.router, &format!("/tickets/{key}")).await;
-    let trace = html
-        .split("<ol class=\"trace\">")
-        .nth(1)
-        .unwrap()
-        .split("</ol>")
-        .next()
-        .unwrap();
+    let trace = html.split("<ol class=\"trace\">").nth(1).unwrap().split("</ol>").next().unwrap();
     let source = trace.find("app/routes.py:5").unwrap();
     let middle = trace.find("app/service.py:20").unwrap();
     let sink = trace.find("app/views.py:12").unwrap();
@@ -312,15 +254,9 @@ async fn report_text_is_escaped() {
     for html in [&list, &page] {
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<b>"), "{html}");
-        assert!(
-            !html.contains("javascript:"),
-            "a report's URL became a link: {html}"
-        );
+        assert!(!html.contains("javascript:"), "a report's URL became a link: {html}");
     }
-    assert!(
-        page.contains("&#60;script&#62;alert(&#39;message&#39;)"),
-        "{page}"
-    );
+    assert!(page.contains("&#60;script&#62;alert(&#39;message&#39;)"), "{page}");
 }
 
 #[tokio::test]
@@ -337,10 +273,7 @@ async fn history_reads_as_sentences() {
         duplicate_of: None,
     };
     demo.fixgate.move_ticket(&key, triage, "bob").await.unwrap();
-    demo.fixgate
-        .comment(&key, "fix in PR <12>", "alice")
-        .await
-        .unwrap();
+    demo.fixgate.comment(&key, "fix in PR <12>", "alice").await.unwrap();
     import(&demo.fixgate, &examples("v2").join("bandit.sarif"), "v2").await;
 
     let (_, html) = get(&demo.router, &format!("/tickets/{key}")).await;
@@ -366,8 +299,7 @@ async fn tickets_no_longer_seen_are_marked() {
     let gone = keys(&html);
     assert!(!gone.is_empty(), "v2 fixed some of v1's Bandit findings");
     assert_eq!(
-        html.matches("<span class=\"badge gone\">no longer seen</span>")
-            .count(),
+        html.matches("<span class=\"badge gone\">no longer seen</span>").count(),
         gone.len()
     );
 
@@ -380,16 +312,8 @@ async fn unknown_ticket_is_a_404_page() {
     let demo = demo().await;
     let (status, headers, html) = get_with_headers(&demo.router, "/tickets/SEC-999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(
-        headers[header::CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    assert!(
-        html.contains("The ticket SEC-999999 does not exist."),
-        "{html}"
-    );
+    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(html.contains("The ticket SEC-999999 does not exist."), "{html}");
 }
 
 #[tokio::test]
@@ -402,12 +326,7 @@ async fn stylesheet_is_served_with_a_long_cache() {
     let (status, headers, css) = get_with_headers(&demo.router, &href).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
-    assert!(
-        headers[header::CACHE_CONTROL]
-            .to_str()
-            .unwrap()
-            .contains("max-age=31536000")
-    );
+    assert!(headers[header::CACHE_CONTROL].to_str().unwrap().contains("max-age=31536000"));
     assert!(css.contains(".sev-critical"));
 }
 

@@ -103,11 +103,7 @@ impl TicketPage {
             no_longer_seen: ticket.ticket_type == TicketType::Vulnerability && !ticket.present,
             facts: facts(ticket),
             cwes: ticket.cwes.iter().copied().map(cwe_link).collect(),
-            advisories: ticket
-                .advisories
-                .iter()
-                .map(|id| advisory_link(id))
-                .collect(),
+            advisories: ticket.advisories.iter().map(|id| advisory_link(id)).collect(),
             findings: detail
                 .findings
                 .iter()
@@ -121,18 +117,11 @@ impl TicketPage {
 
 fn facts(ticket: &TicketRow) -> Vec<Fact> {
     let text = |label, value: &Option<String>| {
-        value.as_ref().map(|v| Fact {
-            label,
-            value: Link::plain(v.clone()),
-            full: None,
-        })
+        value.as_ref().map(|v| Fact { label, value: Link::plain(v.clone()), full: None })
     };
     let repository = ticket.repository.as_ref().map(|url| Fact {
         label: "Repository",
-        value: Link {
-            text: url.clone(),
-            href: http_url(&web_url(url)),
-        },
+        value: Link { text: url.clone(), href: http_url(&web_url(url)) },
         full: None,
     });
     let commit = ticket.commit.as_ref().map(|sha| Fact {
@@ -140,18 +129,11 @@ fn facts(ticket: &TicketRow) -> Vec<Fact> {
         value: Link::plain(short_sha(sha)),
         full: Some(sha.clone()),
     });
-    let due = ticket.due_at.map(|at| Fact {
-        label: "Due",
-        value: Link::plain(date(at)),
-        full: None,
-    });
+    let due =
+        ticket.due_at.map(|at| Fact { label: "Due", value: Link::plain(date(at)), full: None });
 
     [
-        Some(Fact {
-            label: "Type",
-            value: Link::plain(ticket.ticket_type.as_str()),
-            full: None,
-        }),
+        Some(Fact { label: "Type", value: Link::plain(ticket.ticket_type.as_str()), full: None }),
         text("Application", &ticket.application),
         repository,
         text("Branch", &ticket.branch),
@@ -194,11 +176,7 @@ impl FindingView {
             message: Some(finding.message.clone())
                 .filter(|m| ![finding.title.as_str(), description].contains(&m.as_str()))
                 .unwrap_or_default(),
-            location: finding
-                .location
-                .as_ref()
-                .map(place)
-                .filter(|link| !link.text.is_empty()),
+            location: finding.location.as_ref().map(place).filter(|link| !link.text.is_empty()),
             snippet: finding.location.as_ref().and_then(|l| l.snippet.clone()),
             trace: trace(&finding.trace, place),
             remediation: finding.remediation.clone(),
@@ -267,11 +245,7 @@ impl SightingView {
 
 /// The text, or a dash that shows the value is empty rather than missing.
 fn non_empty(text: &str) -> String {
-    if text.is_empty() {
-        "—".into()
-    } else {
-        text.to_string()
-    }
+    if text.is_empty() { "—".into() } else { text.to_string() }
 }
 
 impl EventView {
@@ -286,11 +260,7 @@ impl EventView {
 
 /// An event as a sentence: `state changed from new to triaged (reason: …)`.
 fn describe(kind: &str, data: &Value) -> String {
-    let field = |name: &str| {
-        data.get(name)
-            .and_then(Value::as_str)
-            .filter(|v| !v.is_empty())
-    };
+    let field = |name: &str| data.get(name).and_then(Value::as_str).filter(|v| !v.is_empty());
     let scan = data.get("scan_id").and_then(Value::as_i64);
     match (kind, scan) {
         ("opened", Some(scan)) => format!("opened by scan {scan}"),
@@ -314,9 +284,7 @@ fn state_change<'a>(field: impl Fn(&str) -> Option<&'a str>) -> String {
     let details: Vec<String> = [
         field("reason").map(|v| format!("reason: {v}")),
         field("approver").map(|v| format!("approved by {v}")),
-        field("expires_at")
-            .and_then(|v| v.parse().ok())
-            .map(|at| format!("expires {}", date(at))),
+        field("expires_at").and_then(|v| v.parse().ok()).map(|at| format!("expires {}", date(at))),
         field("duplicate_of").map(|v| format!("duplicate of {v}")),
     ]
     .into_iter()
@@ -350,26 +318,14 @@ mod tests {
             describe("state_changed", &move_),
             "state changed from new to in progress (reason: on it)"
         );
-        assert_eq!(
-            describe("assigned", &json!({ "owner": "alice" })),
-            "assigned to alice"
-        );
-        assert_eq!(
-            describe("comment", &json!({ "text": "see PR 12" })),
-            "comment: see PR 12"
-        );
+        assert_eq!(describe("assigned", &json!({ "owner": "alice" })), "assigned to alice");
+        assert_eq!(describe("comment", &json!({ "text": "see PR 12" })), "comment: see PR 12");
         assert_eq!(
             describe("no_longer_seen", &json!({ "scan_id": 7 })),
             "no longer seen by scan 7"
         );
-        assert_eq!(
-            describe("seen_again", &json!({ "scan_id": 9 })),
-            "seen again by scan 9"
-        );
-        assert_eq!(
-            describe("opened", &json!({ "scan_id": 1 })),
-            "opened by scan 1"
-        );
+        assert_eq!(describe("seen_again", &json!({ "scan_id": 9 })), "seen again by scan 9");
+        assert_eq!(describe("opened", &json!({ "scan_id": 1 })), "opened by scan 1");
         assert_eq!(
             describe("due_date_set", &json!({ "due_at": "2025-04-01T00:00:00Z" })),
             "due date set to 2025-04-01"

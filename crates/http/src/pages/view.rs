@@ -14,10 +14,7 @@ pub(super) struct Link {
 
 impl Link {
     pub fn plain(text: impl Into<String>) -> Link {
-        Link {
-            text: text.into(),
-            href: None,
-        }
+        Link { text: text.into(), href: None }
     }
 }
 
@@ -86,17 +83,9 @@ pub(super) fn advisory_link(id: &str) -> Link {
         Some(format!("https://nvd.nist.gov/vuln/detail/{upper}"))
     } else {
         let ghsa = upper.strip_prefix("GHSA-");
-        ghsa.map(|rest| {
-            format!(
-                "https://github.com/advisories/GHSA-{}",
-                rest.to_ascii_lowercase()
-            )
-        })
+        ghsa.map(|rest| format!("https://github.com/advisories/GHSA-{}", rest.to_ascii_lowercase()))
     };
-    Link {
-        text: id.to_string(),
-        href,
-    }
+    Link { text: id.to_string(), href }
 }
 
 /// `path:line`, linked to those lines at that commit when the repository
@@ -107,19 +96,12 @@ pub(super) fn location_link(
     location: &Location,
 ) -> Link {
     let href = match (repository, commit, location.path.as_deref()) {
-        (Some(repository), Some(commit), Some(path)) => http_url(&deep_link(
-            repository,
-            commit,
-            path,
-            location.start_line,
-            location.end_line,
-        )),
+        (Some(repository), Some(commit), Some(path)) => {
+            http_url(&deep_link(repository, commit, path, location.start_line, location.end_line))
+        }
         _ => None,
     };
-    Link {
-        text: location.display(),
-        href,
-    }
+    Link { text: location.display(), href }
 }
 
 /// The first 7 characters of a commit, as code hosts show it.
@@ -142,10 +124,7 @@ mod tests {
 
     #[test]
     fn only_http_urls_become_links() {
-        assert_eq!(
-            http_url(" https://a.example/x "),
-            Some("https://a.example/x".into())
-        );
+        assert_eq!(http_url(" https://a.example/x "), Some("https://a.example/x".into()));
         assert_eq!(http_url("javascript:alert(1)//https://x"), None);
         assert_eq!(http_url("JavaScript://%0aalert(1)"), None);
         assert_eq!(http_url("data:text/html,<script>"), None);
@@ -175,24 +154,16 @@ mod tests {
             ..Location::default()
         };
         let repository = Some("https://github.com/acme/shop");
+        assert_eq!(location_link(repository, None, &location), Link::plain("app/db.py:12"));
         assert_eq!(
-            location_link(repository, None, &location),
-            Link::plain("app/db.py:12")
-        );
-        assert_eq!(
-            location_link(repository, Some("abc"), &location)
-                .href
-                .as_deref(),
+            location_link(repository, Some("abc"), &location).href.as_deref(),
             Some("https://github.com/acme/shop/blob/abc/app/db.py#L12")
         );
     }
 
     #[test]
     fn a_hostile_repository_url_makes_no_link() {
-        let location = Location {
-            path: Some("a.py".into()),
-            ..Location::default()
-        };
+        let location = Location { path: Some("a.py".into()), ..Location::default() };
         let link = location_link(Some("javascript:alert(1)"), Some("abc"), &location);
         assert_eq!(link.href, None);
     }

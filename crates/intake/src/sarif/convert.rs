@@ -67,25 +67,16 @@ impl RuleFacts {
 fn rule_title(rule: &Rule) -> Option<String> {
     let telling = |text: &&str| rule.id.as_deref().is_none_or(|id| !only_names(text, id));
     let worded = |text: &&str| text.trim().contains(char::is_whitespace);
-    let short = rule
-        .short_description
-        .as_ref()
-        .and_then(|d| non_blank(d.text.as_deref()));
+    let short = rule.short_description.as_ref().and_then(|d| non_blank(d.text.as_deref()));
     let name = non_blank(rule.name.as_deref());
-    short
-        .filter(telling)
-        .or(name.filter(telling).filter(worded))
-        .map(text::one_line)
+    short.filter(telling).or(name.filter(telling).filter(worded)).map(text::one_line)
 }
 
 /// Whether a rule's text only repeats its id: the name of many rules, and
 /// Semgrep's short description "Semgrep Finding: <rule id>".
 fn only_names(text: &str, id: &str) -> bool {
     let text = text.trim();
-    text == id
-        || text
-            .strip_suffix(id)
-            .is_some_and(|label| label.trim_end().ends_with(':'))
+    text == id || text.strip_suffix(id).is_some_and(|label| label.trim_end().ends_with(':'))
 }
 
 /// Converts one result; `None` for results that are not findings: kind
@@ -102,10 +93,7 @@ pub(crate) fn finding(run: &RunContext, mut result: SarifResult) -> Option<Findi
     let rule_id = rule_id(&result, resolved.map(|r| r.rule));
     let message = message(&result, resolved);
     let grade = severity::grade(&result, resolved, kind);
-    let location = result
-        .locations
-        .first()
-        .and_then(|l| location::convert(l, &run.artifacts));
+    let location = result.locations.first().and_then(|l| location::convert(l, &run.artifacts));
     let tool_fingerprints = tool_fingerprints(&mut result);
     let fingerprint = Fingerprint::compute(
         &rule_id,
@@ -155,10 +143,8 @@ fn message(result: &SarifResult, rule: Option<ResolvedRule<'_>>) -> String {
         .or_else(|| {
             let rule = rule?.rule;
             let descriptions = [&rule.full_description, &rule.short_description];
-            let description = descriptions
-                .into_iter()
-                .flatten()
-                .find_map(|d| non_blank(d.text.as_deref()));
+            let description =
+                descriptions.into_iter().flatten().find_map(|d| non_blank(d.text.as_deref()));
             description.map(str::to_string)
         })
         .unwrap_or_default()
@@ -197,11 +183,7 @@ fn cwes(run: &RunContext, result: &SarifResult, rule: Option<ResolvedRule<'_>>) 
     cwes_in_references(run, &result.taxa, &mut found);
     if let Some(rule) = rule {
         found.extend_from_slice(&rule.facts.cwes);
-        let targets = rule
-            .rule
-            .relationships
-            .iter()
-            .filter_map(|r| r.target.as_ref());
+        let targets = rule.rule.relationships.iter().filter_map(|r| r.target.as_ref());
         cwes_in_references(run, targets, &mut found);
     }
 
@@ -228,11 +210,7 @@ fn cwes_in_properties(properties: &Properties, found: &mut Vec<u32>) {
 /// The CWEs of a `cwe` property: a number, a text, or a list of either.
 fn cwe_values(value: &Value) -> Vec<u32> {
     match value {
-        Value::Number(n) => n
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .into_iter()
-            .collect(),
+        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).into_iter().collect(),
         Value::String(text) => cwe_number(text).into_iter().collect(),
         Value::Array(items) => items.iter().flat_map(cwe_values).collect(),
         _ => Vec::new(),
@@ -292,10 +270,8 @@ fn strings(value: Option<&Value>) -> Vec<&str> {
 /// The descriptions of proposed fixes, then the rule's help.
 fn remediation(result: &SarifResult, facts: Option<&RuleFacts>) -> Option<String> {
     let mut parts: Vec<&str> = Vec::new();
-    let fixes = result
-        .fixes
-        .iter()
-        .filter_map(|f| non_blank(f.description.as_ref()?.text.as_deref()));
+    let fixes =
+        result.fixes.iter().filter_map(|f| non_blank(f.description.as_ref()?.text.as_deref()));
     for fix in fixes.map(str::trim) {
         if !parts.contains(&fix) {
             parts.push(fix);

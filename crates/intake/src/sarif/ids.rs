@@ -14,15 +14,8 @@ pub(crate) fn cwe_in(text: &str) -> Option<u32> {
 /// A CWE id written as a number alone (`"79"`), as taxonomies do.
 pub(crate) fn cwe_number(text: &str) -> Option<u32> {
     let text = text.trim();
-    let digits = text
-        .strip_prefix("CWE-")
-        .or_else(|| text.strip_prefix("cwe-"))
-        .unwrap_or(text);
-    digits
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n > 0)
-        .or_else(|| cwe_in(text))
+    let digits = text.strip_prefix("CWE-").or_else(|| text.strip_prefix("cwe-")).unwrap_or(text);
+    digits.parse::<u32>().ok().filter(|n| *n > 0).or_else(|| cwe_in(text))
 }
 
 fn cwe_at(bytes: &[u8], start: usize) -> Option<u32> {
@@ -82,9 +75,7 @@ fn cve_at(bytes: &[u8], start: usize) -> Option<(String, usize)> {
     if digits < 4 || is_word_byte(bytes.get(end)) {
         return None;
     }
-    let id = std::str::from_utf8(bytes.get(start..end)?)
-        .ok()?
-        .to_ascii_uppercase();
+    let id = std::str::from_utf8(bytes.get(start..end)?).ok()?.to_ascii_uppercase();
     Some((id, end - start))
 }
 
@@ -122,9 +113,7 @@ fn is_word_byte(byte: Option<&u8>) -> bool {
 }
 
 fn digit_run(bytes: &[u8], start: usize) -> usize {
-    bytes.get(start..).map_or(0, |rest| {
-        rest.iter().take_while(|b| b.is_ascii_digit()).count()
-    })
+    bytes.get(start..).map_or(0, |rest| rest.iter().take_while(|b| b.is_ascii_digit()).count())
 }
 
 fn parse_digits(digits: &[u8]) -> Option<u32> {
@@ -140,10 +129,7 @@ mod tests {
         assert_eq!(cwe_in("external/cwe/cwe-079"), Some(79));
         assert_eq!(cwe_in("CWE-79"), Some(79));
         assert_eq!(cwe_in("cwe-089: Improper Neutralization"), Some(89));
-        assert_eq!(
-            cwe_in("CWE-532 Insertion of Sensitive Information"),
-            Some(532)
-        );
+        assert_eq!(cwe_in("CWE-532 Insertion of Sensitive Information"), Some(532));
         assert_eq!(cwe_in("CWE_22"), Some(22));
     }
 
@@ -169,19 +155,13 @@ mod tests {
         let mut out = Vec::new();
         collect_advisories("cve-2019-11358 and CVE-2008-0732-geronimo", &mut out);
         collect_advisories("GHSA-ABCD-2345-wxyz, again CVE-2019-11358", &mut out);
-        assert_eq!(
-            out,
-            ["CVE-2019-11358", "CVE-2008-0732", "GHSA-abcd-2345-wxyz"]
-        );
+        assert_eq!(out, ["CVE-2019-11358", "CVE-2008-0732", "GHSA-abcd-2345-wxyz"]);
     }
 
     #[test]
     fn near_misses_are_not_advisories() {
         let mut out = Vec::new();
-        collect_advisories(
-            "CVE-19-1234 CVE-2019-123 XCVE-2019-12345 GHSA-abc-defg-hijk",
-            &mut out,
-        );
+        collect_advisories("CVE-19-1234 CVE-2019-123 XCVE-2019-12345 GHSA-abc-defg-hijk", &mut out);
         collect_advisories("CVE-2019-1234x GHSA-abcd-efgh-ijklm CVE-2019-", &mut out);
         assert!(out.is_empty(), "{out:?}");
     }

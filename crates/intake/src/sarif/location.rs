@@ -15,11 +15,7 @@ pub(crate) fn convert(location: &SarifLocation, artifacts: &[Option<String>]) ->
 
 /// The steps of the first thread flow of the first code flow.
 pub(crate) fn trace(result: &SarifResult, artifacts: &[Option<String>]) -> Vec<TraceStep> {
-    let Some(flow) = result
-        .code_flows
-        .first()
-        .and_then(|f| f.thread_flows.first())
-    else {
+    let Some(flow) = result.code_flows.first().and_then(|f| f.thread_flows.first()) else {
         return Vec::new();
     };
     flow.locations
@@ -87,10 +83,7 @@ pub(crate) fn normalize_uri(uri: &str) -> String {
     let rest = rest.strip_prefix("//localhost").unwrap_or(rest);
     let without_slashes = rest.trim_start_matches('/');
     let has_drive = without_slashes.as_bytes().get(1) == Some(&b':')
-        && without_slashes
-            .as_bytes()
-            .first()
-            .is_some_and(u8::is_ascii_alphabetic);
+        && without_slashes.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
     if has_drive || without_slashes.len() == rest.len() {
         without_slashes.to_string()
     } else {
@@ -100,9 +93,7 @@ pub(crate) fn normalize_uri(uri: &str) -> String {
 
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| text.get(prefix.len()..))
-        .flatten()
+    head.eq_ignore_ascii_case(prefix).then(|| text.get(prefix.len()..)).flatten()
 }
 
 /// Decodes `%XX` escapes; text whose escapes do not decode to UTF-8 is kept
@@ -115,9 +106,7 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut at = 0;
     while let Some(&byte) = bytes.get(at) {
-        let escaped = (byte == b'%')
-            .then(|| hex_pair(bytes.get(at + 1..at + 3)?))
-            .flatten();
+        let escaped = (byte == b'%').then(|| hex_pair(bytes.get(at + 1..at + 3)?)).flatten();
         match escaped {
             Some(decoded) => {
                 out.push(decoded);

@@ -70,9 +70,7 @@ pub fn parse<R: Read>(
     let mut parse = stream::Parse::new(sink);
     let mut json = serde_json::Deserializer::from_reader(input);
 
-    let outcome = stream::Log(&mut parse)
-        .deserialize(&mut json)
-        .and_then(|()| json.end());
+    let outcome = stream::Log(&mut parse).deserialize(&mut json).and_then(|()| json.end());
     match outcome {
         Ok(()) => Ok(parse.summary),
         Err(error) => Err(classify(error, &mut parse, limits)),
@@ -91,17 +89,13 @@ fn classify(error: serde_json::Error, parse: &mut stream::Parse, limits: &Limits
     }
     match error.classify() {
         Category::Io => io_error(error.into(), limits),
-        Category::Eof => ParseError::Json {
-            line,
-            column,
-            message: "unexpected end of file".into(),
-        },
+        Category::Eof => {
+            ParseError::Json { line, column, message: "unexpected end of file".into() }
+        }
         Category::Syntax if is_recursion_limit(&error) => ParseError::TooDeep { line, column },
-        Category::Syntax => ParseError::Json {
-            line,
-            column,
-            message: format!("invalid JSON: {}", bare(&error)),
-        },
+        Category::Syntax => {
+            ParseError::Json { line, column, message: format!("invalid JSON: {}", bare(&error)) }
+        }
         Category::Data => ParseError::Invalid {
             path: parse.path.take().unwrap_or_else(|| ".".to_string()),
             message: error.to_string(),
@@ -111,9 +105,7 @@ fn classify(error: serde_json::Error, parse: &mut stream::Parse, limits: &Limits
 
 fn io_error(error: std::io::Error, limits: &Limits) -> ParseError {
     if input::is_too_large(&error) {
-        ParseError::TooLarge {
-            limit: limits.max_bytes,
-        }
+        ParseError::TooLarge { limit: limits.max_bytes }
     } else {
         ParseError::Io(error)
     }
@@ -128,9 +120,7 @@ fn is_recursion_limit(error: &serde_json::Error) -> bool {
 fn bare(error: &serde_json::Error) -> String {
     let full = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
-    full.strip_suffix(&suffix)
-        .map(str::to_string)
-        .unwrap_or(full)
+    full.strip_suffix(&suffix).map(str::to_string).unwrap_or(full)
 }
 
 /// Cheap check used by format detection: does this prefix of a file look
@@ -150,11 +140,7 @@ pub fn sniff(prefix: &[u8]) -> bool {
 /// The start of the string value that follows `key` and a colon.
 fn string_value_after<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     let after = text.get(text.find(key)? + key.len()..)?;
-    let value = after
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start()
-        .strip_prefix('"')?;
+    let value = after.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
     Some(value.split('"').next().unwrap_or(value))
 }
 
@@ -162,9 +148,6 @@ fn string_value_after<'t>(text: &'t str, key: &str) -> Option<&'t str> {
 fn key_opens(text: &str, key: &str, opener: char) -> bool {
     text.match_indices(key).any(|(at, _)| {
         let after = text.get(at + key.len()..).unwrap_or("");
-        after
-            .trim_start()
-            .strip_prefix(':')
-            .is_some_and(|v| v.trim_start().starts_with(opener))
+        after.trim_start().strip_prefix(':').is_some_and(|v| v.trim_start().starts_with(opener))
     })
 }

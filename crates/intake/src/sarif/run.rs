@@ -40,19 +40,13 @@ pub(crate) struct ResolvedRule<'a> {
 impl<'a> ResolvedRule<'a> {
     /// A message template by id: the rule's own, then the component's.
     pub fn template(self, id: &str) -> Option<&'a MultiformatText> {
-        self.rule
-            .message_strings
-            .get(id)
-            .or_else(|| self.component.global_message_strings.get(id))
+        self.rule.message_strings.get(id).or_else(|| self.component.global_message_strings.get(id))
     }
 }
 
 impl RunContext {
     pub fn new(index: usize) -> RunContext {
-        RunContext {
-            index,
-            ..RunContext::default()
-        }
+        RunContext { index, ..RunContext::default() }
     }
 
     /// Whether `tool` was read: results that come before it wait for it.
@@ -62,20 +56,14 @@ impl RunContext {
 
     pub fn set_tool(&mut self, tool: Tool) {
         let components = || std::iter::once(&tool.driver).chain(&tool.extensions);
-        self.rule_ids = components()
-            .map(|component| ids_of(&component.rules))
-            .collect();
-        self.rule_facts = components()
-            .map(|c| c.rules.iter().map(RuleFacts::of).collect())
-            .collect();
+        self.rule_ids = components().map(|component| ids_of(&component.rules)).collect();
+        self.rule_facts =
+            components().map(|c| c.rules.iter().map(RuleFacts::of).collect()).collect();
         self.tool = Some(tool);
     }
 
     pub fn set_artifacts(&mut self, artifacts: Vec<Artifact>) {
-        self.artifacts = artifacts
-            .into_iter()
-            .map(|a| a.location.and_then(|l| l.uri))
-            .collect();
+        self.artifacts = artifacts.into_iter().map(|a| a.location.and_then(|l| l.uri)).collect();
     }
 
     pub fn set_taxonomies(&mut self, taxonomies: Vec<Taxonomy>) {
@@ -113,10 +101,7 @@ impl RunContext {
             repository: owned(control.and_then(|c| c.repository_uri.as_ref())),
             commit: owned(control.and_then(|c| c.revision_id.as_ref())),
             branch: owned(control.and_then(|c| c.branch.as_ref())),
-            category: self
-                .automation
-                .as_ref()
-                .and_then(|a| category(a.id.as_deref()?)),
+            category: self.automation.as_ref().and_then(|a| category(a.id.as_deref()?)),
         }
     }
 
@@ -136,12 +121,10 @@ impl RunContext {
             .or_else(|| non_blank(reference.and_then(|r| r.id.as_deref())));
 
         let by_index = index.and_then(|i| self.rule_at(slot, usize::try_from(i).ok()?));
-        by_index
-            .or_else(|| self.rule_by_id(slot, id?))
-            .or_else(|| match named {
-                None => (1..self.rule_ids.len()).find_map(|s| self.rule_by_id(s, id?)),
-                Some(_) => None,
-            })
+        by_index.or_else(|| self.rule_by_id(slot, id?)).or_else(|| match named {
+            None => (1..self.rule_ids.len()).find_map(|s| self.rule_by_id(s, id?)),
+            Some(_) => None,
+        })
     }
 
     fn driver(&self) -> Option<&ToolComponent> {
@@ -219,14 +202,8 @@ mod tests {
 
     #[test]
     fn category_drops_the_run_instance() {
-        assert_eq!(
-            category("my-analysis/linux/2024-01-01").as_deref(),
-            Some("my-analysis/linux/")
-        );
-        assert_eq!(
-            category("my-analysis/linux/").as_deref(),
-            Some("my-analysis/linux/")
-        );
+        assert_eq!(category("my-analysis/linux/2024-01-01").as_deref(), Some("my-analysis/linux/"));
+        assert_eq!(category("my-analysis/linux/").as_deref(), Some("my-analysis/linux/"));
         assert_eq!(category("nightly").as_deref(), Some("nightly"));
         assert_eq!(category("  "), None);
     }

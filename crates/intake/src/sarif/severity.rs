@@ -60,28 +60,20 @@ pub(crate) fn grade(result: &SarifResult, rule: Option<ResolvedRule<'_>>, kind: 
         .unwrap_or_else(|| by_default(kind));
 
     match kind {
-        Kind::Informational => Grade {
-            severity: Severity::Info,
-            ..graded
-        },
+        Kind::Informational => Grade { severity: Severity::Info, ..graded },
         _ => graded,
     }
 }
 
 /// The first of `keys` in `properties` that holds a score or severity name.
 pub(crate) fn from_properties(properties: &Properties, keys: &[&str]) -> Option<Grade> {
-    keys.iter()
-        .filter_map(|key| property(properties, key))
-        .find_map(graded)
+    keys.iter().filter_map(|key| property(properties, key)).find_map(graded)
 }
 
 /// A property by name, ignoring ASCII case (`Severity`, `severity`).
 fn property<'a>(properties: &'a Properties, key: &str) -> Option<&'a Value> {
     properties.get(key).or_else(|| {
-        properties
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(key))
-            .map(|(_, value)| value)
+        properties.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)).map(|(_, value)| value)
     })
 }
 
@@ -99,16 +91,11 @@ fn graded(value: &Value) -> Option<Grade> {
         }
         _ => return None,
     };
-    Some(Grade {
-        severity,
-        tool_severity: Some(written),
-    })
+    Some(Grade { severity, tool_severity: Some(written) })
 }
 
 fn score(value: f64) -> Option<Severity> {
-    (0.0..=10.0)
-        .contains(&value)
-        .then(|| Severity::from_score(value))
+    (0.0..=10.0).contains(&value).then(|| Severity::from_score(value))
 }
 
 /// The result's `level`, else (for `fail` results) its rule's default level.
@@ -126,19 +113,13 @@ fn from_level(result: &SarifResult, rule: Option<&Rule>, kind: Kind) -> Option<G
         // Not a SARIF level, but some tools write their own scale here.
         other => Severity::from_str(other).ok()?,
     };
-    Some(Grade {
-        severity,
-        tool_severity: Some(written.to_string()),
-    })
+    Some(Grade { severity, tool_severity: Some(written.to_string()) })
 }
 
 /// `rank` (0-100, higher is worse) read as a score of `rank / 10`.
 fn from_rank(result: &SarifResult, rule: Option<&Rule>) -> Option<Grade> {
     let rule_rank = || rule?.default_configuration.as_ref()?.rank;
-    let rank = result
-        .rank
-        .or_else(rule_rank)
-        .filter(|r| (0.0..=100.0).contains(r))?;
+    let rank = result.rank.or_else(rule_rank).filter(|r| (0.0..=100.0).contains(r))?;
     Some(Grade {
         severity: Severity::from_score(rank / 10.0),
         tool_severity: Some(rank.to_string()),
@@ -151,8 +132,5 @@ fn by_default(kind: Kind) -> Grade {
         Kind::Fail => Severity::Medium,
         _ => Severity::Info,
     };
-    Grade {
-        severity,
-        tool_severity: None,
-    }
+    Grade { severity, tool_severity: None }
 }

@@ -247,10 +247,7 @@ impl<'de> Visitor<'de> for RunsVisitor<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         for index in 0.. {
-            let seed = RunSeed {
-                parse: &mut *self.0,
-                index,
-            };
+            let seed = RunSeed { parse: &mut *self.0, index };
             if seq.next_element_seed(seed)?.is_none() {
                 break;
             }
@@ -285,10 +282,7 @@ impl<'de> DeserializeSeed<'de> for RunSeed<'_, '_> {
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         let index = self.index;
         let parse: &mut Parse = self.parse;
-        let outcome = deserializer.deserialize_map(RunVisitor {
-            parse: &mut *parse,
-            index,
-        });
+        let outcome = deserializer.deserialize_map(RunVisitor { parse: &mut *parse, index });
         outcome.inspect_err(|_| parse.note_path(|| format!("runs[{index}]")))
     }
 }
@@ -319,11 +313,7 @@ impl<'de> Visitor<'de> for RunVisitor<'_, '_> {
                     run.set_tool(map.next_value_seed(Tracked::new(parse, at("tool")))?);
                 }
                 RunKey::Results => {
-                    let seed = Results {
-                        parse: &mut *parse,
-                        run: &run,
-                        waiting: &mut waiting,
-                    };
+                    let seed = Results { parse: &mut *parse, run: &run, waiting: &mut waiting };
                     map.next_value_seed(seed)?;
                 }
                 RunKey::Artifacts => {
@@ -373,11 +363,7 @@ impl<'de> DeserializeSeed<'de> for Results<'_, '_, '_> {
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         let index = self.run.index;
         let parse: &mut Parse = self.parse;
-        let visitor = ResultsVisitor {
-            parse: &mut *parse,
-            run: self.run,
-            waiting: self.waiting,
-        };
+        let visitor = ResultsVisitor { parse: &mut *parse, run: self.run, waiting: self.waiting };
         deserializer
             .deserialize_any(visitor)
             .inspect_err(|_| parse.note_path(|| format!("runs[{index}].results")))
@@ -428,11 +414,7 @@ struct Tracked<'a, 's, T, P> {
 
 impl<'a, 's, T, P: FnOnce() -> String> Tracked<'a, 's, T, P> {
     fn new(parse: &'a mut Parse<'s>, prefix: P) -> Self {
-        Tracked {
-            parse,
-            prefix,
-            value: PhantomData,
-        }
+        Tracked { parse, prefix, value: PhantomData }
     }
 }
 
@@ -469,8 +451,5 @@ fn result_failure(path: String, error: serde_json::Error) -> ParseError {
     if super::is_recursion_limit(&error) {
         return ParseError::TooDeep { line: 0, column: 0 };
     }
-    ParseError::Invalid {
-        path,
-        message: super::bare(&error),
-    }
+    ParseError::Invalid { path, message: super::bare(&error) }
 }

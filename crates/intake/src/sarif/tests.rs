@@ -62,10 +62,7 @@ fn rule_index_points_into_driver_rules() {
 #[test]
 fn rule_reference_with_index_points_into_driver_rules() {
     let tool = driver(json!([{ "id": "A1" }, { "id": "A2", "name": "Two" }]));
-    let f = finding(
-        tool,
-        json!({ "rule": { "index": 1 }, "message": { "text": "m" } }),
-    );
+    let f = finding(tool, json!({ "rule": { "index": 1 }, "message": { "text": "m" } }));
     assert_eq!(f.rule_id, "A2");
 }
 
@@ -111,20 +108,14 @@ fn rule_id_the_driver_lacks_is_found_in_extensions() {
         "driver": { "name": "CodeQL", "rules": [] },
         "extensions": [{ "name": "pack", "rules": [{ "id": "py/sqli", "name": "SqlInjection" }] }]
     });
-    let f = finding(
-        tool,
-        json!({ "ruleId": "py/sqli", "message": { "text": "m" } }),
-    );
+    let f = finding(tool, json!({ "ruleId": "py/sqli", "message": { "text": "m" } }));
     assert_eq!(f.rule_name.as_deref(), Some("SqlInjection"));
 }
 
 #[test]
 fn hierarchical_rule_id_falls_back_to_its_parent() {
     let tool = driver(json!([{ "id": "C2001", "shortDescription": { "text": "Uninitialized" } }]));
-    let f = finding(
-        tool,
-        json!({ "ruleId": "C2001/1", "message": { "text": "m" } }),
-    );
+    let f = finding(tool, json!({ "ruleId": "C2001/1", "message": { "text": "m" } }));
     assert_eq!(f.rule_id, "C2001/1");
     assert_eq!(f.title, "Uninitialized");
 }
@@ -132,10 +123,7 @@ fn hierarchical_rule_id_falls_back_to_its_parent() {
 #[test]
 fn rule_index_out_of_range_falls_back_to_the_rule_id() {
     let tool = driver(json!([{ "id": "A1", "shortDescription": { "text": "One" } }]));
-    let f = finding(
-        tool,
-        json!({ "ruleId": "A1", "ruleIndex": 7, "message": { "text": "m" } }),
-    );
+    let f = finding(tool, json!({ "ruleId": "A1", "ruleIndex": 7, "message": { "text": "m" } }));
     assert_eq!(f.title, "One");
 }
 
@@ -155,10 +143,8 @@ fn unknown_rule_still_makes_a_finding() {
 #[test]
 fn security_severity_as_a_string_in_rule_properties() {
     let tool = driver(json!([{ "id": "R", "properties": { "security-severity": "9.8" } }]));
-    let got = severity_of(
-        tool,
-        json!({ "ruleId": "R", "level": "note", "message": { "text": "m" } }),
-    );
+    let got =
+        severity_of(tool, json!({ "ruleId": "R", "level": "note", "message": { "text": "m" } }));
     assert_eq!(got, (Severity::Critical, Some("9.8".to_string())));
 }
 
@@ -179,30 +165,23 @@ fn security_severity_of_the_result_wins_over_the_rule() {
 #[test]
 fn security_severity_written_as_a_name() {
     let tool = driver(json!([{ "id": "R", "properties": { "security-severity": "MEDIUM" } }]));
-    let got = severity_of(
-        tool,
-        json!({ "ruleId": "R", "level": "error", "message": { "text": "m" } }),
-    );
+    let got =
+        severity_of(tool, json!({ "ruleId": "R", "level": "error", "message": { "text": "m" } }));
     assert_eq!(got, (Severity::Medium, Some("MEDIUM".to_string())));
 }
 
 #[test]
 fn security_severity_that_is_no_score_falls_back_to_the_level() {
     let tool = driver(json!([{ "id": "R", "properties": { "security-severity": "soon" } }]));
-    let got = severity_of(
-        tool,
-        json!({ "ruleId": "R", "level": "error", "message": { "text": "m" } }),
-    );
+    let got =
+        severity_of(tool, json!({ "ruleId": "R", "level": "error", "message": { "text": "m" } }));
     assert_eq!(got, (Severity::High, Some("error".to_string())));
 }
 
 #[test]
 fn bandit_issue_severity_in_result_properties() {
     let result = json!({ "properties": { "issue_severity": "HIGH", "issue_confidence": "LOW" }, "message": { "text": "m" } });
-    assert_eq!(
-        severity_of(driver(json!([])), result),
-        (Severity::High, Some("HIGH".to_string()))
-    );
+    assert_eq!(severity_of(driver(json!([])), result), (Severity::High, Some("HIGH".to_string())));
 }
 
 #[test]
@@ -213,10 +192,8 @@ fn level_maps_to_severity() {
         ("note", Severity::Low),
         ("none", Severity::Info),
     ] {
-        let got = severity_of(
-            driver(json!([])),
-            json!({ "level": level, "message": { "text": "m" } }),
-        );
+        let got =
+            severity_of(driver(json!([])), json!({ "level": level, "message": { "text": "m" } }));
         assert_eq!(got, (expected, Some(level.to_string())), "{level}");
     }
 }
@@ -236,10 +213,7 @@ fn missing_level_without_rule_default_is_warning() {
 
 #[test]
 fn rank_without_a_level_is_read_as_a_score() {
-    let got = severity_of(
-        driver(json!([])),
-        json!({ "rank": 95.0, "message": { "text": "m" } }),
-    );
+    let got = severity_of(driver(json!([])), json!({ "rank": 95.0, "message": { "text": "m" } }));
     assert_eq!(got, (Severity::Critical, Some("95".to_string())));
     let tool = driver(json!([{ "id": "R", "defaultConfiguration": { "rank": 45 } }]));
     let got = severity_of(tool, json!({ "ruleId": "R", "message": { "text": "m" } }));
@@ -267,14 +241,7 @@ fn pass_and_not_applicable_results_are_skipped() {
     ]);
     let text = log_of(json!([{ "tool": driver(json!([])), "results": results }]));
     let (summary, sink) = parse_text(&text).unwrap();
-    assert_eq!(
-        summary,
-        Summary {
-            runs: 1,
-            results: 2,
-            skipped: 2
-        }
-    );
+    assert_eq!(summary, Summary { runs: 1, results: 2, skipped: 2 });
     assert_eq!(sink.findings.len(), 2);
 }
 
@@ -287,28 +254,17 @@ fn results_the_baseline_says_are_absent_are_skipped() {
     ]);
     let text = log_of(json!([{ "tool": driver(json!([])), "results": results }]));
     let (summary, sink) = parse_text(&text).unwrap();
-    assert_eq!(
-        summary,
-        Summary {
-            runs: 1,
-            results: 2,
-            skipped: 1
-        }
-    );
+    assert_eq!(summary, Summary { runs: 1, results: 2, skipped: 1 });
     assert_eq!(sink.findings[0].message, "new");
 }
 
 #[test]
 fn level_outside_sarif_that_names_a_severity() {
-    let got = severity_of(
-        driver(json!([])),
-        json!({ "level": "critical", "message": { "text": "m" } }),
-    );
+    let got =
+        severity_of(driver(json!([])), json!({ "level": "critical", "message": { "text": "m" } }));
     assert_eq!(got, (Severity::Critical, Some("critical".to_string())));
-    let got = severity_of(
-        driver(json!([])),
-        json!({ "level": "whatever", "message": { "text": "m" } }),
-    );
+    let got =
+        severity_of(driver(json!([])), json!({ "level": "whatever", "message": { "text": "m" } }));
     assert_eq!(got, (Severity::Medium, None));
 }
 
@@ -323,11 +279,7 @@ fn open_and_review_results_are_kept_and_default_to_info() {
     let tool = driver(json!([{ "id": "R", "defaultConfiguration": { "level": "error" } }]));
     for kind in ["open", "review"] {
         let result = json!({ "kind": kind, "ruleId": "R", "message": { "text": "look" } });
-        assert_eq!(
-            severity_of(tool.clone(), result).0,
-            Severity::Info,
-            "{kind}"
-        );
+        assert_eq!(severity_of(tool.clone(), result).0, Severity::Info, "{kind}");
     }
     let result = json!({ "kind": "review", "level": "warning", "message": { "text": "look" } });
     assert_eq!(severity_of(tool, result).0, Severity::Medium);
@@ -379,10 +331,7 @@ fn cwe_from_properties_as_text_list_and_number() {
         { "ruleId": "number", "message": { "text": "m" } },
         { "properties": { "cwe": "CWE-532 Insertion of Sensitive Information" }, "message": { "text": "m" } },
     ]);
-    let cwes: Vec<_> = findings(tool, results)
-        .into_iter()
-        .map(|f| f.cwes)
-        .collect();
+    let cwes: Vec<_> = findings(tool, results).into_iter().map(|f| f.cwes).collect();
     assert_eq!(cwes, vec![vec![89], vec![79, 80], vec![352], vec![532]]);
 }
 
@@ -425,10 +374,7 @@ fn message_id_resolves_through_rule_message_strings_with_arguments() {
         f.message,
         "Variable \"ptr\" was used without being initialized. It was declared [here](0)."
     );
-    assert_eq!(
-        f.title,
-        "Variable \"ptr\" was used without being initialized."
-    );
+    assert_eq!(f.title, "Variable \"ptr\" was used without being initialized.");
 }
 
 #[test]
@@ -445,10 +391,7 @@ fn message_id_resolves_through_global_message_strings() {
 #[test]
 fn message_text_with_arguments_has_its_placeholders_filled() {
     let result = json!({ "message": { "text": "Tainted {0} reaches {1}.", "arguments": ["input", "query"] } });
-    assert_eq!(
-        finding(driver(json!([])), result).message,
-        "Tainted input reaches query."
-    );
+    assert_eq!(finding(driver(json!([])), result).message, "Tainted input reaches query.");
 }
 
 #[test]
@@ -469,14 +412,18 @@ fn title_prefers_short_description_then_name_then_message_then_rule_id() {
         { "ruleId": "D", "message": { "text": "" } },
         { "ruleId": "B608", "message": { "text": "Possible SQL injection vector." } },
     ]);
-    let titles: Vec<_> = findings(tool, results)
-        .into_iter()
-        .map(|f| f.title)
-        .collect();
+    let titles: Vec<_> = findings(tool, results).into_iter().map(|f| f.title).collect();
     // An identifier-like name (Bandit's) gives way to the message.
     assert_eq!(
         titles,
-        ["Short A", "Reflected XSS", "Name B", "First sentence.", "D", "Possible SQL injection vector."]
+        [
+            "Short A",
+            "Reflected XSS",
+            "Name B",
+            "First sentence.",
+            "D",
+            "Possible SQL injection vector."
+        ]
     );
 }
 
@@ -491,10 +438,7 @@ fn short_description_and_name_that_repeat_the_rule_id_give_way_to_the_message() 
         "ruleId": "fixgate.python.subprocess-shell-true",
         "message": { "text": "A command runs through the shell (shell=True). Pass a list instead." }
     });
-    assert_eq!(
-        finding(tool, result).title,
-        "A command runs through the shell (shell=True)."
-    );
+    assert_eq!(finding(tool, result).title, "A command runs through the shell (shell=True).");
 }
 
 // Locations and traces
@@ -513,12 +457,7 @@ fn physical_location_with_region_and_snippet() {
     let location = finding(driver(json!([])), result).location.unwrap();
     assert_eq!(location.path.as_deref(), Some("src/app.py"));
     assert_eq!(
-        (
-            location.start_line,
-            location.end_line,
-            location.start_column,
-            location.end_column
-        ),
+        (location.start_line, location.end_line, location.start_column, location.end_column),
         (Some(10), Some(12), Some(5), Some(9))
     );
     assert_eq!(location.snippet.as_deref(), Some("eval(x)"));
@@ -561,15 +500,10 @@ fn logical_location_only() {
 
 #[test]
 fn result_without_locations_is_still_a_finding() {
-    let f = finding(
-        driver(json!([])),
-        json!({ "message": { "text": "image has no HEALTHCHECK" } }),
-    );
+    let f =
+        finding(driver(json!([])), json!({ "message": { "text": "image has no HEALTHCHECK" } }));
     assert_eq!(f.location, None);
-    let f = finding(
-        driver(json!([])),
-        json!({ "message": { "text": "m" }, "locations": [{}] }),
-    );
+    let f = finding(driver(json!([])), json!({ "message": { "text": "m" }, "locations": [{}] }));
     assert_eq!(f.location, None);
 }
 
@@ -587,10 +521,8 @@ fn trace_from_the_first_thread_flow() {
         { "threadFlows": [{ "locations": [step(200, "other flow")] }] },
     ] });
     let trace = finding(driver(json!([])), result).trace;
-    let steps: Vec<_> = trace
-        .iter()
-        .map(|s| (s.location.start_line, s.message.as_deref()))
-        .collect();
+    let steps: Vec<_> =
+        trace.iter().map(|s| (s.location.start_line, s.message.as_deref())).collect();
     assert_eq!(steps, [(Some(3), Some("source")), (Some(9), Some("sink"))]);
 }
 
@@ -607,20 +539,14 @@ fn fingerprints_win_over_partial_fingerprints() {
     let f = finding(driver(json!([])), result);
     let expected: BTreeMap<_, _> = [("matchBasedId/v1".to_string(), "abc".to_string())].into();
     assert_eq!(f.tool_fingerprints, expected);
-    assert_eq!(
-        f.fingerprint,
-        Fingerprint::compute("R", &expected, None, None, "m")
-    );
+    assert_eq!(f.fingerprint, Fingerprint::compute("R", &expected, None, None, "m"));
 }
 
 #[test]
 fn partial_fingerprints_when_there_are_no_fingerprints() {
     let result = json!({ "message": { "text": "m" }, "fingerprints": {}, "partialFingerprints": { "h": "1" } });
     assert_eq!(
-        finding(driver(json!([])), result)
-            .tool_fingerprints
-            .get("h")
-            .map(String::as_str),
+        finding(driver(json!([])), result).tool_fingerprints.get("h").map(String::as_str),
         Some("1")
     );
 }
@@ -632,10 +558,7 @@ fn fingerprint_without_tool_fingerprints_uses_path_and_snippet() {
     } }] });
     let f = finding(driver(json!([])), result);
     let none = BTreeMap::new();
-    assert_eq!(
-        f.fingerprint,
-        Fingerprint::compute("R", &none, Some("a.py"), Some("eval(x)"), "m")
-    );
+    assert_eq!(f.fingerprint, Fingerprint::compute("R", &none, Some("a.py"), Some("eval(x)"), "m"));
 }
 
 #[test]
@@ -675,18 +598,9 @@ fn suppressions_by_status() {
         (accepted.kind.as_str(), accepted.justification.as_deref()),
         ("inSource", Some("test data"))
     );
-    assert_eq!(
-        with(json!([{ "kind": "external" }])).unwrap().kind,
-        "external"
-    );
-    assert_eq!(
-        with(json!([{ "kind": "external", "status": "rejected" }])),
-        None
-    );
-    assert_eq!(
-        with(json!([{ "kind": "inSource", "status": "underReview" }])),
-        None
-    );
+    assert_eq!(with(json!([{ "kind": "external" }])).unwrap().kind, "external");
+    assert_eq!(with(json!([{ "kind": "external", "status": "rejected" }])), None);
+    assert_eq!(with(json!([{ "kind": "inSource", "status": "underReview" }])), None);
     assert_eq!(with(json!([])), None);
 }
 
@@ -706,17 +620,11 @@ fn results_before_tool_are_held_until_the_rules_are_known() {
     }]}"#;
     let (summary, sink) = parse_text(text).unwrap();
     assert_eq!(summary.results, 2);
-    let got: Vec<_> = sink
-        .findings
-        .iter()
-        .map(|f| (f.tool.as_str(), f.title.as_str(), f.severity))
-        .collect();
+    let got: Vec<_> =
+        sink.findings.iter().map(|f| (f.tool.as_str(), f.title.as_str(), f.severity)).collect();
     assert_eq!(
         got,
-        [
-            ("Late", "Rule one", Severity::Critical),
-            ("Late", "Rule two", Severity::Medium)
-        ]
+        [("Late", "Rule one", Severity::Critical), ("Late", "Rule two", Severity::Medium)]
     );
 }
 
@@ -726,8 +634,7 @@ struct Recording(Vec<String>);
 
 impl Sink for Recording {
     fn finding(&mut self, finding: Finding) -> Result<(), SinkError> {
-        self.0
-            .push(format!("finding run {} {}", finding.run, finding.message));
+        self.0.push(format!("finding run {} {}", finding.run, finding.message));
         Ok(())
     }
 
@@ -747,14 +654,7 @@ fn multiple_runs_each_reported_after_their_results() {
     ]));
     let mut sink = Recording::default();
     let summary = parse(text.as_bytes(), &Limits::default(), &mut sink).unwrap();
-    assert_eq!(
-        summary,
-        Summary {
-            runs: 4,
-            results: 3,
-            skipped: 0
-        }
-    );
+    assert_eq!(summary, Summary { runs: 4, results: 3, skipped: 0 });
     assert_eq!(
         sink.0,
         [
@@ -805,10 +705,7 @@ fn automation_details_id_category_cases() {
         category(json!("my-analysis/linux/2024-01-01")).as_deref(),
         Some("my-analysis/linux/")
     );
-    assert_eq!(
-        category(json!("my-analysis/linux/")).as_deref(),
-        Some("my-analysis/linux/")
-    );
+    assert_eq!(category(json!("my-analysis/linux/")).as_deref(), Some("my-analysis/linux/"));
     assert_eq!(category(json!("nightly")).as_deref(), Some("nightly"));
     assert_eq!(category(json!(null)), None);
 }
@@ -818,16 +715,7 @@ fn driver_version_wins_over_semantic_version() {
     let text = log_of(
         json!([{ "tool": { "driver": { "name": "T", "version": "1.2", "semanticVersion": "1.2.0" } } }]),
     );
-    assert_eq!(
-        parse_text(&text)
-            .unwrap()
-            .1
-            .runs
-            .remove(0)
-            .tool_version
-            .as_deref(),
-        Some("1.2")
-    );
+    assert_eq!(parse_text(&text).unwrap().1.runs.remove(0).tool_version.as_deref(), Some("1.2"));
 }
 
 #[test]
@@ -855,10 +743,7 @@ fn a_byte_order_mark_before_the_log_is_accepted() {
 fn version_2_1_0_is_required() {
     let text = json!({ "version": "2.0.0", "runs": [] }).to_string();
     let err = error_of(&text);
-    assert!(
-        matches!(&err, ParseError::UnsupportedVersion(v) if v.contains("2.0.0")),
-        "{err:?}"
-    );
+    assert!(matches!(&err, ParseError::UnsupportedVersion(v) if v.contains("2.0.0")), "{err:?}");
     assert!(err.to_string().contains("2.1.0"), "{err}");
 }
 
@@ -879,10 +764,7 @@ fn version_after_runs_is_checked_at_the_end() {
 #[test]
 fn missing_version_is_not_sarif() {
     let err = error_of(r#"{"runs":[]}"#);
-    assert!(
-        matches!(&err, ParseError::NotSarif(what) if what == "no `version`"),
-        "{err:?}"
-    );
+    assert!(matches!(&err, ParseError::NotSarif(what) if what == "no `version`"), "{err:?}");
 }
 
 #[test]
@@ -896,14 +778,7 @@ fn missing_version_with_a_2_1_0_schema_is_accepted() {
 #[test]
 fn not_json() {
     let err = error_of("<html><body>not a report</body></html>");
-    let ParseError::Json {
-        line,
-        column,
-        message,
-    } = &err
-    else {
-        panic!("{err:?}")
-    };
+    let ParseError::Json { line, column, message } = &err else { panic!("{err:?}") };
     assert_eq!((*line, *column), (1, 1));
     assert!(message.starts_with("invalid JSON"), "{message}");
     assert!(err.to_string().ends_with("at line 1 column 1"), "{err}");
@@ -921,10 +796,7 @@ fn empty_file() {
 #[test]
 fn a_json_array_is_not_sarif() {
     let err = error_of(r#"[{"version":"2.1.0","runs":[]}]"#);
-    assert!(
-        matches!(&err, ParseError::NotSarif(what) if what == "a JSON array"),
-        "{err:?}"
-    );
+    assert!(matches!(&err, ParseError::NotSarif(what) if what == "a JSON array"), "{err:?}");
     assert_eq!(err.to_string(), "not a SARIF report, found a JSON array");
 }
 
@@ -937,10 +809,7 @@ fn other_json_values_are_not_sarif() {
         ("null", "JSON null"),
     ] {
         let err = error_of(text);
-        assert!(
-            matches!(&err, ParseError::NotSarif(found) if found == what),
-            "{text}: {err:?}"
-        );
+        assert!(matches!(&err, ParseError::NotSarif(found) if found == what), "{text}: {err:?}");
     }
 }
 
@@ -959,20 +828,10 @@ fn truncated_file_names_line_and_column() {
         log_of(json!([{ "tool": driver(json!([])), "results": [{ "message": { "text": "m" } }] }]));
     let cut = &full[..full.len() - 10];
     let err = error_of(cut);
-    let ParseError::Json {
-        line,
-        column,
-        message,
-    } = &err
-    else {
-        panic!("{err:?}")
-    };
+    let ParseError::Json { line, column, message } = &err else { panic!("{err:?}") };
     assert_eq!(message, "unexpected end of file");
     assert_eq!((*line, *column), (1, cut.len()));
-    assert_eq!(
-        err.to_string(),
-        format!("unexpected end of file at line 1 column {}", cut.len())
-    );
+    assert_eq!(err.to_string(), format!("unexpected end of file at line 1 column {}", cut.len()));
 }
 
 #[test]
@@ -994,9 +853,7 @@ fn nested_in_properties(depth: usize) -> String {
 fn nesting_300_deep_in_result_properties_is_too_deep() {
     let text = nested_in_properties(300);
     let err = error_of(&text);
-    let ParseError::TooDeep { line, column } = err else {
-        panic!("{err:?}")
-    };
+    let ParseError::TooDeep { line, column } = err else { panic!("{err:?}") };
     assert!(line >= 1 && column >= 1, "{line}:{column}");
     assert!(err_text(&text).contains("nested deeper than 128 levels at line"));
 }
@@ -1028,10 +885,7 @@ fn very_deep_nesting_in_ignored_properties_does_not_overflow_the_stack() {
         r#"{{"version":"2.1.0","x-ignored":{deep},"runs":[{{"x-ignored":{deep},"results":[{{"x":{deep},"message":{{"text":"m"}}}}]}}]}}"#
     );
     assert_eq!(parse_text(&text).unwrap().0.results, 1);
-    assert!(matches!(
-        error_of(&nested_in_properties(depth)),
-        ParseError::TooDeep { .. }
-    ));
+    assert!(matches!(error_of(&nested_in_properties(depth)), ParseError::TooDeep { .. }));
     let top = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
     assert!(matches!(error_of(&top), ParseError::NotSarif(_)));
 }
@@ -1043,18 +897,10 @@ fn file_over_the_limit_is_too_large() {
     );
     let mut sink = Collected::default();
     let err = parse(text.as_bytes(), &Limits { max_bytes: 100 }, &mut sink).unwrap_err();
-    assert!(
-        matches!(err, ParseError::TooLarge { limit: 100 }),
-        "{err:?}"
-    );
-    assert_eq!(
-        err.to_string(),
-        "the report is larger than the limit of 100 bytes"
-    );
+    assert!(matches!(err, ParseError::TooLarge { limit: 100 }), "{err:?}");
+    assert_eq!(err.to_string(), "the report is larger than the limit of 100 bytes");
 
-    let exact = Limits {
-        max_bytes: text.len() as u64,
-    };
+    let exact = Limits { max_bytes: text.len() as u64 };
     assert!(parse(text.as_bytes(), &exact, &mut Collected::default()).is_ok());
 }
 
@@ -1068,14 +914,11 @@ fn locations_that_is_not_an_array_names_its_path() {
     ]);
     let text = log_of(json!([{ "tool": driver(json!([])), "results": results }]));
     let err = error_of(&text);
-    let ParseError::Invalid { path, message } = &err else {
-        panic!("{err:?}")
-    };
+    let ParseError::Invalid { path, message } = &err else { panic!("{err:?}") };
     assert_eq!(path, "runs[0].results[3].locations");
     assert!(message.contains("expected a sequence"), "{message}");
     assert!(
-        err.to_string()
-            .starts_with("invalid SARIF at `runs[0].results[3].locations`: "),
+        err.to_string().starts_with("invalid SARIF at `runs[0].results[3].locations`: "),
         "{err}"
     );
 }
@@ -1113,32 +956,21 @@ fn result_that_is_not_an_object() {
 fn results_that_is_not_an_array() {
     let text = log_of(json!([{ "tool": driver(json!([])), "results": { "a": 1 } }]));
     let err = error_of(&text);
-    let ParseError::Invalid { path, message } = &err else {
-        panic!("{err:?}")
-    };
+    let ParseError::Invalid { path, message } = &err else { panic!("{err:?}") };
     assert_eq!(path, "runs[0].results");
-    assert!(
-        message.contains("expected an array of results at line 1 column"),
-        "{message}"
-    );
+    assert!(message.contains("expected an array of results at line 1 column"), "{message}");
 }
 
 #[test]
 fn runs_that_is_not_an_array() {
     let err = error_of(r#"{"version":"2.1.0","runs":"all of them"}"#);
-    assert!(
-        matches!(&err, ParseError::Invalid { path, .. } if path == "runs"),
-        "{err:?}"
-    );
+    assert!(matches!(&err, ParseError::Invalid { path, .. } if path == "runs"), "{err:?}");
 }
 
 #[test]
 fn run_that_is_not_an_object() {
     let err = error_of(r#"{"version":"2.1.0","runs":[{"results":[]},"second"]}"#);
-    assert!(
-        matches!(&err, ParseError::Invalid { path, .. } if path == "runs[1]"),
-        "{err:?}"
-    );
+    assert!(matches!(&err, ParseError::Invalid { path, .. } if path == "runs[1]"), "{err:?}");
 }
 
 #[test]
@@ -1159,11 +991,7 @@ struct Refusing(usize);
 impl Sink for Refusing {
     fn finding(&mut self, _: Finding) -> Result<(), SinkError> {
         self.0 += 1;
-        if self.0 > 1 {
-            Err(SinkError("the importer gave up".into()))
-        } else {
-            Ok(())
-        }
+        if self.0 > 1 { Err(SinkError("the importer gave up".into())) } else { Ok(()) }
     }
 
     fn run(&mut self, _: usize, _: RunInfo) -> Result<(), SinkError> {
@@ -1202,9 +1030,7 @@ impl std::io::Read for Failing {
 #[test]
 fn read_errors_keep_their_cause() {
     let err = parse(Failing(10), &Limits::default(), &mut Collected::default()).unwrap_err();
-    let ParseError::Io(cause) = &err else {
-        panic!("{err:?}")
-    };
+    let ParseError::Io(cause) = &err else { panic!("{err:?}") };
     assert_eq!(cause.to_string(), "disk on fire");
 }
 
@@ -1212,21 +1038,15 @@ fn read_errors_keep_their_cause() {
 
 #[test]
 fn sniff_knows_sarif_by_schema_or_runs() {
-    assert!(sniff(
-        br#"{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version""#
-    ));
+    assert!(sniff(br#"{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version""#));
     assert!(sniff(b"\xEF\xBB\xBF\n  {\"runs\": [{\"tool\""));
     assert!(sniff(br#"{"version":"2.1.0","runs":[]}"#));
 }
 
 #[test]
 fn sniff_rejects_other_reports() {
-    assert!(!sniff(
-        br#"{"bomFormat": "CycloneDX", "specVersion": "1.5"}"#
-    ));
-    assert!(!sniff(
-        br#"{"SchemaVersion": 2, "Results": [{"Target": "x"}]}"#
-    ));
+    assert!(!sniff(br#"{"bomFormat": "CycloneDX", "specVersion": "1.5"}"#));
+    assert!(!sniff(br#"{"SchemaVersion": 2, "Results": [{"Target": "x"}]}"#));
     assert!(!sniff(br#"[{"runs": []}]"#));
     assert!(!sniff(br#"{"results": [], "errors": []}"#));
     assert!(!sniff(b""));

@@ -71,11 +71,7 @@ fn placeholder<'a>(text: &'a str, arguments: &'a [String]) -> Option<(&'a str, u
 
 /// The first sentence of `text`, on one line.
 pub(crate) fn first_sentence(text: &str) -> String {
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     let sentence = match line.find(". ") {
         Some(end) => line.get(..=end).unwrap_or(line),
         None => line,
@@ -110,42 +106,27 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled_from_arguments() {
-        let filled = fill(
-            "Variable \"{0}\" declared [here]({1}).",
-            &args(&["ptr", "0"]),
-        );
+        let filled = fill("Variable \"{0}\" declared [here]({1}).", &args(&["ptr", "0"]));
         assert_eq!(filled, "Variable \"ptr\" declared [here](0).");
     }
 
     #[test]
     fn doubled_braces_and_missing_arguments_stay_readable() {
-        assert_eq!(
-            fill("{{literal}} {0} {7} {x} {", &args(&["a"])),
-            "{literal} a {7} {x} {"
-        );
+        assert_eq!(fill("{{literal}} {0} {7} {x} {", &args(&["a"])), "{literal} a {7} {x} {");
         assert_eq!(fill("tail }", &[]), "tail }");
     }
 
     #[test]
     fn text_without_arguments_is_left_alone() {
-        let m = Message {
-            text: Some("map {{a}} {0}".into()),
-            ..Message::default()
-        };
+        let m = Message { text: Some("map {{a}} {0}".into()), ..Message::default() };
         assert_eq!(message(&m, |_| None).as_deref(), Some("map {{a}} {0}"));
     }
 
     #[test]
     fn a_message_id_resolves_through_its_template() {
-        let template = MultiformatText {
-            text: Some("Bad {0}.".into()),
-            markdown: None,
-        };
-        let m = Message {
-            id: Some("default".into()),
-            arguments: args(&["x"]),
-            ..Message::default()
-        };
+        let template = MultiformatText { text: Some("Bad {0}.".into()), markdown: None };
+        let m =
+            Message { id: Some("default".into()), arguments: args(&["x"]), ..Message::default() };
         let got = message(&m, |id| (id == "default").then_some(&template));
         assert_eq!(got.as_deref(), Some("Bad x."));
     }
