@@ -106,9 +106,18 @@ const OUR_TITLES: &[(&str, usize, &str, &str)] = &[
 /// `$FIXGATE_SHARED_DIR/corpus`, else `../shared/corpus` next to the
 /// repository.
 fn corpus_dir() -> Option<PathBuf> {
-    let shared = std::env::var_os("FIXGATE_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    // The repository sits next to `shared/`; a checkout elsewhere may sit
+    // deeper, so the repository's parents are looked at in turn.
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = std::env::var_os("FIXGATE_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        // crates/<name> → the repository → its parent and further up.
+        crate_dir
+            .ancestors()
+            .skip(3)
+            .map(|parent| parent.join("shared"))
+            .find(|shared| shared.join("corpus").is_dir())
+            .unwrap_or_else(|| crate_dir.join("../../../shared"))
+    });
     let dir = shared.join("corpus");
     if dir.join("MANIFEST.tsv").is_file() {
         return Some(dir);

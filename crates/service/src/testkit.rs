@@ -5,7 +5,7 @@
 //! tests run in parallel.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -94,9 +94,18 @@ pub fn examples() -> PathBuf {
 /// `$FIXGATE_SHARED_DIR/corpus`, else `../shared/corpus` next to the
 /// repository; `None` (said loudly) when it is missing outside CI.
 pub fn shared_corpus() -> Option<PathBuf> {
-    let shared = std::env::var_os("FIXGATE_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    // The repository sits next to `shared/`; a checkout elsewhere may sit
+    // deeper, so the repository's parents are looked at in turn.
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = std::env::var_os("FIXGATE_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        // crates/<name> → the repository → its parent and further up.
+        crate_dir
+            .ancestors()
+            .skip(3)
+            .map(|parent| parent.join("shared"))
+            .find(|shared| shared.join("corpus").is_dir())
+            .unwrap_or_else(|| crate_dir.join("../../../shared"))
+    });
     let dir = shared.join("corpus");
     if dir.is_dir() {
         return Some(dir);
