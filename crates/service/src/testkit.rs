@@ -1,8 +1,10 @@
+//! Test kit for fixgate's own tests (feature `testkit`): runs a test against
+//! every backend available, SQLite always and PostgreSQL when
+//! `FIXGATE_TEST_POSTGRES_URL` is set (required when `CI=true`). Each run
+//! gets its own SQLite file or PostgreSQL schema, so tests run in parallel.
+
+// A failed set-up is a failed test: the kit panics like the tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! Test kit for fixgate's own tests (feature `testkit`): runs a test against every backend available — SQLite always,
-//! PostgreSQL when `FIXGATE_TEST_POSTGRES_URL` is set (required when
-//! `CI=true`). Each run gets its own SQLite file or PostgreSQL schema, so
-//! tests run in parallel.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

@@ -21,8 +21,8 @@ pub use connect::{Backend, ConnectOptions};
 pub use error::StoreError;
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use rows::{
-    EventRow, FindingRow, NewTicket, Page, ScanRow, SightingRow, StateChange, TicketDetail,
-    TicketFilter, TicketRow,
+    EventRow, FindingRow, NewTicket, Page, SightingRow, StateChange, TicketDetail, TicketFilter,
+    TicketRow,
 };
 pub use tickets::FilterValues;
 

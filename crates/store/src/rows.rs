@@ -77,23 +77,6 @@ pub struct EventRow {
     pub data: serde_json::Value,
 }
 
-/// A scan as the store recorded it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScanRow {
-    pub id: i64,
-    pub application: String,
-    pub repository: Option<String>,
-    pub branch: String,
-    pub commit: Option<String>,
-    pub environment: Option<String>,
-    pub category: String,
-    pub tools: String,
-    pub format: String,
-    pub report_sha256: String,
-    pub imported_at: Timestamp,
-    pub findings_count: i64,
-}
-
 /// Which tickets a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct TicketFilter {
