@@ -17,7 +17,7 @@
 //! Two findings of one report that end up with the same key are told apart by
 //! their order of occurrence (`…:2`, `…:3`), which a line shift leaves intact.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -95,20 +95,41 @@ impl fmt::Display for Fingerprint {
 }
 
 /// Gives the second and later findings that share a fingerprint within one
-/// report a suffix by order of occurrence, so every fingerprint is unique.
-/// It remembers what it has seen, so a report can be fed in chunks.
+/// report a suffix by order of occurrence, so every fingerprint is unique,
+/// and drops a finding that repeats an earlier one at the very same place
+/// (some tools list a result twice). It remembers what it has seen, so a
+/// report can be fed in chunks.
 #[derive(Debug, Default)]
-pub struct Occurrences(HashMap<Fingerprint, usize>);
+pub struct Occurrences {
+    counts: HashMap<Fingerprint, usize>,
+    places: HashSet<Place>,
+}
+
+/// A fingerprint and where it was reported: path, line, column.
+type Place = (Fingerprint, Option<String>, Option<u32>, Option<u32>);
 
 impl Occurrences {
-    pub fn assign(&mut self, findings: &mut [Finding]) {
+    /// Numbers repeated fingerprints; returns how many repeats of the same
+    /// place were dropped.
+    pub fn assign(&mut self, findings: &mut Vec<Finding>) -> usize {
+        let before = findings.len();
+        findings.retain(|f| {
+            let location = f.location.as_ref();
+            self.places.insert((
+                f.fingerprint.clone(),
+                location.and_then(|l| l.path.clone()),
+                location.and_then(|l| l.start_line),
+                location.and_then(|l| l.start_column),
+            ))
+        });
         for finding in findings.iter_mut() {
-            let count = self.0.entry(finding.fingerprint.clone()).or_insert(0);
+            let count = self.counts.entry(finding.fingerprint.clone()).or_insert(0);
             *count += 1;
             if *count > 1 {
                 finding.fingerprint = finding.fingerprint.with_occurrence(*count);
             }
         }
+        before - findings.len()
     }
 }
 
@@ -210,11 +231,21 @@ mod tests {
             help_uri: None,
             suppression: None,
         };
+        let at = |line: u32, message: &str| Finding {
+            location: Some(crate::Location {
+                path: Some("a.py".into()),
+                start_line: Some(line),
+                ..crate::Location::default()
+            }),
+            ..finding(message)
+        };
         let mut occurrences = Occurrences::default();
-        let mut first = vec![finding("same"), finding("other")];
-        let mut second = vec![finding("same")];
-        occurrences.assign(&mut first);
-        occurrences.assign(&mut second);
+        let mut first = vec![at(1, "same"), at(9, "other")];
+        let mut second = vec![at(5, "same"), at(5, "same"), at(1, "same")];
+        assert_eq!(occurrences.assign(&mut first), 0);
+        // The same result listed twice at one place is one finding.
+        assert_eq!(occurrences.assign(&mut second), 2);
+        assert_eq!(second.len(), 1);
         assert_eq!(second[0].fingerprint.as_str(), format!("{}:2", first[0].fingerprint));
         assert!(!first[1].fingerprint.as_str().contains(':'));
     }

@@ -98,14 +98,21 @@ impl Fixgate {
         };
         let mut waiting: Vec<Vec<Finding>> = Vec::new();
         let mut occurrences = Occurrences::default();
+        let mut repeats = 0;
         while let Some(mut chunk) = chunks.recv().await {
-            occurrences.assign(&mut chunk);
+            repeats += occurrences.assign(&mut chunk);
             match session.as_mut() {
                 Some(session) => session.add(chunk).await?,
                 None => waiting.push(chunk),
             }
         }
         let parsed = parsing.await.map_err(ServiceError::Task)??;
+        if repeats > 0 {
+            tracing::info!(
+                repeats,
+                "the report listed results twice at the same place; kept one each"
+            );
+        }
 
         let mut session = match session {
             Some(session) => session,

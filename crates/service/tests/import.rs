@@ -230,3 +230,13 @@ async fn context_the_caller_leaves_out_comes_from_the_report() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_result_listed_twice_at_one_place_is_one_finding() {
+    each_backend("listed_twice", |env| async move {
+        let twice = [FIRST[0], FIRST[0], FIRST[1]];
+        let report = import_bytes(&env, sarif("CodeQL", &twice), context("shop")).await;
+        assert_eq!((report.findings, report.counts.opened), (2, 2), "{}", env.backend);
+    })
+    .await;
+}
