@@ -17,7 +17,7 @@
 //! Two findings of one report that end up with the same key are told apart by
 //! their order of occurrence (`…:2`, `…:3`), which a line shift leaves intact.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -101,36 +101,40 @@ impl fmt::Display for Fingerprint {
 /// report can be fed in chunks.
 #[derive(Debug, Default)]
 pub struct Occurrences {
-    counts: HashMap<Fingerprint, usize>,
-    places: HashSet<Place>,
+    /// Each fingerprint's places so far, in order.
+    places: HashMap<Fingerprint, Vec<Place>>,
 }
 
-/// A fingerprint and where it was reported: path, line, column.
-type Place = (Fingerprint, Option<String>, Option<u32>, Option<u32>);
+/// Where a finding was reported: a hash of its path, its line and column.
+type Place = (u64, Option<u32>, Option<u32>);
 
 impl Occurrences {
     /// Numbers repeated fingerprints; returns how many repeats of the same
     /// place were dropped.
     pub fn assign(&mut self, findings: &mut Vec<Finding>) -> usize {
         let before = findings.len();
-        findings.retain(|f| {
-            let location = f.location.as_ref();
-            self.places.insert((
-                f.fingerprint.clone(),
-                location.and_then(|l| l.path.clone()),
-                location.and_then(|l| l.start_line),
-                location.and_then(|l| l.start_column),
-            ))
-        });
-        for finding in findings.iter_mut() {
-            let count = self.counts.entry(finding.fingerprint.clone()).or_insert(0);
-            *count += 1;
-            if *count > 1 {
-                finding.fingerprint = finding.fingerprint.with_occurrence(*count);
+        findings.retain_mut(|finding| {
+            let place = place_of(finding);
+            let places = self.places.entry(finding.fingerprint.clone()).or_default();
+            if places.contains(&place) {
+                return false;
             }
-        }
+            places.push(place);
+            if places.len() > 1 {
+                finding.fingerprint = finding.fingerprint.with_occurrence(places.len());
+            }
+            true
+        });
         before - findings.len()
     }
+}
+
+fn place_of(finding: &Finding) -> Place {
+    use std::hash::{Hash, Hasher};
+    let location = finding.location.as_ref();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    location.and_then(|l| l.path.as_deref()).hash(&mut hasher);
+    (hasher.finish(), location.and_then(|l| l.start_line), location.and_then(|l| l.start_column))
 }
 
 /// Some tools write a placeholder instead of a fingerprint (Semgrep without a
