@@ -11,16 +11,18 @@ use crate::{Backend, StoreError};
 
 pub(crate) type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 
-/// Runs `head VALUES (…), (…) tail` over `rows`, in chunks that fit the
-/// backend's parameter limit; `bind` binds exactly `columns` values for one
-/// row. Serves both `INSERT … VALUES … RETURNING` and
+/// Runs `head VALUES (row), (row) tail` over `rows`, in chunks that fit the
+/// backend's parameter limit. `row` is the row's values: `?` for each value
+/// `bind` binds, and literals for what every row shares (fixgate's own ids,
+/// times and names, never report text), which spares binding them row by
+/// row; binding is most of what a bulk insert costs. Serves both `INSERT … VALUES … RETURNING` and
 /// `UPDATE … FROM (VALUES …) AS v WHERE …`. Returns the rows the statements
 /// return, in chunk order.
 pub(crate) async fn for_rows<R, F>(
     conn: &mut AnyConnection,
     backend: Backend,
     statement: (&str, &str),
-    columns: usize,
+    row: &str,
     rows: &[R],
     bind: F,
 ) -> Result<Vec<AnyRow>, StoreError>
@@ -28,9 +30,10 @@ where
     F: for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
 {
     let (head, tail) = statement;
-    let per_chunk = (backend.max_params() / columns.max(1)).max(1);
-    let full_sql = values_sql(backend, head, columns, per_chunk, tail);
-    let last_sql = values_sql(backend, head, columns, rows.len() % per_chunk, tail);
+    let binds = row.matches('?').count();
+    let per_chunk = (backend.max_params() / binds.max(1)).max(1);
+    let full_sql = values_sql(backend, head, row, per_chunk, tail);
+    let last_sql = values_sql(backend, head, row, rows.len() % per_chunk, tail);
     let sql_for = |chunk: &[R]| {
         if chunk.len() == per_chunk { &full_sql } else { &last_sql }
     };
@@ -70,28 +73,33 @@ where
     query
 }
 
-fn values_sql(backend: Backend, head: &str, columns: usize, rows: usize, tail: &str) -> String {
-    let mut sql = String::with_capacity(head.len() + tail.len() + rows * columns * 7);
+fn values_sql(backend: Backend, head: &str, row: &str, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * (row.len() + 24));
     sql.push_str(head);
     sql.push_str(" VALUES ");
     let mut n = 0;
-    for row in 0..rows {
-        if row > 0 {
+    for index in 0..rows {
+        if index > 0 {
             sql.push(',');
         }
         sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push(',');
+        for (part, text) in row.split('?').enumerate() {
+            if part > 0 {
+                n += 1;
+                push_placeholder(&mut sql, backend, n);
             }
-            n += 1;
-            push_placeholder(&mut sql, backend, n);
+            sql.push_str(text);
         }
         sql.push(')');
     }
     sql.push(' ');
     sql.push_str(tail);
     sql
+}
+
+/// A row template of `count` bound values.
+pub(crate) fn binds(count: usize) -> String {
+    vec!["?"; count].join(",")
 }
 
 /// Parameter `n` (1-based) of a statement whose parameters are bound in the
@@ -134,12 +142,16 @@ mod tests {
     #[test]
     fn values_are_numbered_across_rows() {
         assert_eq!(
-            values_sql(Backend::Postgres, "INSERT INTO t (a, b)", 2, 2, "RETURNING id"),
+            values_sql(Backend::Postgres, "INSERT INTO t (a, b)", "?,?", 2, "RETURNING id"),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) RETURNING id"
         );
         assert_eq!(
-            values_sql(Backend::Sqlite, "INSERT INTO t (a, b)", 2, 2, ""),
+            values_sql(Backend::Sqlite, "INSERT INTO t (a, b)", "?,?", 2, ""),
             "INSERT INTO t (a, b) VALUES (?,?),(?,?) "
+        );
+        assert_eq!(
+            values_sql(Backend::Postgres, "INSERT INTO t (a, b, c)", "?,7,?", 2, ""),
+            "INSERT INTO t (a, b, c) VALUES ($1,7,$2),($3,7,$4) "
         );
         assert_eq!(placeholders(Backend::Postgres, 3, 3), "$3,$4,$5");
         assert_eq!(placeholders(Backend::Sqlite, 3, 3), "?,?,?");

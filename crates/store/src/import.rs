@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
-use crate::batch::{for_rows, placeholder, placeholders};
+use crate::batch::{binds, for_rows, placeholder, placeholders};
 use crate::rows::{advisories_column, cwes_column, millis};
 use crate::{Backend, Store, StoreError};
 
@@ -527,26 +527,24 @@ async fn open_tickets<'f>(
              created_at, updated_at)",
             "RETURNING id, ticket_key",
         ),
-        16,
+        &format!(
+            "?,'{}','{}',?,?,?,{application},{},?,?,?,?,?,1,{now},{now}",
+            TicketType::Vulnerability.as_str(),
+            TicketState::New.as_str(),
+            sql_id(repository)
+        ),
         &rows,
         |q, (key, f)| {
             let path = f.location.as_ref().and_then(|l| l.path.as_deref());
             q.bind(key.as_str())
-                .bind(TicketType::Vulnerability.as_str())
-                .bind(TicketState::New.as_str())
                 .bind(f.severity.rank())
                 .bind(ticket_title(f))
                 .bind(f.message.as_str())
-                .bind(application)
-                .bind(repository)
                 .bind(f.tool.as_str())
                 .bind(f.rule_id.as_str())
                 .bind(path)
                 .bind(cwes_column(&f.cwes))
                 .bind(advisories_column(&f.advisories))
-                .bind(1_i64)
-                .bind(now)
-                .bind(now)
         },
     )
     .await?;
@@ -616,13 +614,17 @@ async fn insert_findings(
              end_line, suppressed, details, first_scan_id, last_scan_id, created_at, updated_at)",
             "RETURNING id, fingerprint",
         ),
-        20,
+        &format!(
+            "{},{},?,?,?,?,?,?,?,?,?,?,?,?,?,?,{scan},{scan},{now},{now}",
+            ids.application,
+            sql_id(ids.repository),
+            scan = ids.scan,
+            now = ids.now
+        ),
         &rows,
         |q, (f, ticket)| {
             let location = f.location.as_ref();
-            q.bind(ids.application)
-                .bind(ids.repository)
-                .bind(f.fingerprint.as_str())
+            q.bind(f.fingerprint.as_str())
                 .bind(*ticket)
                 .bind(f.tool.as_str())
                 .bind(f.rule_id.as_str())
@@ -636,10 +638,6 @@ async fn insert_findings(
                 .bind(location.and_then(|l| l.end_line).map(i64::from))
                 .bind(i64::from(f.suppression.is_some()))
                 .bind(details(f))
-                .bind(ids.scan)
-                .bind(ids.scan)
-                .bind(ids.now)
-                .bind(ids.now)
         },
     )
     .await?;
@@ -682,16 +680,16 @@ async fn update_seen_findings(
     scan: i64,
     seen: &[(i64, &Finding)],
 ) -> Result<(), StoreError> {
+    let head = format!(
+        "UPDATE findings SET path = v.column2, start_line = v.column3, end_line = v.column4, \
+         severity = v.column5, details = v.column6, suppressed = v.column7, \
+         last_scan_id = {scan} FROM ("
+    );
     for_rows(
         conn,
         backend,
-        (
-            "UPDATE findings SET path = v.column2, start_line = v.column3, end_line = v.column4, \
-             severity = v.column5, details = v.column6, last_scan_id = v.column7, \
-             suppressed = v.column8 FROM (",
-            ") AS v WHERE findings.id = v.column1",
-        ),
-        8,
+        (&head, ") AS v WHERE findings.id = v.column1"),
+        &binds(7),
         seen,
         |q, (id, f)| {
             let location = f.location.as_ref();
@@ -701,7 +699,6 @@ async fn update_seen_findings(
                 .bind(location.and_then(|l| l.end_line).map(i64::from))
                 .bind(f.severity.rank())
                 .bind(details(f))
-                .bind(scan)
                 .bind(i64::from(f.suppression.is_some()))
         },
     )
@@ -783,18 +780,9 @@ async fn insert_sightings(
              first_seen_at, last_seen_at, times_seen, present)",
             "",
         ),
-        8,
+        &format!("?,?,{scan},{scan},{now},{now},1,1"),
         sightings,
-        |q, (finding, scope)| {
-            q.bind(*finding)
-                .bind(*scope)
-                .bind(scan)
-                .bind(scan)
-                .bind(now)
-                .bind(now)
-                .bind(1_i64)
-                .bind(1_i64)
-        },
+        |q, (finding, scope)| q.bind(*finding).bind(*scope),
     )
     .await?;
     Ok(())
@@ -815,10 +803,10 @@ async fn insert_events(
         conn,
         backend,
         ("INSERT INTO ticket_events (ticket_id, at, actor, kind, data)", ""),
-        5,
+        &format!("?,{now},?,?,?"),
         events,
         |q, (ticket, kind, data)| {
-            q.bind(*ticket).bind(now).bind(actor.to_string()).bind(*kind).bind(data.as_str())
+            q.bind(*ticket).bind(actor.to_string()).bind(*kind).bind(data.as_str())
         },
     )
     .await?;
@@ -927,4 +915,9 @@ async fn finish_scan(
             .await?;
     }
     Ok(())
+}
+
+/// An id written into a statement: a number, or NULL.
+fn sql_id(id: Option<i64>) -> String {
+    id.map_or_else(|| "NULL".to_string(), |id| id.to_string())
 }
