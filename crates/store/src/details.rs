@@ -1,6 +1,7 @@
 //! `findings.details`: the part of a finding its columns do not hold
-//! (message, location, trace, the tool's fingerprints, remediation), as
-//! compact JSON. Absent values are left out, which halves what a large import
+//! (message, tool severity, CWEs, advisories, location, trace, the tool's
+//! fingerprints, remediation), as compact JSON; ticket filters read the
+//! ticket's own columns. Absent values are left out, which halves what a large import
 //! writes.
 
 use std::collections::BTreeMap;
@@ -11,7 +12,6 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::StoreError;
-use crate::rows::{parse_advisories, parse_cwes};
 
 #[derive(Serialize)]
 struct Written<'a> {
@@ -20,6 +20,12 @@ struct Written<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     rule_name: Option<&'a str>,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_severity: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[u32]>::is_empty")]
+    cwes: &'a [u32],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    advisories: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<&'a Location>,
     #[serde(skip_serializing_if = "<[TraceStep]>::is_empty")]
@@ -41,6 +47,11 @@ struct Read {
     rule_name: Option<String>,
     #[serde(default)]
     message: String,
+    tool_severity: Option<String>,
+    #[serde(default)]
+    cwes: Vec<u32>,
+    #[serde(default)]
+    advisories: Vec<String>,
     location: Option<Location>,
     #[serde(default)]
     trace: Vec<TraceStep>,
@@ -61,6 +72,9 @@ pub(crate) fn to_json(finding: &Finding) -> Result<String, StoreError> {
         run: finding.run,
         rule_name: finding.rule_name.as_deref(),
         message: &finding.message,
+        tool_severity: finding.tool_severity.as_deref(),
+        cwes: &finding.cwes,
+        advisories: &finding.advisories,
         location: finding.location.as_ref(),
         trace: &finding.trace,
         tool_fingerprints: &finding.tool_fingerprints,
@@ -73,13 +87,12 @@ pub(crate) fn to_json(finding: &Finding) -> Result<String, StoreError> {
 }
 
 /// The columns a finding is read back from, in this order.
-pub(crate) const COLUMNS: &str = "f.tool, f.rule_id, f.title, f.severity, f.tool_severity, \
-     f.cwes, f.advisories, f.fingerprint, f.details";
+pub(crate) const COLUMNS: &str = "f.tool, f.rule_id, f.title, f.severity, f.fingerprint, f.details";
 
 /// Rebuilds a finding from [`COLUMNS`], starting at column `first`.
 pub(crate) fn from_row(row: &AnyRow, first: usize, id: i64) -> Result<Finding, StoreError> {
     let invalid = |what: String| StoreError::Invalid(format!("stored finding {id}: {what}"));
-    let details: String = row.try_get(first + 8)?;
+    let details: String = row.try_get(first + 5)?;
     let read: Read = serde_json::from_str(&details)
         .map_err(|err| invalid(format!("unreadable details: {err}")))?;
     let severity: i64 = row.try_get(first + 3)?;
@@ -92,13 +105,13 @@ pub(crate) fn from_row(row: &AnyRow, first: usize, id: i64) -> Result<Finding, S
         message: read.message,
         severity: Severity::from_rank(severity)
             .ok_or_else(|| invalid(format!("unknown severity {severity}")))?,
-        tool_severity: row.try_get(first + 4)?,
-        cwes: parse_cwes(&row.try_get::<String, _>(first + 5)?),
-        advisories: parse_advisories(&row.try_get::<String, _>(first + 6)?),
+        tool_severity: read.tool_severity,
+        cwes: read.cwes,
+        advisories: read.advisories,
         location: read.location,
         trace: read.trace,
         tool_fingerprints: read.tool_fingerprints,
-        fingerprint: Fingerprint::from_stored(row.try_get(first + 7)?),
+        fingerprint: Fingerprint::from_stored(row.try_get(first + 4)?),
         remediation: read.remediation,
         help_uri: read.help_uri,
         suppression: read.suppression,

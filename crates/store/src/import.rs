@@ -610,12 +610,12 @@ async fn insert_findings(
         backend,
         (
             "INSERT INTO findings (application_id, repository_id, fingerprint, ticket_id, tool, \
-             rule_id, title, severity, tool_severity, cwes, advisories, path, start_line, \
-             end_line, suppressed, details, first_scan_id, last_scan_id, created_at, updated_at)",
+             rule_id, title, severity, path, start_line, end_line, suppressed, details, \
+             first_scan_id, last_scan_id, created_at, updated_at)",
             "RETURNING id, fingerprint",
         ),
         &format!(
-            "{},{},?,?,?,?,?,?,?,?,?,?,?,?,?,?,{scan},{scan},{now},{now}",
+            "{},{},?,?,?,?,?,?,?,?,?,?,?,{scan},{scan},{now},{now}",
             ids.application,
             sql_id(ids.repository),
             scan = ids.scan,
@@ -630,9 +630,6 @@ async fn insert_findings(
                 .bind(f.rule_id.as_str())
                 .bind(f.title.as_str())
                 .bind(f.severity.rank())
-                .bind(f.tool_severity.as_deref())
-                .bind(cwes_column(&f.cwes))
-                .bind(advisories_column(&f.advisories))
                 .bind(location.and_then(|l| l.path.as_deref()))
                 .bind(location.and_then(|l| l.start_line).map(i64::from))
                 .bind(location.and_then(|l| l.end_line).map(i64::from))
@@ -799,17 +796,22 @@ async fn insert_events(
 ) -> Result<(), StoreError> {
     let now = millis(start.imported_at);
     let actor = start.uploader.as_str();
-    for_rows(
-        conn,
-        backend,
-        ("INSERT INTO ticket_events (ticket_id, at, actor, kind, data)", ""),
-        &format!("?,{now},?,?,?"),
-        events,
-        |q, (ticket, kind, data)| {
-            q.bind(*ticket).bind(actor.to_string()).bind(*kind).bind(data.as_str())
-        },
-    )
-    .await?;
+    let mut kinds: Vec<&'static str> = events.iter().map(|(_, kind, _)| *kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for kind in kinds {
+        let of_kind: Vec<&Event> = events.iter().filter(|(_, k, _)| *k == kind).collect();
+        // The kind is one of fixgate's own words, so it is written as a literal.
+        for_rows(
+            conn,
+            backend,
+            ("INSERT INTO ticket_events (ticket_id, at, actor, kind, data)", ""),
+            &format!("?,{now},?,'{kind}',?"),
+            &of_kind,
+            |q, (ticket, _, data)| q.bind(*ticket).bind(actor.to_string()).bind(data.as_str()),
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -100,15 +100,12 @@ CREATE TABLE findings (
     rule_id            TEXT NOT NULL,
     title              TEXT NOT NULL,
     severity           BIGINT NOT NULL,
-    tool_severity      TEXT,
-    cwes               TEXT NOT NULL,
-    advisories         TEXT NOT NULL,
     path               TEXT,
     start_line         BIGINT,
     end_line           BIGINT,
     suppressed         BIGINT NOT NULL,
-    -- Everything else the report said (message, snippet, trace, fingerprints,
-    -- remediation), as the JSON of fixgate's Finding.
+    -- Everything else the report said (message, tool severity, CWEs,
+    -- advisories, location, trace, fingerprints, remediation) as JSON.
     details            TEXT NOT NULL,
     first_scan_id      BIGINT NOT NULL REFERENCES scans (id),
     last_scan_id       BIGINT NOT NULL REFERENCES scans (id),
