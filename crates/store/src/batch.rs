@@ -1,11 +1,12 @@
 //! Multi-row statements: many rows per round trip, within the bind-parameter
 //! limit of the backend.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
-use sqlx::{Any, AnyConnection};
+use sqlx::{Any, AnyConnection, Row};
 
 use crate::{Backend, StoreError};
 
@@ -60,6 +61,59 @@ where
         out.extend(last.fetch_all(&mut *conn).await?);
     }
     Ok(out)
+}
+
+/// Inserts `rows` into `table` (whose `id` is its integer primary key) and
+/// returns each row's new id, in the order of `rows`.
+///
+/// On SQLite the ids are not sent back row by row, which would cost more than
+/// the insert itself: the import holds the database's write lock, and SQLite
+/// numbers new rows on from the largest id, so the ids are the next ones in
+/// order; a count afterwards confirms it. PostgreSQL returns each id with the
+/// row's `key_column`, which `key` reads from the row.
+#[allow(clippy::too_many_arguments)] // One statement's parts, each needed.
+pub(crate) async fn insert_with_ids<R, F, K>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    (head, key_column): (&str, &str),
+    row: &str,
+    rows: &[R],
+    bind: F,
+    key: K,
+) -> Result<Vec<i64>, StoreError>
+where
+    F: for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
+    K: Fn(&R) -> &str,
+{
+    if backend == Backend::Postgres {
+        let tail = format!("RETURNING id, {key_column}");
+        let returned = for_rows(conn, backend, (head, &tail), row, rows, bind).await?;
+        let mut ids = HashMap::with_capacity(returned.len());
+        for r in returned {
+            ids.insert(r.try_get::<String, _>(1)?, r.try_get::<i64, _>(0)?);
+        }
+        return rows
+            .iter()
+            .map(|r| {
+                ids.get(key(r)).copied().ok_or_else(|| {
+                    StoreError::Conflict(format!("{table}: no id came back for {}", key(r)))
+                })
+            })
+            .collect();
+    }
+
+    let largest = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
+    let before: i64 = sqlx::query(&largest).fetch_one(&mut *conn).await?.try_get(0)?;
+    for_rows(conn, backend, (head, ""), row, rows, bind).await?;
+    let after: i64 = sqlx::query(&largest).fetch_one(&mut *conn).await?.try_get(0)?;
+    if usize::try_from(after - before).ok() != Some(rows.len()) {
+        return Err(StoreError::Conflict(format!(
+            "{table}: {} rows inserted but ids moved from {before} to {after}",
+            rows.len()
+        )));
+    }
+    Ok((before + 1..=after).collect())
 }
 
 fn build<'q, R, F>(sql: &'q str, chunk: &'q [R], bind: &F) -> AnyQuery<'q>

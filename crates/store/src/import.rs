@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
-use crate::batch::{binds, for_rows, placeholder, placeholders};
+use crate::batch::{binds, for_rows, insert_with_ids, placeholder, placeholders};
 use crate::rows::{advisories_column, cwes_column, millis};
 use crate::{Backend, Store, StoreError};
 
@@ -518,14 +518,15 @@ async fn open_tickets<'f>(
     let rows: Vec<(String, &Finding)> =
         findings.iter().zip(first..).map(|(f, n)| (format!("{prefix}-{n}"), *f)).collect();
 
-    let returned = for_rows(
+    let ids = insert_with_ids(
         conn,
         backend,
+        "tickets",
         (
             "INSERT INTO tickets (ticket_key, ticket_type, state, severity, title, description, \
              application_id, repository_id, tool, rule_id, path, cwes, advisories, present, \
              created_at, updated_at)",
-            "RETURNING id, ticket_key",
+            "ticket_key",
         ),
         &format!(
             "?,'{}','{}',?,?,?,{application},{},?,?,?,?,?,1,{now},{now}",
@@ -546,23 +547,15 @@ async fn open_tickets<'f>(
                 .bind(cwes_column(&f.cwes))
                 .bind(advisories_column(&f.advisories))
         },
+        |(key, _)| key.as_str(),
     )
     .await?;
 
-    let mut tickets = HashMap::with_capacity(returned.len());
-    for row in returned {
-        let id: i64 = row.try_get(0)?;
-        let key: String = row.try_get(1)?;
-        let position = key
-            .rsplit('-')
-            .next()
-            .and_then(|n| n.parse::<i64>().ok())
-            .and_then(|n| usize::try_from(n - first).ok());
-        if let Some((_, f)) = position.and_then(|p| rows.get(p)) {
-            tickets.insert(f.fingerprint.as_str(), (id, key));
-        }
-    }
-    Ok(tickets)
+    Ok(rows
+        .into_iter()
+        .zip(ids)
+        .map(|((key, f), id)| (f.fingerprint.as_str(), (id, key)))
+        .collect())
 }
 
 /// "SQL injection in app/db.py": the rule's title and where.
@@ -605,14 +598,15 @@ async fn insert_findings(
         .iter()
         .map(|f| (*f, tickets.get(f.fingerprint.as_str()).map(|(id, _)| *id)))
         .collect();
-    let returned = for_rows(
+    let ids = insert_with_ids(
         conn,
         backend,
+        "findings",
         (
             "INSERT INTO findings (application_id, repository_id, fingerprint, ticket_id, tool, \
              rule_id, title, severity, path, start_line, end_line, suppressed, details, \
              first_scan_id, last_scan_id, created_at, updated_at)",
-            "RETURNING id, fingerprint",
+            "fingerprint",
         ),
         &format!(
             "{},{},?,?,?,?,?,?,?,?,?,?,?,{scan},{scan},{now},{now}",
@@ -636,13 +630,10 @@ async fn insert_findings(
                 .bind(i64::from(f.suppression.is_some()))
                 .bind(details(f))
         },
+        |(f, _)| f.fingerprint.as_str(),
     )
     .await?;
-    let mut out = HashMap::with_capacity(returned.len());
-    for row in returned {
-        out.insert(row.try_get(1)?, row.try_get(0)?);
-    }
-    Ok(out)
+    Ok(rows.iter().zip(ids).map(|((f, _), id)| (f.fingerprint.as_str().to_string(), id)).collect())
 }
 
 /// The `details` column, made as the row is bound so that a large import
