@@ -163,4 +163,7 @@ pub struct BenchArgs {
     /// Where to keep generated reports and the benchmark's database.
     #[arg(long, default_value = "target/bench")]
     pub work_dir: PathBuf,
+    /// Run one phase in this process (the benchmark runs each phase so).
+    #[arg(long, hide = true)]
+    pub phase: Option<String>,
 }
