@@ -54,3 +54,37 @@ impl Store {
         self.pool.close().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use fixgate_domain::{Severity, TicketType};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_event_log_refuses_updates_and_deletes() {
+        let path = std::env::temp_dir().join(format!("fixgate-events-{}.db", std::process::id()));
+        let url = format!("sqlite://{}", path.display());
+        let store = Store::connect(&url, ConnectOptions::default()).await.unwrap();
+        let ticket = NewTicket {
+            ticket_type: TicketType::Task,
+            title: "t".into(),
+            description: String::new(),
+            severity: Severity::Low,
+            application: None,
+            repository: None,
+            owner: None,
+            due_at: None,
+        };
+        store.create_ticket(&ticket, "alice", jiff::Timestamp::UNIX_EPOCH).await.unwrap();
+
+        for sql in ["UPDATE ticket_events SET actor = 'mallory'", "DELETE FROM ticket_events"] {
+            let err = sqlx::query(sql).execute(&store.pool).await.unwrap_err();
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+        store.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+}
