@@ -41,6 +41,8 @@ pub enum Command {
     Demo(ServeArgs),
     /// Import a scanner's report.
     Import(ImportArgs),
+    /// Print the findings fixgate reads from a report, without storing anything.
+    Parse(ParseArgs),
     /// List or show tickets.
     Tickets(TicketsArgs),
     /// Measure parsing and importing a large SARIF report.
@@ -93,6 +95,18 @@ pub struct ImportArgs {
     #[arg(long, env = "FIXGATE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ParseArgs {
+    /// The report file (`-` reads standard input).
+    pub report: PathBuf,
+    /// Report format; detected from the content when not given.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Print `{"format": …, "findings": […]}` instead of one line a finding.
     #[arg(long)]
     pub json: bool,
 }

@@ -8,6 +8,7 @@ mod cli;
 mod demo;
 mod import;
 mod output;
+mod parse;
 mod serve;
 mod tickets;
 
@@ -37,6 +38,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(&cli.store, args).await,
         Command::Demo(args) => demo::demo(&cli.store, args).await,
         Command::Import(args) => import::import(&cli.store, args).await,
+        Command::Parse(args) => parse::parse(&args),
         Command::Tickets(args) => tickets::tickets(&cli.store, args).await,
         Command::Bench(args) => bench::bench(args).await,
     }

@@ -6,6 +6,7 @@
 //! format and only validate, then a conversion into [`fixgate_domain::Finding`].
 
 pub mod error;
+pub mod formats;
 mod input;
 pub mod limits;
 pub mod sarif;

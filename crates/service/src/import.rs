@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use fixgate_domain::fingerprint::Occurrences;
 use fixgate_domain::{Finding, ImportCounts, RunInfo, ScanContext};
-use fixgate_intake::{Collected, Sink, SinkError, sarif};
+use fixgate_intake::formats::{self, Format};
+use fixgate_intake::{Collected, Sink, SinkError};
 use fixgate_store::{ImportSession, ScanEnd, ScanScope, ScanStart};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -49,14 +50,12 @@ pub struct ImportReport {
     pub duration_ms: u64,
 }
 
-/// The formats fixgate reads, by name.
-pub const FORMATS: &[&str] = &["sarif"];
-
 /// Findings travel from the parser to the store in chunks of this many.
 const CHUNK: usize = 4096;
 
 /// What the parsing thread reports once the whole report has been read.
 struct Parsed {
+    format: &'static str,
     runs: Vec<RunInfo>,
     sha256: String,
     bytes: u64,
@@ -77,16 +76,20 @@ impl Fixgate {
         R: Read + Send + 'static,
     {
         let started = Instant::now();
-        if let Some(format) = request.format.as_deref().filter(|f| !FORMATS.contains(f)) {
-            return Err(ServiceError::Invalid(format!(
-                "unknown format {format:?}; supported formats: {}",
-                FORMATS.join(", ")
-            )));
-        }
+        let forced = match request.format.as_deref() {
+            Some(name) => Some(formats::by_name(name).ok_or_else(|| {
+                ServiceError::Invalid(format!(
+                    "unknown format {name:?}; supported formats: {}",
+                    formats::names()
+                ))
+            })?),
+            None => None,
+        };
         let (sender, mut chunks) = tokio::sync::mpsc::channel::<Vec<Finding>>(2);
         let limits = self.limits;
         let progress = request.progress.clone();
-        let parsing = tokio::task::spawn_blocking(move || parse(reader, limits, progress, sender));
+        let parsing =
+            tokio::task::spawn_blocking(move || parse(reader, forced, limits, progress, sender));
 
         let context = &request.context;
         let now = self.clock.now();
@@ -147,7 +150,7 @@ impl Fixgate {
             commit: summary.1,
             category: summary.2,
             tools,
-            format: "sarif".into(),
+            format: parsed.format.into(),
             report_sha256: parsed.sha256,
             duration_ms: started.elapsed().as_millis() as u64,
         };
@@ -217,6 +220,7 @@ impl Sink for ChunkSink {
 
 fn parse<R: Read>(
     reader: R,
+    forced: Option<&'static Format>,
     limits: fixgate_intake::Limits,
     progress: Option<Progress>,
     sender: tokio::sync::mpsc::Sender<Vec<Finding>>,
@@ -224,43 +228,25 @@ fn parse<R: Read>(
     let hashing = HashingReader { inner: reader, hasher: Sha256::new(), bytes: 0, progress };
     let mut buffered = BufReader::with_capacity(256 * 1024, hashing);
     let prefix = buffered.fill_buf().map_err(ServiceError::Io)?;
-    if !sarif::sniff(prefix) {
-        return Err(ServiceError::UnknownFormat {
-            found: describe(prefix),
-            supported: FORMATS.join(", "),
-        });
-    }
+    let format =
+        forced.or_else(|| formats::detect(prefix)).ok_or_else(|| ServiceError::UnknownFormat {
+            found: formats::describe(prefix),
+            supported: formats::names(),
+        })?;
 
     let mut sink =
         ChunkSink { chunk: Vec::with_capacity(CHUNK), sender, runs: Collected::default() };
-    sarif::parse(&mut buffered, &limits, &mut sink)?;
+    (format.parse)(&mut buffered, &limits, &mut sink)?;
     sink.flush().map_err(fixgate_intake::ParseError::Sink)?;
     // Whatever the parser left unread still belongs to the report's hash.
     std::io::copy(&mut buffered, &mut std::io::sink()).map_err(ServiceError::Io)?;
     let hashing = buffered.into_inner();
     Ok(Parsed {
+        format: format.name,
         runs: sink.runs.runs,
         sha256: hex::encode(hashing.hasher.finalize()),
         bytes: hashing.bytes,
     })
-}
-
-/// A few words on what a report that no parser took looks like.
-fn describe(prefix: &[u8]) -> String {
-    let text = String::from_utf8_lossy(prefix.get(..prefix.len().min(512)).unwrap_or(prefix));
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.is_empty() {
-        return "an empty file".into();
-    }
-    let kind = match trimmed.chars().next() {
-        Some('{') => "a JSON object",
-        Some('[') => "a JSON array",
-        Some('<') => "an XML or HTML document",
-        _ if prefix.contains(&0) => "binary data",
-        _ => "text",
-    };
-    let start: String = trimmed.chars().take(60).collect::<String>().replace(['\n', '\r'], " ");
-    format!("{kind} starting {start:?}")
 }
 
 fn given(value: &Option<String>) -> Option<String> {
@@ -317,7 +303,7 @@ fn end_of(parsed: &Parsed, context: &ScanContext) -> ScanEnd {
         commit: given(&context.commit).or_else(|| from_runs(runs, |r| r.commit.as_ref())),
         environment: given(&context.environment),
         category: category.or_else(|| from_runs(runs, |r| r.category.as_ref())).unwrap_or_default(),
-        format: "sarif".into(),
+        format: parsed.format.into(),
         report_sha256: parsed.sha256.clone(),
         report_bytes: parsed.bytes as i64,
         scopes,
@@ -355,14 +341,6 @@ impl<R: Read> Read for HashingReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn describes_what_no_parser_took() {
-        assert_eq!(describe(b""), "an empty file");
-        assert!(describe(b"[1, 2]").starts_with("a JSON array"));
-        assert!(describe(b"<html>").starts_with("an XML or HTML document"));
-        assert!(describe(b"hello world").starts_with("text"));
-    }
 
     #[test]
     fn application_defaults_to_the_repository_name() {
