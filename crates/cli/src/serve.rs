@@ -74,11 +74,14 @@ pub async fn run(
     let spool_dir = store.data_dir.join("uploads");
     std::fs::create_dir_all(&spool_dir)
         .with_context(|| format!("cannot create upload folder {}", spool_dir.display()))?;
+    // A report is held to the upload limit however it arrives.
+    let max_bytes = args.max_upload_mb.saturating_mul(1024 * 1024);
+    let fixgate = fixgate.with_limits(fixgate_intake::Limits { max_bytes });
     let state = AppState {
         fixgate: fixgate.clone(),
         token: args.token.clone().filter(|t| !t.is_empty()).map(Arc::from),
         spool_dir: Arc::from(spool_dir.as_path()),
-        max_upload: args.max_upload_mb.saturating_mul(1024 * 1024),
+        max_upload: max_bytes,
     };
     tokio::spawn(checkpoints(fixgate.clone()));
     tracing::info!(addr = %listener.local_addr()?, "serving");

@@ -97,18 +97,6 @@ impl TicketState {
         }
     }
 
-    /// Open states still need work; the others are closed.
-    pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            TicketState::New
-                | TicketState::Triaged
-                | TicketState::InProgress
-                | TicketState::Fixed
-                | TicketState::Reopened
-        )
-    }
-
     /// The states a person may move a ticket of `kind` to from this one.
     pub fn manual_targets(self, kind: TicketType) -> &'static [TicketState] {
         use TicketState::*;

@@ -40,8 +40,4 @@ impl Fixgate {
     pub fn store(&self) -> &Store {
         &self.store
     }
-
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
 }

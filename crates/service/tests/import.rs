@@ -45,6 +45,7 @@ async fn the_same_report_twice_changes_nothing_and_says_so() {
 async fn findings_moved_down_three_lines_open_no_ticket() {
     each_backend("moved_three_lines", |env| async move {
         import_bytes(&env, sarif("CodeQL", FIRST), context("shop")).await;
+        env.clock.advance(jiff::SignedDuration::from_hours(24));
         let shifted: Vec<_> = FIRST.iter().map(|(r, p, l, s)| (*r, *p, l + 3, *s)).collect();
         let again = import_bytes(&env, sarif("CodeQL", &shifted), context("shop")).await;
 
@@ -58,7 +59,12 @@ async fn findings_moved_down_three_lines_open_no_ticket() {
         let ticket = env.fixgate.ticket("SEC-1").await.unwrap();
         let finding = &ticket.findings[0];
         assert_eq!(finding.finding.location.as_ref().unwrap().start_line, Some(13));
-        assert_eq!(finding.sightings[0].times_seen, 2);
+        let sighting = &finding.sightings[0];
+        assert_eq!(sighting.times_seen, 2);
+        assert_eq!(
+            sighting.last_seen_at.duration_since(sighting.first_seen_at),
+            jiff::SignedDuration::from_hours(24)
+        );
         // Seeing a finding again does not add to the ticket's history.
         assert_eq!(ticket.events.len(), 1, "{:?}", ticket.events);
     })
@@ -237,6 +243,20 @@ async fn a_result_listed_twice_at_one_place_is_one_finding() {
         let twice = [FIRST[0], FIRST[0], FIRST[1]];
         let report = import_bytes(&env, sarif("CodeQL", &twice), context("shop")).await;
         assert_eq!((report.findings, report.counts.opened), (2, 2), "{}", env.backend);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_report_over_the_size_limit_is_refused_and_stores_nothing() {
+    each_backend("size_limit", |env| async move {
+        let small = env.fixgate.clone().with_limits(fixgate_intake::Limits { max_bytes: 200 });
+        let request =
+            fixgate_service::ImportRequest { context: context("shop"), ..Default::default() };
+        let bytes = sarif("CodeQL", FIRST);
+        let err = small.import(std::io::Cursor::new(bytes), request).await.unwrap_err();
+        assert!(err.to_string().contains("200"), "{err}");
+        assert_eq!(ticket_count(&env).await, 0);
     })
     .await;
 }

@@ -36,10 +36,6 @@ pub struct Store {
 }
 
 impl Store {
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Copies SQLite's write-ahead log into the database file, as far as
     /// readers allow. A no-op on PostgreSQL.
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
