@@ -144,30 +144,16 @@ impl ImportSession {
     /// Records a chunk of the report's findings. Their fingerprints must be
     /// unique within the report.
     pub async fn add(&mut self, findings: Vec<Finding>) -> Result<(), StoreError> {
-        let mut new: Vec<&Finding> = Vec::new();
-        let mut again: Vec<(i64, &Finding)> = Vec::new();
-        let mut to_open: Vec<&Finding> = Vec::new();
-        for f in &findings {
-            let suppressed = f.suppression.is_some();
-            self.counts.suppressed += u64::from(suppressed);
-            match self.known.get(f.fingerprint.as_str()) {
-                None => new.push(f),
-                Some(known) => again.push((known.id, f)),
-            }
-            let has_ticket =
-                self.known.get(f.fingerprint.as_str()).is_some_and(|k| k.ticket.is_some());
-            if !suppressed && !has_ticket {
-                to_open.push(f);
-            }
-        }
+        let chunk = classify(&self.known, &findings);
+        self.counts.suppressed += chunk.suppressed;
 
         let (repository_ids, scan_ids) = (self.repository_ids(), self.scan_ids());
         let conn: &mut AnyConnection = &mut self.tx;
         let tickets =
-            open_tickets(conn, self.backend, &self.start, repository_ids, &to_open).await?;
-        let ids = insert_findings(conn, self.backend, scan_ids, &new, &tickets).await?;
-        link_tickets(conn, &again, &tickets).await?;
-        update_seen_findings(conn, self.backend, self.scan, &again).await?;
+            open_tickets(conn, self.backend, &self.start, repository_ids, &chunk.to_open).await?;
+        let ids = insert_findings(conn, self.backend, scan_ids, &chunk.new, &tickets).await?;
+        link_tickets(conn, &chunk.again, &tickets).await?;
+        update_seen_findings(conn, self.backend, self.scan, &chunk.again).await?;
         let data = json!({ "scan_id": self.scan }).to_string();
         let events: Vec<Event> =
             tickets.values().map(|(id, _)| (*id, "opened", data.clone())).collect();
@@ -176,32 +162,43 @@ impl ImportSession {
         self.counts.opened += tickets.len() as u64;
         self.opened.extend(tickets.values().cloned());
         for f in &findings {
-            let fingerprint = f.fingerprint.as_str();
-            let opened = tickets.get(fingerprint).map(|(id, _)| *id);
-            let (finding, known_before, ticketed_before) = match self.known.get_mut(fingerprint) {
-                Some(known) => {
-                    let before = known.ticket.is_some();
-                    known.ticket = known.ticket.or(opened);
-                    (known.id, true, before)
-                }
-                None => {
-                    let id = *ids.get(fingerprint).ok_or_else(|| {
-                        StoreError::Invalid(format!("finding {fingerprint} was not stored"))
-                    })?;
-                    self.known.insert(fingerprint.to_string(), Known { id, ticket: opened });
-                    (id, false, false)
-                }
-            };
-            let ticket = self.known.get(fingerprint).and_then(|k| k.ticket);
-            self.seen.push(Seen {
-                finding,
-                run: f.run,
-                suppressed: f.suppression.is_some(),
-                known_before,
-                ticketed_before,
-                ticket,
-            });
+            self.remember(f, &tickets, &ids)?;
         }
+        Ok(())
+    }
+
+    /// Notes that this scan saw `f`, and what the store now knows of it.
+    fn remember(
+        &mut self,
+        f: &Finding,
+        tickets: &HashMap<&str, (i64, String)>,
+        ids: &HashMap<String, i64>,
+    ) -> Result<(), StoreError> {
+        let fingerprint = f.fingerprint.as_str();
+        let opened = tickets.get(fingerprint).map(|(id, _)| *id);
+        let (finding, known_before, ticketed_before, ticket) = match self.known.get_mut(fingerprint)
+        {
+            Some(known) => {
+                let before = known.ticket.is_some();
+                known.ticket = known.ticket.or(opened);
+                (known.id, true, before, known.ticket)
+            }
+            None => {
+                let id = *ids.get(fingerprint).ok_or_else(|| {
+                    StoreError::Invalid(format!("finding {fingerprint} was not stored"))
+                })?;
+                self.known.insert(fingerprint.to_string(), Known { id, ticket: opened });
+                (id, false, false, opened)
+            }
+        };
+        self.seen.push(Seen {
+            finding,
+            run: f.run,
+            suppressed: f.suppression.is_some(),
+            known_before,
+            ticketed_before,
+            ticket,
+        });
         Ok(())
     }
 
@@ -294,6 +291,35 @@ struct ScanIds {
     repository: Option<i64>,
     scan: i64,
     now: i64,
+}
+
+/// What a chunk of findings needs written.
+struct Chunk<'f> {
+    /// Findings the store has never seen.
+    new: Vec<&'f Finding>,
+    /// Known findings, with their ids.
+    again: Vec<(i64, &'f Finding)>,
+    /// Findings that need a ticket: not suppressed, and without one so far.
+    to_open: Vec<&'f Finding>,
+    suppressed: u64,
+}
+
+fn classify<'f>(known: &HashMap<String, Known>, findings: &'f [Finding]) -> Chunk<'f> {
+    let mut chunk =
+        Chunk { new: Vec::new(), again: Vec::new(), to_open: Vec::new(), suppressed: 0 };
+    for f in findings {
+        let suppressed = f.suppression.is_some();
+        chunk.suppressed += u64::from(suppressed);
+        let existing = known.get(f.fingerprint.as_str());
+        match existing {
+            None => chunk.new.push(f),
+            Some(known) => chunk.again.push((known.id, f)),
+        }
+        if !suppressed && existing.is_none_or(|k| k.ticket.is_none()) {
+            chunk.to_open.push(f);
+        }
+    }
+    chunk
 }
 
 /// How this scan's findings change the sightings of its scopes.
