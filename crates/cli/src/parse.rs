@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 
 use anyhow::Context;
 use fixgate_intake::formats::{self, Format};
-use fixgate_intake::{Collected, Limits};
+use fixgate_intake::{Collected, Options};
 use serde::Serialize;
 
 use crate::cli::ParseArgs;
@@ -30,8 +30,11 @@ pub fn parse(args: &ParseArgs) -> anyhow::Result<()> {
     let format = choose(args.format.as_deref(), reader.fill_buf()?)?;
 
     let mut collected = Collected::default();
-    (format.parse)(&mut reader, &Limits::default(), &mut collected)
+    (format.parse)(&mut reader, &Options::default(), &mut collected)
         .with_context(|| format!("reading {} as {}", args.report.display(), format.name))?;
+    // Numbered as an import numbers them, so the fingerprints shown are the
+    // ones a ticket would carry.
+    fixgate_domain::fingerprint::Occurrences::default().assign(&mut collected.findings);
     if args.json {
         return print_json(&Parsed { format: format.name, findings: &collected.findings });
     }

@@ -76,7 +76,8 @@ pub async fn run(
         .with_context(|| format!("cannot create upload folder {}", spool_dir.display()))?;
     // A report is held to the upload limit however it arrives.
     let max_bytes = args.max_upload_mb.saturating_mul(1024 * 1024);
-    let fixgate = fixgate.with_limits(fixgate_intake::Limits { max_bytes });
+    let fixgate = fixgate
+        .with_limits(fixgate_intake::Limits { max_bytes, ..fixgate_intake::Limits::default() });
     let state = AppState {
         fixgate: fixgate.clone(),
         token: args.token.clone().filter(|t| !t.is_empty()).map(Arc::from),

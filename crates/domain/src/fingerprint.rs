@@ -11,8 +11,12 @@
 //!    whitespace collapsed (IaC tools flag a whole resource block: its first
 //!    line names the resource, and a fix inside the block must not turn the
 //!    block's other findings into new problems);
-//! 3. the rule, the file (or logical location) and the message with digit
-//!    runs masked, for tools that give no snippet.
+//! 3. for a leaked secret: the rule, the file and the secret's keyed hash;
+//! 4. for a third-party component: the advisory (its CVE when it has one),
+//!    the package without its version (an upgrade that is still vulnerable is
+//!    the same problem) and the manifest or image it was found in;
+//! 5. the rule, the file (or logical location, such as a DAST finding's URL)
+//!    and the message with digit runs masked, for tools that give no snippet.
 //!
 //! Two findings of one report that end up with the same key are told apart by
 //! their order of occurrence (`…:2`, `…:3`), which a line shift leaves intact.
@@ -71,6 +75,40 @@ impl Fingerprint {
         }
     }
 
+    /// The fingerprint of a finding as a parser built it: the tool's own
+    /// fingerprints, else the package, else the code, else the message.
+    pub fn of(finding: &Finding) -> Fingerprint {
+        let location = finding.location.as_ref();
+        let place = location.and_then(|l| l.path.as_deref().or(l.logical.as_deref()));
+        let has_tool_fingerprint = finding.tool_fingerprints.values().any(|v| is_usable(v));
+        if let (Some(secret), false) = (&finding.secret, has_tool_fingerprint) {
+            // A leaked secret is the same problem wherever its line moves to
+            // in the file; another secret on the same line is another one.
+            return Fingerprint::hash(&[
+                "secret",
+                &finding.rule_id,
+                place.unwrap_or(""),
+                &secret.hash,
+            ]);
+        }
+        if let (Some(package), false) = (&finding.package, has_tool_fingerprint) {
+            let advisory = finding
+                .advisories
+                .iter()
+                .find(|id| id.starts_with("CVE-"))
+                .map_or(finding.rule_id.as_str(), String::as_str);
+            let component = package_identity(package);
+            return Fingerprint::hash(&["package", advisory, &component, place.unwrap_or("")]);
+        }
+        Fingerprint::compute(
+            &finding.rule_id,
+            &finding.tool_fingerprints,
+            place,
+            location.and_then(|l| l.snippet.as_deref()),
+            &finding.message,
+        )
+    }
+
     fn hash(parts: &[&str]) -> Fingerprint {
         let mut hasher = Sha256::new();
         hasher.update(SCHEME.as_bytes());
@@ -92,6 +130,21 @@ impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// A package without its version: the purl up to its `@version`, qualifiers
+/// and subpath (type lowercased), else the ecosystem and the name.
+fn package_identity(package: &crate::Package) -> String {
+    if let Some(purl) = package.purl.as_deref().filter(|p| p.starts_with("pkg:")) {
+        let end = purl.find(['@', '?', '#']).unwrap_or(purl.len());
+        let base = purl.get(..end).unwrap_or(purl);
+        return match base.split_once('/') {
+            Some((kind, rest)) => format!("{}/{rest}", kind.to_ascii_lowercase()),
+            None => base.to_string(),
+        };
+    }
+    let ecosystem = package.ecosystem.as_deref().unwrap_or("").to_ascii_lowercase();
+    format!("{ecosystem}:{}", package.name)
 }
 
 /// Gives the second and later findings that share a fingerprint within one
@@ -216,24 +269,12 @@ mod tests {
 
     #[test]
     fn repeated_fingerprints_are_numbered_across_chunks() {
-        let finding = |message: &str| Finding {
-            run: 0,
-            tool: "t".into(),
-            rule_id: "r".into(),
-            rule_name: None,
-            title: "t".into(),
-            message: message.into(),
-            severity: crate::Severity::Low,
-            tool_severity: None,
-            cwes: vec![],
-            advisories: vec![],
-            location: None,
-            trace: vec![],
-            tool_fingerprints: BTreeMap::new(),
-            fingerprint: Fingerprint::compute("r", &BTreeMap::new(), Some("a.py"), None, message),
-            remediation: None,
-            help_uri: None,
-            suppression: None,
+        let finding = |message: &str| {
+            let mut finding = Finding::new("t", "r", "t", crate::Severity::Low);
+            finding.message = message.into();
+            finding.fingerprint =
+                Fingerprint::compute("r", &BTreeMap::new(), Some("a.py"), None, message);
+            finding
         };
         let at = |line: u32, message: &str| Finding {
             location: Some(crate::Location {
@@ -260,6 +301,45 @@ mod tests {
         let a = Fingerprint::compute("r1", &none, Some("a.py"), None, "tainted at a.py:42");
         let b = Fingerprint::compute("r1", &none, Some("a.py"), None, "tainted at a.py:45");
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_package_keeps_its_fingerprint_across_versions_but_not_manifests() {
+        let at = |version: &str, manifest: &str| {
+            let mut finding = Finding::new("Trivy", "GHSA-x", "t", crate::Severity::High);
+            finding.add_advisory("cve-2021-23337");
+            finding.package = Some(crate::Package {
+                name: "lodash".into(),
+                version: Some(version.into()),
+                purl: Some(format!("pkg:NPM/lodash@{version}?arch=x")),
+                ..crate::Package::default()
+            });
+            finding.location =
+                Some(crate::Location { path: Some(manifest.into()), ..Default::default() });
+            Fingerprint::of(&finding)
+        };
+        assert_eq!(at("4.17.15", "package-lock.json"), at("4.17.20", "package-lock.json"));
+        assert_ne!(at("4.17.15", "package-lock.json"), at("4.17.15", "web/package-lock.json"));
+        assert_eq!(
+            package_identity(&crate::Package {
+                name: "x".into(),
+                purl: Some("pkg:NPM/%40scope/x@1.0#sub".into()),
+                ..Default::default()
+            }),
+            "pkg:npm/%40scope/x"
+        );
+    }
+
+    #[test]
+    fn a_url_stands_in_for_the_path() {
+        let at = |url: &str| {
+            let mut finding = Finding::new("ZAP", "10020", "t", crate::Severity::Low);
+            finding.location =
+                Some(crate::Location { logical: Some(url.into()), ..Default::default() });
+            Fingerprint::of(&finding)
+        };
+        assert_eq!(at("GET https://a/x"), at("GET https://a/x"));
+        assert_ne!(at("GET https://a/x"), at("GET https://a/y"));
     }
 
     #[test]

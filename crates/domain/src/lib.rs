@@ -9,7 +9,7 @@ pub mod scan;
 pub mod severity;
 pub mod ticket;
 
-pub use finding::{Finding, Location, Suppression, TraceStep};
+pub use finding::{Cvss, Finding, Location, Package, SecretRef, Suppression, TraceStep, Vex};
 pub use fingerprint::Fingerprint;
 pub use scan::{ImportCounts, RunInfo, ScanContext, ScopeKey};
 pub use severity::Severity;

@@ -35,6 +35,44 @@ pub enum ParseError {
     #[error("invalid SARIF at `{path}`: {message}")]
     Invalid { path: String, message: String },
 
+    /// Valid JSON or XML, but not the report the format expects; says what
+    /// was found instead.
+    #[error("not a {format} report: {found}")]
+    WrongShape { format: &'static str, found: String },
+
+    /// A field of a report has the wrong type or a required one is missing;
+    /// `path` names the field (`Results[3].Vulnerabilities[0].Severity`).
+    #[error("invalid {format} report at `{path}`: {message}")]
+    Report { format: &'static str, path: String, message: String },
+
+    /// The bytes are not well-formed XML.
+    #[error("{message} at line {line}")]
+    Xml { line: u64, message: String },
+
+    /// An XML report with a document type declaration. fixgate reads XML
+    /// without DTDs, so neither entity expansion (billion laughs) nor
+    /// external entities (file reads) can happen.
+    #[error(
+        "the report declares a DTD (<!DOCTYPE ...> at line {line}); fixgate reads XML without DTDs or entity definitions"
+    )]
+    Doctype { line: u64 },
+
+    /// XML nested deeper than [`crate::Limits::max_depth`].
+    #[error("the report is nested deeper than {limit} levels at line {line}")]
+    TooDeepXml { limit: usize, line: u64 },
+
+    /// A line of a JSON-lines report is not valid.
+    #[error("line {line}: {source}")]
+    Line {
+        line: usize,
+        #[source]
+        source: Box<ParseError>,
+    },
+
+    /// A CSV report that cannot be read.
+    #[error("{message} at line {line}")]
+    Csv { line: u64, message: String },
+
     /// Reading the report failed.
     #[error("could not read the report")]
     Io(#[source] std::io::Error),

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Limits, ParseError, Sink, sarif};
+use crate::{Options, ParseError, Shape, Sink, gitleaks, sarif};
 
 /// One report format.
 pub struct Format {
@@ -12,19 +12,34 @@ pub struct Format {
     pub name: &'static str,
     /// What the format is, for people.
     pub description: &'static str,
-    /// Whether the first bytes of a report look like this format.
-    pub sniff: fn(&[u8]) -> bool,
+    /// Whether a report that starts like `shape` is in this format.
+    pub sniff: fn(&Shape) -> bool,
     /// Reads a whole report, handing findings to the sink.
-    pub parse: fn(&mut dyn Read, &Limits, &mut dyn Sink) -> Result<(), ParseError>,
+    pub parse: fn(&mut dyn Read, &Options, &mut dyn Sink) -> Result<(), ParseError>,
 }
 
-/// Every format, in the order detection tries them.
-pub const FORMATS: &[Format] = &[Format {
-    name: "sarif",
-    description: "SARIF 2.1.0 (CodeQL, Semgrep, Snyk Code, Trivy, Gitleaks, Checkov, KICS, Bandit, ESLint, ...)",
-    sniff: sarif::sniff,
-    parse: |reader, limits, sink| sarif::parse(reader, limits, sink).map(|_| ()),
-}];
+/// Every format, in the order detection tries them: formats with the most
+/// specific marks first, the generic fixgate formats last.
+pub const FORMATS: &[Format] = &[
+    Format {
+        name: "sarif",
+        description: "SARIF 2.1.0 (CodeQL, Semgrep, Snyk Code, Trivy, Gitleaks, Checkov, KICS, Bandit, ESLint, ...)",
+        sniff: |shape| sarif::sniff(shape.text.as_bytes()),
+        parse: |reader, options, sink| sarif::parse(reader, &options.limits, sink).map(|_| ()),
+    },
+    // SCA formats
+    // secrets formats
+    Format {
+        name: gitleaks::NAME,
+        description: "Gitleaks JSON (versions 7 and 8)",
+        sniff: gitleaks::sniff,
+        parse: gitleaks::parse,
+    },
+    // SAST formats
+    // IaC formats
+    // DAST formats
+    // generic formats
+];
 
 /// The format whose name is `name`.
 pub fn by_name(name: &str) -> Option<&'static Format> {
@@ -33,13 +48,8 @@ pub fn by_name(name: &str) -> Option<&'static Format> {
 
 /// The first format that recognises the report's first bytes.
 pub fn detect(prefix: &[u8]) -> Option<&'static Format> {
-    FORMATS.iter().find(|f| (f.sniff)(prefix))
-}
-
-/// Whether `text` starts like a JSON value (what follows a `[`); a TOML or
-/// INI section header does not.
-fn looks_like_json_value(text: &str) -> bool {
-    text.trim_start().chars().next().is_none_or(|c| "{[\"-0123456789tfn]".contains(c))
+    let shape = Shape::of(prefix);
+    FORMATS.iter().find(|f| (f.sniff)(&shape))
 }
 
 /// The formats' names, for messages: `sarif, …`.
@@ -49,20 +59,29 @@ pub fn names() -> String {
 
 /// A few words on what a report that no parser took looks like.
 pub fn describe(prefix: &[u8]) -> String {
-    let text = String::from_utf8_lossy(prefix.get(..prefix.len().min(512)).unwrap_or(prefix));
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.is_empty() {
-        return "an empty file".into();
-    }
-    let kind = match trimmed.chars().next() {
-        Some('{') => "a JSON object",
-        Some('[') if looks_like_json_value(trimmed.get(1..).unwrap_or("")) => "a JSON array",
-        Some('<') => "an XML or HTML document",
-        _ if prefix.contains(&0) => "binary data",
-        _ => "text",
+    let shape = Shape::of(prefix.get(..prefix.len().min(4096)).unwrap_or(prefix));
+    let kind = match shape.kind {
+        crate::shape::Kind::Empty => return "an empty file".into(),
+        crate::shape::Kind::Object => "a JSON object",
+        crate::shape::Kind::Array => "a JSON array",
+        crate::shape::Kind::Lines => "JSON lines",
+        crate::shape::Kind::Xml => "an XML or HTML document",
+        crate::shape::Kind::Text if prefix.contains(&0) => "binary data",
+        crate::shape::Kind::Text => "text",
     };
-    let start: String = trimmed.chars().take(60).collect::<String>().replace(['\n', '\r'], " ");
-    format!("{kind} starting {start:?}")
+    let start: String = shape.text.chars().take(60).collect::<String>().replace(['\n', '\r'], " ");
+    let keys: Vec<&str> = shape
+        .paths
+        .iter()
+        .filter(|p| !p.contains('.') && !p.contains("[]"))
+        .map(String::as_str)
+        .take(8)
+        .collect();
+    if keys.is_empty() {
+        format!("{kind} starting {start:?}")
+    } else {
+        format!("{kind} with the keys {} starting {start:?}", keys.join(", "))
+    }
 }
 
 #[cfg(test)]
@@ -75,8 +94,16 @@ mod tests {
         assert_eq!(detect(report).map(|f| f.name), Some("sarif"));
         assert_eq!(by_name(" SARIF ").map(|f| f.name), Some("sarif"));
         assert!(detect(b"[1, 2]").is_none());
-        assert!(by_name("cyclonedx").is_none());
+        assert!(by_name("no-such-format").is_none());
         assert!(names().contains("sarif"));
+    }
+
+    #[test]
+    fn names_are_unique_and_lowercase() {
+        for (i, format) in FORMATS.iter().enumerate() {
+            assert_eq!(format.name, format.name.to_ascii_lowercase());
+            assert!(FORMATS.iter().skip(i + 1).all(|f| f.name != format.name), "{}", format.name);
+        }
     }
 
     #[test]
@@ -86,5 +113,9 @@ mod tests {
         assert!(describe(b"<html>").starts_with("an XML or HTML document"));
         assert!(describe(b"hello world").starts_with("text"));
         assert!(describe(b"[workspace]\nmembers = []").starts_with("text"));
+        assert_eq!(
+            describe(br#"{"foo": 1, "bar": {"baz": 2}}"#),
+            r#"a JSON object with the keys foo, bar starting "{\"foo\": 1, \"bar\": {\"baz\": 2}}""#
+        );
     }
 }

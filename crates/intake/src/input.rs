@@ -1,6 +1,9 @@
 //! The byte stream every parser reads: buffered, counted against
-//! [`crate::Limits::max_bytes`], and without a leading UTF-8 byte order mark,
-//! which Windows tools like to write and JSON parsers reject.
+//! [`crate::Limits::max_bytes`], without a leading UTF-8 byte order mark
+//! (which Windows tools like to write and JSON parsers reject), and valid
+//! UTF-8: each invalid sequence becomes U+FFFD, the same way every time, so a
+//! report with a stray Latin-1 byte still imports and its findings keep their
+//! identity from one import to the next.
 
 use std::io::{self, BufReader, Chain, Cursor, Read};
 
@@ -10,7 +13,7 @@ const BUFFER: usize = 64 * 1024;
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 /// The reader parsers consume.
-pub(crate) type Input<R> = BufReader<Chain<Cursor<Vec<u8>>, Limited<R>>>;
+pub(crate) type Input<R> = BufReader<Lossy<Chain<Cursor<Vec<u8>>, Limited<R>>>>;
 
 /// Wraps `reader` for parsing: counted against `max_bytes`, buffered, with a
 /// byte order mark removed.
@@ -23,7 +26,101 @@ pub(crate) fn open<R: Read>(reader: R, max_bytes: u64) -> io::Result<Input<R>> {
         head.clear();
     }
 
-    Ok(BufReader::with_capacity(BUFFER, Cursor::new(head).chain(limited)))
+    let lossy = Lossy {
+        inner: Cursor::new(head).chain(limited),
+        out: Vec::new(),
+        at: 0,
+        carry: Vec::new(),
+    };
+    Ok(BufReader::with_capacity(BUFFER, lossy))
+}
+
+/// Reads a whole report into memory, as text.
+pub(crate) fn read_all<R: Read>(reader: R, max_bytes: u64) -> io::Result<String> {
+    let mut bytes = Vec::new();
+    open(reader, max_bytes)?.read_to_end(&mut bytes)?;
+    // `Lossy` only lets valid UTF-8 through.
+    Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into()))
+}
+
+/// A reader that passes valid UTF-8 through and turns every invalid
+/// sequence into U+FFFD, as [`String::from_utf8_lossy`] would for the whole
+/// stream, however the stream is cut into reads.
+pub(crate) struct Lossy<R> {
+    inner: R,
+    /// Checked bytes not yet handed out, from `at` on.
+    out: Vec<u8>,
+    at: usize,
+    /// The start of a sequence cut off by the end of the last read.
+    carry: Vec<u8>,
+}
+
+const REPLACEMENT: &[u8] = "\u{fffd}".as_bytes();
+
+impl<R: Read> Lossy<R> {
+    fn refill(&mut self) -> io::Result<()> {
+        let mut raw = std::mem::take(&mut self.carry);
+        let start = raw.len();
+        raw.resize(start + BUFFER, 0);
+        let n = match raw.get_mut(start..) {
+            Some(window) => self.inner.read(window)?,
+            None => 0,
+        };
+        raw.truncate(start + n);
+        let at_end = n == 0;
+
+        self.out.clear();
+        self.at = 0;
+        let mut rest: &[u8] = &raw;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(_) => {
+                    self.out.extend_from_slice(rest);
+                    break;
+                }
+                Err(error) => {
+                    let (valid, after) = rest.split_at(error.valid_up_to());
+                    self.out.extend_from_slice(valid);
+                    match error.error_len() {
+                        Some(len) => {
+                            self.out.extend_from_slice(REPLACEMENT);
+                            rest = after.get(len..).unwrap_or(&[]);
+                        }
+                        // A sequence cut off by the end of this read: finish
+                        // it with the next one, unless the stream ended.
+                        None if at_end => {
+                            self.out.extend_from_slice(REPLACEMENT);
+                            break;
+                        }
+                        None => {
+                            self.carry = after.to_vec();
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Lossy<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.out.len() {
+            let carried = self.carry.len();
+            self.refill()?;
+            if self.out.is_empty() && self.carry.len() <= carried {
+                return Ok(0);
+            }
+        }
+        let available = self.out.get(self.at..).unwrap_or(&[]);
+        let n = available.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), available.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.at += n;
+        Ok(n)
+    }
 }
 
 /// Whether an I/O error is the one [`Limited`] raises at its limit.
@@ -86,8 +183,39 @@ mod tests {
     #[test]
     fn a_byte_order_mark_is_dropped() {
         assert_eq!(read_all(b"\xEF\xBB\xBF{}", 100).unwrap(), b"{}");
-        assert_eq!(read_all(b"\xEF\xBB", 100).unwrap(), b"\xEF\xBB");
+        // A cut-off mark is invalid UTF-8 like any other.
+        assert_eq!(read_all(b"\xEF\xBB", 100).unwrap(), "\u{fffd}".as_bytes());
         assert_eq!(read_all(b"{}", 100).unwrap(), b"{}");
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_the_replacement_character_wherever_reads_cut() {
+        let bytes = b"caf\xE9 \xF0\x9F\x98\x80 \xE2\x80\x9Cq\xE2\x80\x9D \xEF\xBF\xBD \xF0\x9F";
+        let expected = String::from_utf8_lossy(bytes).into_owned();
+        assert_eq!(String::from_utf8(read_all_lossy(bytes, usize::MAX)).unwrap(), expected);
+        for step in 1..8 {
+            let got = read_all_lossy(bytes, step);
+            assert_eq!(String::from_utf8(got).unwrap(), expected, "reads of {step} bytes");
+        }
+    }
+
+    /// Reads through [`Lossy`] from a source that yields `step` bytes a time.
+    fn read_all_lossy(bytes: &[u8], step: usize) -> Vec<u8> {
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(self.1).min(buf.len());
+                let (head, tail) = self.0.split_at(n);
+                buf[..n].copy_from_slice(head);
+                self.0 = tail;
+                Ok(n)
+            }
+        }
+        let mut lossy =
+            Lossy { inner: Trickle(bytes, step), out: Vec::new(), at: 0, carry: Vec::new() };
+        let mut out = Vec::new();
+        lossy.read_to_end(&mut out).unwrap();
+        out
     }
 
     #[test]

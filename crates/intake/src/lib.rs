@@ -5,14 +5,39 @@
 //! of the report. Parsers work in two stages: serde types that mirror the
 //! format and only validate, then a conversion into [`fixgate_domain::Finding`].
 
+mod common;
 pub mod error;
 pub mod formats;
+mod gitleaks;
+mod ids;
 mod input;
+mod json;
 pub mod limits;
 pub mod sarif;
+pub mod secrets;
+pub mod shape;
+mod xml;
 
 pub use error::ParseError;
 pub use limits::Limits;
+pub use secrets::SecretKey;
+pub use shape::Shape;
+
+/// What every parse is given besides the report: its limits and the key that
+/// hashes leaked secrets.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub limits: Limits,
+    pub secret_key: SecretKey,
+}
+
+impl Default for Options {
+    /// Default limits and a random key, for a parse whose secret hashes need
+    /// only agree with each other (`fixgate parse`, tests).
+    fn default() -> Options {
+        Options { limits: Limits::default(), secret_key: SecretKey::random() }
+    }
+}
 
 use fixgate_domain::{Finding, RunInfo};
 

@@ -86,10 +86,10 @@ impl Fixgate {
             None => None,
         };
         let (sender, mut chunks) = tokio::sync::mpsc::channel::<Vec<Finding>>(2);
-        let limits = self.limits;
+        let options = self.parse_options().await?;
         let progress = request.progress.clone();
         let parsing =
-            tokio::task::spawn_blocking(move || parse(reader, forced, limits, progress, sender));
+            tokio::task::spawn_blocking(move || parse(reader, forced, options, progress, sender));
 
         let context = &request.context;
         let now = self.clock.now();
@@ -221,7 +221,7 @@ impl Sink for ChunkSink {
 fn parse<R: Read>(
     reader: R,
     forced: Option<&'static Format>,
-    limits: fixgate_intake::Limits,
+    options: fixgate_intake::Options,
     progress: Option<Progress>,
     sender: tokio::sync::mpsc::Sender<Vec<Finding>>,
 ) -> Result<Parsed, ServiceError> {
@@ -236,7 +236,7 @@ fn parse<R: Read>(
 
     let mut sink =
         ChunkSink { chunk: Vec::with_capacity(CHUNK), sender, runs: Collected::default() };
-    (format.parse)(&mut buffered, &limits, &mut sink)?;
+    (format.parse)(&mut buffered, &options, &mut sink)?;
     sink.flush().map_err(fixgate_intake::ParseError::Sink)?;
     // Whatever the parser left unread still belongs to the report's hash.
     std::io::copy(&mut buffered, &mut std::io::sink()).map_err(ServiceError::Io)?;

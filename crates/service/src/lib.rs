@@ -16,7 +16,7 @@ pub use tickets::{CreateTicket, MoveTicket};
 
 use std::sync::Arc;
 
-use fixgate_intake::Limits;
+use fixgate_intake::{Limits, Options, SecretKey};
 use fixgate_store::Store;
 
 /// The application: a store, a clock and the limits imports obey.
@@ -35,6 +35,17 @@ impl Fixgate {
     pub fn with_limits(mut self, limits: Limits) -> Fixgate {
         self.limits = limits;
         self
+    }
+
+    /// What a parse of this installation is given: the limits and the key
+    /// that hashes leaked secrets, created at first use and kept in the store.
+    async fn parse_options(&self) -> Result<Options, ServiceError> {
+        let fresh = SecretKey::random().to_hex();
+        let stored = self.store.setting_or_insert("secret_hash_key", &fresh).await?;
+        let secret_key = SecretKey::from_hex(&stored).ok_or_else(|| {
+            ServiceError::Invalid("the stored secret hash key is not 64 hex characters".into())
+        })?;
+        Ok(Options { limits: self.limits, secret_key })
     }
 
     pub fn store(&self) -> &Store {

@@ -250,7 +250,10 @@ async fn a_result_listed_twice_at_one_place_is_one_finding() {
 #[tokio::test]
 async fn a_report_over_the_size_limit_is_refused_and_stores_nothing() {
     each_backend("size_limit", |env| async move {
-        let small = env.fixgate.clone().with_limits(fixgate_intake::Limits { max_bytes: 200 });
+        let small = env
+            .fixgate
+            .clone()
+            .with_limits(fixgate_intake::Limits { max_bytes: 200, ..Default::default() });
         let request =
             fixgate_service::ImportRequest { context: context("shop"), ..Default::default() };
         let bytes = sarif("CodeQL", FIRST);

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use fixgate_domain::{Finding, Fingerprint, Location, Severity, Suppression, TraceStep};
+use fixgate_domain::{
+    Cvss, Finding, Fingerprint, Location, Package, SecretRef, Severity, Suppression, TraceStep, Vex,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -38,6 +40,16 @@ struct Written<'a> {
     help_uri: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppression: Option<&'a Suppression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    package: Option<&'a Package>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cvss: Option<&'a Cvss>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    references: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<&'a SecretRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vex: Option<&'a Vex>,
 }
 
 #[derive(Deserialize)]
@@ -60,6 +72,12 @@ struct Read {
     remediation: Option<String>,
     help_uri: Option<String>,
     suppression: Option<Suppression>,
+    package: Option<Package>,
+    cvss: Option<Cvss>,
+    #[serde(default)]
+    references: Vec<String>,
+    secret: Option<SecretRef>,
+    vex: Option<Vex>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -81,6 +99,11 @@ pub(crate) fn to_json(finding: &Finding) -> Result<String, StoreError> {
         remediation: finding.remediation.as_deref(),
         help_uri: finding.help_uri.as_deref(),
         suppression: finding.suppression.as_ref(),
+        package: finding.package.as_ref(),
+        cvss: finding.cvss.as_ref(),
+        references: &finding.references,
+        secret: finding.secret.as_ref(),
+        vex: finding.vex.as_ref(),
     };
     serde_json::to_string(&written)
         .map_err(|err| StoreError::Invalid(format!("finding cannot be stored: {err}")))
@@ -115,5 +138,10 @@ pub(crate) fn from_row(row: &AnyRow, first: usize, id: i64) -> Result<Finding, S
         remediation: read.remediation,
         help_uri: read.help_uri,
         suppression: read.suppression,
+        package: read.package,
+        cvss: read.cvss,
+        references: read.references,
+        secret: read.secret,
+        vex: read.vex,
     })
 }

@@ -45,6 +45,23 @@ impl Store {
         Ok(())
     }
 
+    /// The installation's value for `name`, set to `initial` if it has none
+    /// yet. Two callers racing both get the value that was stored first.
+    pub async fn setting_or_insert(&self, name: &str, initial: &str) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(initial)
+        .execute(&self.pool)
+        .await?;
+        let value: (String,) = sqlx::query_as("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(value.0)
+    }
+
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -56,6 +73,19 @@ mod tests {
     use fixgate_domain::{Severity, TicketType};
 
     use super::*;
+
+    #[tokio::test]
+    async fn a_setting_is_created_once() {
+        let path = std::env::temp_dir().join(format!("fixgate-settings-{}.db", std::process::id()));
+        let url = format!("sqlite://{}", path.display());
+        let store = Store::connect(&url, ConnectOptions::default()).await.unwrap();
+        assert_eq!(store.setting_or_insert("k", "first").await.unwrap(), "first");
+        assert_eq!(store.setting_or_insert("k", "second").await.unwrap(), "first");
+        store.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 
     #[tokio::test]
     async fn the_event_log_refuses_updates_and_deletes() {

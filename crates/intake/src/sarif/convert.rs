@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use fixgate_domain::{Finding, Fingerprint, Suppression};
 use serde_json::Value;
 
-use super::ids::{collect_advisories, cwe_in, cwe_number};
 use super::location;
 use super::model::{DescriptorReference, Properties, Rule, SarifResult};
 use super::run::{ResolvedRule, RunContext};
 use super::severity::{self, Grade, Kind};
 use super::text::{self, non_blank};
+use crate::ids::{collect_advisories, cwe_in, cwe_number};
 
 /// Property names under which tools list CWEs (Semgrep, Snyk, mobsfscan).
 const CWE_KEYS: &[&str] = &["cwe", "cwes", "cwe_id", "cwe_ids"];
@@ -121,6 +121,11 @@ pub(crate) fn finding(run: &RunContext, mut result: SarifResult) -> Option<Findi
         location,
         tool_fingerprints,
         fingerprint,
+        package: None,
+        cvss: None,
+        references: Vec::new(),
+        secret: None,
+        vex: None,
     })
 }
 

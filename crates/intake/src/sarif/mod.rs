@@ -26,7 +26,6 @@
 //! sink has already received that log's findings.
 
 mod convert;
-mod ids;
 mod location;
 mod model;
 mod run;

@@ -896,11 +896,12 @@ fn file_over_the_limit_is_too_large() {
         json!([{ "tool": driver(json!([])), "results": [{ "message": { "text": "m".repeat(500) } }] }]),
     );
     let mut sink = Collected::default();
-    let err = parse(text.as_bytes(), &Limits { max_bytes: 100 }, &mut sink).unwrap_err();
+    let err = parse(text.as_bytes(), &Limits { max_bytes: 100, ..Limits::default() }, &mut sink)
+        .unwrap_err();
     assert!(matches!(err, ParseError::TooLarge { limit: 100 }), "{err:?}");
     assert_eq!(err.to_string(), "the report is larger than the limit of 100 bytes");
 
-    let exact = Limits { max_bytes: text.len() as u64 };
+    let exact = Limits { max_bytes: text.len() as u64, ..Limits::default() };
     assert!(parse(text.as_bytes(), &exact, &mut Collected::default()).is_ok());
 }
 

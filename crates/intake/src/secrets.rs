@@ -1,0 +1,140 @@
+//! Leaked secrets: fixgate never keeps the value. A parser that reads a
+//! secret turns it into a [`SecretRef`] (a preview with a few characters at
+//! each end, and a keyed hash) and scrubs it out of every text it keeps
+//! (snippet, message, title), so it reaches neither the store, nor the logs,
+//! nor the pages.
+
+use std::fmt;
+
+use fixgate_domain::SecretRef;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// The installation's key for hashing secrets. A keyed hash cannot be
+/// reversed by hashing guesses without the key, yet the same secret always
+/// hashes the same within one installation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey([u8; 32]);
+
+impl SecretKey {
+    /// A new random key from the operating system. Where it has no source
+    /// of randomness (never seen on Linux), the key is derived from the time
+    /// and the process id: unpredictable enough for a key that only ever
+    /// lives in one process (`fixgate parse`) or is stored at creation.
+    pub fn random() -> SecretKey {
+        let mut key = [0u8; 32];
+        if getrandom::fill(&mut key).is_err() {
+            #[allow(clippy::disallowed_methods, reason = "entropy, not a timestamp")]
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let mut hasher = <Sha256 as sha2::Digest>::new();
+            sha2::Digest::update(&mut hasher, nanos.to_le_bytes());
+            sha2::Digest::update(&mut hasher, std::process::id().to_le_bytes());
+            key = sha2::Digest::finalize(hasher).into();
+        }
+        SecretKey(key)
+    }
+
+    /// A key stored as 64 hex characters.
+    pub fn from_hex(text: &str) -> Option<SecretKey> {
+        let bytes = hex::decode(text.trim()).ok()?;
+        Some(SecretKey(bytes.try_into().ok()?))
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// What fixgate keeps of `secret`.
+    pub fn protect(&self, secret: &str) -> SecretRef {
+        SecretRef { preview: preview(secret), hash: self.hash(secret) }
+    }
+
+    /// `hmac-sha256:` and the first 32 hex characters of the keyed hash.
+    pub fn hash(&self, secret: &str) -> String {
+        let hex = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(mut mac) => {
+                mac.update(secret.as_bytes());
+                hex::encode(mac.finalize().into_bytes())
+            }
+            // HMAC takes keys of any length; this arm is never taken.
+            Err(_) => String::new(),
+        };
+        format!("hmac-sha256:{}", hex.get(..32).unwrap_or(&hex))
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
+}
+
+/// A few characters at each end and the length: `AKIA…MPLE (20 chars)`.
+/// Short secrets show less, and under 8 characters nothing at all, so the
+/// preview never gives away more than a fifth of the value.
+pub fn preview(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    let shown = match chars.len() {
+        0..8 => 0,
+        8..20 => 1,
+        20..40 => 3,
+        _ => 4,
+    };
+    let head: String = chars.iter().take(shown).collect();
+    let tail: String = chars.iter().skip(chars.len() - shown).collect();
+    format!("{head}…{tail} ({} chars)", chars.len())
+}
+
+/// `text` with every occurrence of `secret` replaced by its preview. Blank
+/// secrets change nothing.
+pub fn scrub(text: &str, secret: &str) -> String {
+    if secret.trim().is_empty() || !text.contains(secret) {
+        return text.to_string();
+    }
+    text.replace(secret, &preview(secret))
+}
+
+/// Replaces every occurrence of `secret` in `text`, in place.
+pub fn scrub_in(text: &mut String, secret: &str) {
+    if !secret.trim().is_empty() && text.contains(secret) {
+        *text = scrub(text, secret);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preview_shows_the_ends_and_never_much() {
+        assert_eq!(preview("AKIAIOSFODNN7EXAMPLE"), "AKI…PLE (20 chars)");
+        assert_eq!(preview("hunter2"), "… (7 chars)");
+        assert_eq!(preview("password"), "p…d (8 chars)");
+        assert_eq!(preview("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"), "ghp_…yzAB (42 chars)");
+        assert_eq!(preview("ключ-секрет-пароль-длинный"), "клю…ный (26 chars)");
+    }
+
+    #[test]
+    fn the_same_secret_hashes_the_same_and_the_key_matters() {
+        let key = SecretKey::random();
+        let other = SecretKey::random();
+        assert_eq!(key.hash("s3cr3t-value"), key.hash("s3cr3t-value"));
+        assert_ne!(key.hash("s3cr3t-value"), key.hash("s3cr3t-valuf"));
+        assert_ne!(key.hash("s3cr3t-value"), other.hash("s3cr3t-value"));
+        assert_eq!(key.hash("x").len(), "hmac-sha256:".len() + 32);
+        assert_eq!(SecretKey::from_hex(&key.to_hex()), Some(key.clone()));
+        assert_eq!(SecretKey::from_hex("abcd"), None);
+        assert_eq!(format!("{key:?}"), "SecretKey(..)");
+    }
+
+    #[test]
+    fn scrubbing_leaves_no_trace_of_the_value() {
+        let line = "aws_key = \"AKIAIOSFODNN7EXAMPLE\" # AKIAIOSFODNN7EXAMPLE";
+        let clean = scrub(line, "AKIAIOSFODNN7EXAMPLE");
+        assert!(!clean.contains("AKIAIOSFODNN7EXAMPLE"), "{clean}");
+        assert_eq!(clean.matches("AKI…PLE").count(), 2);
+        assert_eq!(scrub(line, " "), line);
+    }
+}
