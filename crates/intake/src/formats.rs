@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, gitleaks, sarif};
+use crate::{Options, ParseError, Shape, Sink, generic, gitleaks, sarif};
 
 /// One report format.
 pub struct Format {
@@ -39,6 +39,18 @@ pub const FORMATS: &[Format] = &[
     // IaC formats
     // DAST formats
     // generic formats
+    Format {
+        name: generic::JSON_NAME,
+        description: "fixgate's own JSON format, for tools without a parser (see docs/formats.md)",
+        sniff: generic::sniff_json,
+        parse: generic::parse_json,
+    },
+    Format {
+        name: generic::CSV_NAME,
+        description: "fixgate's own CSV format: a header row naming the columns (see docs/formats.md)",
+        sniff: generic::sniff_csv,
+        parse: generic::parse_csv,
+    },
 ];
 
 /// The format whose name is `name`.

@@ -8,6 +8,7 @@
 mod common;
 pub mod error;
 pub mod formats;
+mod generic;
 mod gitleaks;
 mod ids;
 mod input;

@@ -29,7 +29,9 @@ async fn a_run_with_no_rules_and_no_results_is_a_clean_scan_of_its_scope() {
         .await;
         assert_eq!(first.counts.opened, 1);
 
-        let empty = log(json!([{ "tool": { "driver": { "name": "CodeQL", "rules": [] } }, "results": [] }]));
+        let empty = log(
+            json!([{ "tool": { "driver": { "name": "CodeQL", "rules": [] } }, "results": [] }]),
+        );
         let clean = import_bytes(&env, empty, context("shop")).await;
         assert_eq!(clean.findings, 0, "{}", env.backend);
         assert_eq!(clean.tools, vec!["CodeQL"]);
