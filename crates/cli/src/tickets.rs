@@ -152,8 +152,33 @@ fn finding_lines(row: &fixgate_store::FindingRow) -> String {
         let note = step.message.as_deref().unwrap_or("");
         out.push_str(&format!("  trace {:>2}    {} {note}\n", n + 1, step.location.display()));
     }
+    if let Some(package) = &f.package {
+        let version = package.version.as_deref().unwrap_or("(version unknown)");
+        let fixed = package.fixed_version.as_deref().unwrap_or("no fixed version known");
+        out.push_str(&format!("  package     {} {version}, fixed in {fixed}\n", package.name));
+        if let Some(purl) = &package.purl {
+            out.push_str(&format!("  purl        {purl}\n"));
+        }
+    }
+    if let Some(cvss) = &f.cvss {
+        let score = cvss.score.map(|s| format!("{s:.1} ")).unwrap_or_default();
+        out.push_str(&format!("  cvss        {score}{}\n", cvss.vector.as_deref().unwrap_or("")));
+    }
+    if let Some(secret) = &f.secret {
+        out.push_str(&format!("  secret      {} {}\n", secret.preview, secret.hash));
+        if !row.same_secret_in.is_empty() {
+            out.push_str(&format!("  same secret {}\n", row.same_secret_in.join(", ")));
+        }
+    }
+    if let Some(vex) = &f.vex {
+        let why = vex.justification.as_deref().map(|j| format!(" ({j})")).unwrap_or_default();
+        out.push_str(&format!("  vex         {}{why}\n", vex.state));
+    }
     if let Some(remediation) = &f.remediation {
         out.push_str(&format!("  fix         {}\n", remediation.lines().next().unwrap_or("")));
+    }
+    for reference in &f.references {
+        out.push_str(&format!("  reference   {reference}\n"));
     }
     for s in &row.sightings {
         let seen = if s.present { "seen" } else { "no longer seen" };

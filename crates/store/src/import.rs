@@ -631,11 +631,11 @@ async fn insert_findings(
         (
             "INSERT INTO findings (application_id, repository_id, fingerprint, ticket_id, tool, \
              rule_id, title, severity, path, start_line, end_line, suppressed, details, \
-             first_scan_id, last_scan_id, created_at, updated_at)",
+             secret_hash, first_scan_id, last_scan_id, created_at, updated_at)",
             "fingerprint",
         ),
         &format!(
-            "{},{},?,?,?,?,?,?,?,?,?,?,?,{scan},{scan},{now},{now}",
+            "{},{},?,?,?,?,?,?,?,?,?,?,?,?,{scan},{scan},{now},{now}",
             ids.application,
             sql_id(ids.repository),
             scan = ids.scan,
@@ -655,6 +655,7 @@ async fn insert_findings(
                 .bind(location.and_then(|l| l.end_line).map(i64::from))
                 .bind(i64::from(f.suppression.is_some()))
                 .bind(details(f))
+                .bind(f.secret.as_ref().map(|s| s.hash.as_str()))
         },
         |(f, _)| f.fingerprint.as_str(),
     )

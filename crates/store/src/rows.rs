@@ -52,6 +52,9 @@ pub struct FindingRow {
     pub repository: Option<String>,
     pub finding: Finding,
     pub sightings: Vec<SightingRow>,
+    /// Other tickets whose findings leaked the same secret (same keyed hash).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub same_secret_in: Vec<String>,
 }
 
 /// Where (which scope) and when a finding was seen.

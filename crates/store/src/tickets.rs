@@ -86,20 +86,43 @@ impl Store {
         );
         let rows = sqlx::query(&sql).bind(ticket).fetch_all(&self.pool).await?;
         let mut sightings = self.ticket_sightings(ticket).await?;
-        rows.iter()
-            .map(|row| {
-                let id: i64 = row.try_get(0)?;
-                let finding = details::from_row(row, 3, id)?;
-                Ok(FindingRow {
-                    id,
-                    fingerprint: finding.fingerprint.as_str().to_string(),
-                    commit: row.try_get(1)?,
-                    repository: row.try_get(2)?,
-                    finding,
-                    sightings: sightings.remove(&id).unwrap_or_default(),
-                })
-            })
-            .collect()
+        let mut findings = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row.try_get(0)?;
+            let finding = details::from_row(row, 3, id)?;
+            let same_secret_in = match &finding.secret {
+                Some(secret) => self.tickets_with_secret(&secret.hash, ticket).await?,
+                None => Vec::new(),
+            };
+            findings.push(FindingRow {
+                id,
+                fingerprint: finding.fingerprint.as_str().to_string(),
+                commit: row.try_get(1)?,
+                repository: row.try_get(2)?,
+                finding,
+                sightings: sightings.remove(&id).unwrap_or_default(),
+                same_secret_in,
+            });
+        }
+        Ok(findings)
+    }
+
+    /// The other tickets whose findings leaked the secret with this keyed
+    /// hash, by key.
+    async fn tickets_with_secret(
+        &self,
+        hash: &str,
+        except: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let keys: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT t.ticket_key FROM findings f JOIN tickets t ON t.id = f.ticket_id \
+             WHERE f.secret_hash = $1 AND f.ticket_id <> $2 ORDER BY t.ticket_key LIMIT 50",
+        )
+        .bind(hash)
+        .bind(except)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(keys.into_iter().map(|(key,)| key).collect())
     }
 
     async fn ticket_sightings(

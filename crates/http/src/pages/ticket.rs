@@ -56,6 +56,11 @@ struct FindingView {
     remediation: Option<String>,
     help: Option<String>,
     suppression: Option<String>,
+    /// Package, CVSS, secret and VEX facts, when the finding has them.
+    details: Vec<Fact>,
+    references: Vec<Link>,
+    /// Other tickets that leaked the same secret.
+    same_secret_in: Vec<Link>,
     sightings: Vec<SightingView>,
 }
 
@@ -182,9 +187,66 @@ impl FindingView {
             remediation: finding.remediation.clone(),
             help: finding.help_uri.as_deref().and_then(http_url),
             suppression: suppression(finding),
+            details: details(finding),
+            references: finding
+                .references
+                .iter()
+                .map(|url| Link { text: url.clone(), href: http_url(url) })
+                .collect(),
+            same_secret_in: row
+                .same_secret_in
+                .iter()
+                .map(|key| Link { text: key.clone(), href: Some(format!("/tickets/{key}")) })
+                .collect(),
             sightings: row.sightings.iter().map(SightingView::of).collect(),
         }
     }
+}
+
+/// What a finding says about its package, score, secret and VEX analysis.
+fn details(finding: &Finding) -> Vec<Fact> {
+    let fact = |label, text: String| Fact { label, value: Link::plain(text), full: None };
+    let mut facts = Vec::new();
+    if let Some(package) = &finding.package {
+        let name = match &package.version {
+            Some(version) => format!("{} {version}", package.name),
+            None => package.name.clone(),
+        };
+        facts.push(fact("Package", name));
+        if let Some(purl) = &package.purl {
+            facts.push(fact("Package URL", purl.clone()));
+        }
+        if let Some(ecosystem) = &package.ecosystem {
+            facts.push(fact("Ecosystem", ecosystem.clone()));
+        }
+        facts.push(fact(
+            "Fixed in",
+            package.fixed_version.clone().unwrap_or_else(|| "no fixed version known".into()),
+        ));
+    }
+    if let Some(cvss) = &finding.cvss {
+        let text = match (cvss.score, &cvss.vector) {
+            (Some(score), Some(vector)) => format!("{score:.1} {vector}"),
+            (Some(score), None) => format!("{score:.1}"),
+            (None, Some(vector)) => vector.clone(),
+            (None, None) => String::new(),
+        };
+        if !text.is_empty() {
+            facts.push(fact("CVSS", text));
+        }
+    }
+    if let Some(secret) = &finding.secret {
+        facts.push(fact("Secret", secret.preview.clone()));
+        facts.push(fact("Secret hash", secret.hash.clone()));
+    }
+    if let Some(vex) = &finding.vex {
+        let text = match &vex.justification {
+            Some(why) => format!("{} ({why})", vex.state),
+            None => vex.state.clone(),
+        };
+        facts.push(fact("VEX", text));
+    }
+    facts
 }
 
 fn trace(steps: &[TraceStep], place: impl Fn(&Location) -> Link) -> Vec<StepView> {
