@@ -223,6 +223,44 @@ async fn ticket_page_links_to_the_exact_lines() {
 }
 
 #[tokio::test]
+async fn ticket_page_shows_package_score_secret_and_references() {
+    let demo = demo().await;
+    let report = json!({"fixgate": 1, "tool": {"name": "acme"}, "findings": [
+        {"rule": "CVE-2021-23337", "title": "Command injection in lodash", "severity": "high",
+         "advisories": ["CVE-2021-23337"], "location": "package-lock.json",
+         "cvss": {"score": 7.2, "vector": "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H"},
+         "package": {"name": "lodash", "version": "4.17.15", "purl": "pkg:npm/lodash@4.17.15",
+                     "fixed_version": "4.17.21"},
+         "references": ["https://github.com/advisories/GHSA-35jh-r3h4-6jhm", "javascript:alert(1)"]},
+        {"rule": "token", "title": "Token in config", "severity": "high", "file": "a.env",
+         "snippet": "TOKEN=s3cr3t-t0ken-value-123", "secret": "s3cr3t-t0ken-value-123"},
+        {"rule": "token", "title": "Token in script", "severity": "high", "file": "b.sh",
+         "secret": "s3cr3t-t0ken-value-123"}
+    ]});
+    let request = ImportRequest {
+        context: ScanContext { application: Some("shop".into()), ..Default::default() },
+        ..Default::default()
+    };
+    let bytes = serde_json::to_vec(&report).unwrap();
+    demo.fixgate.import(std::io::Cursor::new(bytes), request).await.unwrap();
+
+    let key = key_of(&demo.fixgate, "acme", "lodash").await;
+    let (_, html) = get(&demo.router, &format!("/tickets/{key}")).await;
+    assert!(html.contains("<dt>Package</dt><dd>lodash 4.17.15</dd>"), "{html}");
+    assert!(html.contains("<dt>Fixed in</dt><dd>4.17.21</dd>"));
+    assert!(html.contains("<dt>CVSS</dt><dd>7.2 CVSS:3.1/AV:N/"));
+    assert!(html.contains("<a href=\"https://github.com/advisories/GHSA-35jh-r3h4-6jhm\">"));
+    assert!(!html.contains("href=\"javascript:"), "only web links are links");
+
+    let key = key_of(&demo.fixgate, "acme", "Token in config").await;
+    let other = key_of(&demo.fixgate, "acme", "Token in script").await;
+    let (_, html) = get(&demo.router, &format!("/tickets/{key}")).await;
+    assert!(!html.contains("s3cr3t-t0ken-value-123"), "{html}");
+    assert!(html.contains("TOKEN=s3c…123 (22 chars)"), "{html}");
+    assert!(html.contains(&format!("<a href=\"/tickets/{other}\">{other}</a>")), "{html}");
+}
+
+#[tokio::test]
 async fn ticket_page_shows_the_trace_from_source_to_sink() {
     let demo = demo().await;
     import(&demo.fixgate, &hostile_report(&demo), "v1").await;
