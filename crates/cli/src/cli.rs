@@ -102,7 +102,11 @@ pub struct ImportArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ParseArgs {
     /// The report file (`-` reads standard input).
-    pub report: PathBuf,
+    #[arg(required_unless_present = "list_formats")]
+    pub report: Option<PathBuf>,
+    /// Print the formats fixgate reads, one a line: name, a tab, what it is.
+    #[arg(long, conflicts_with_all = ["format", "json"])]
+    pub list_formats: bool,
     /// Report format; detected from the content when not given.
     #[arg(long)]
     pub format: Option<String>,

@@ -18,10 +18,15 @@ struct Parsed<'a> {
 }
 
 pub fn parse(args: &ParseArgs) -> anyhow::Result<()> {
-    let reader: Box<dyn Read> = if args.report.as_os_str() == "-" {
+    let Some(report) = &args.report else {
+        let list: String =
+            formats::FORMATS.iter().map(|f| format!("{}\t{}\n", f.name, f.description)).collect();
+        return print(&list);
+    };
+    let reader: Box<dyn Read> = if report.as_os_str() == "-" {
         Box::new(std::io::stdin())
     } else {
-        let path = &args.report;
+        let path = report;
         Box::new(
             std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
         )
@@ -31,7 +36,7 @@ pub fn parse(args: &ParseArgs) -> anyhow::Result<()> {
 
     let mut collected = Collected::default();
     (format.parse)(&mut reader, &Options::default(), &mut collected)
-        .with_context(|| format!("reading {} as {}", args.report.display(), format.name))?;
+        .with_context(|| format!("reading {} as {}", report.display(), format.name))?;
     // Numbered as an import numbers them, so the fingerprints shown are the
     // ones a ticket would carry.
     fixgate_domain::fingerprint::Occurrences::default().assign(&mut collected.findings);

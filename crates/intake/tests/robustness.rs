@@ -1,0 +1,138 @@
+//! No parser panics, whatever it is given: every report of the shared corpus
+//! and of the examples, cut short at many places and with bytes changed, goes
+//! through detection and the parsers. The inputs fuzzing once crashed a
+//! parser with (`fuzz/regressions/<format>/`) are replayed too. The fuzz
+//! targets themselves (one per format, `fuzz/`) run with cargo-fuzz.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test by panicking, like the tests themselves"
+)]
+
+mod support;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use fixgate_intake::formats::{self, Format};
+use fixgate_intake::{Collected, Limits, Options};
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else if !path.extension().is_some_and(|e| e == "md" || e == "tsv" || e == "sh") {
+            out.push(path);
+        }
+    }
+}
+
+fn options() -> Options {
+    Options { limits: Limits { max_bytes: 4 << 20, max_depth: 64 }, ..Options::default() }
+}
+
+/// Runs `format` over `data`; a panic fails the test with the input's story.
+fn must_not_panic(format: &Format, data: &[u8], story: &str) {
+    let options = options();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let _ = formats::detect(data);
+        let _ = formats::describe(data);
+        let _ = (format.parse)(&mut &data[..], &options, &mut Collected::default());
+    }));
+    assert!(outcome.is_ok(), "the {} parser panicked on {story}", format.name);
+}
+
+/// A small deterministic generator (xorshift), so a failure reproduces.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn cut_and_changed_reports_never_panic_a_parser() {
+    let mut files = Vec::new();
+    files_under(&repository().join("examples/reports"), &mut files);
+    if let Some(corpus) = support::corpus_dir() {
+        files_under(&corpus, &mut files);
+    }
+    assert!(files.len() > 10, "the reports were found: {files:?}");
+    let mut noise = Noise(0x5eed_f1c5_6a7e);
+    let mut runs = 0;
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        let Some(own) = formats::detect(&bytes) else { continue };
+        let name = path.display();
+        let mut variants: Vec<(Vec<u8>, String)> = Vec::new();
+        for cut in 1..12 {
+            let at = bytes.len() * cut / 12;
+            variants.push((bytes[..at].to_vec(), format!("{name} cut at byte {at}")));
+        }
+        for round in 0..12 {
+            let mut changed = bytes.clone();
+            for _ in 0..1 + round % 4 {
+                if changed.is_empty() {
+                    break;
+                }
+                let at = (noise.next() as usize) % changed.len();
+                const BYTES: &[u8] = b"{}[]\",:<>/&\\0\xff\x00";
+                let byte = BYTES[(noise.next() as usize) % BYTES.len()];
+                changed[at] = byte;
+            }
+            variants.push((changed, format!("{name} changed in round {round}")));
+        }
+        for (data, story) in &variants {
+            must_not_panic(own, data, story);
+            if let Some(other) = formats::detect(data).filter(|f| f.name != own.name) {
+                must_not_panic(other, data, story);
+            }
+            runs += 1;
+        }
+    }
+    assert!(runs > 100, "{runs} inputs were tried");
+}
+
+#[test]
+fn every_input_that_once_crashed_a_parser_is_handled() {
+    let dir = repository().join("fuzz/regressions");
+    for format in formats::FORMATS {
+        let mut files = Vec::new();
+        files_under(&dir.join(format.name), &mut files);
+        for path in files {
+            let data = std::fs::read(&path).unwrap();
+            must_not_panic(format, &data, &path.display().to_string());
+        }
+    }
+}
+
+#[test]
+fn every_format_has_a_fuzz_target() {
+    let fuzz = repository().join("fuzz");
+    let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).unwrap();
+    for format in formats::FORMATS {
+        let target = fuzz.join("fuzz_targets").join(format!("{}.rs", format.name));
+        let source = std::fs::read_to_string(&target).unwrap_or_else(|_| {
+            panic!("{} has no fuzz target; run fuzz/gen-targets.sh", format.name)
+        });
+        assert!(source.contains(&format!("check(\"{}\"", format.name)), "{}", target.display());
+        assert!(
+            manifest.contains(&format!("name = \"{}\"", format.name)),
+            "{} not in fuzz/Cargo.toml",
+            format.name
+        );
+    }
+}
