@@ -28,6 +28,9 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(phase) = &args.phase {
         return run_phase(&args, phase).await;
     }
+    if args.formats {
+        return crate::bench_formats::bench_formats(&args).await;
+    }
     std::fs::create_dir_all(&args.work_dir)
         .with_context(|| format!("cannot create {}", args.work_dir.display()))?;
     let report = match &args.report {
@@ -70,6 +73,10 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
 /// `--report` into the work folder's database.
 async fn run_phase(args: &BenchArgs, phase: &str) -> anyhow::Result<()> {
     let report = args.report.clone().context("a benchmark phase needs --report")?;
+    if phase == "parse-format" {
+        let format = args.format.as_deref().context("the parse-format phase needs --format")?;
+        return crate::bench_formats::parse_phase(format, &report);
+    }
     if phase == "parse" {
         let (results, seconds, peak) = measure(|| parse_only(&report)).await?;
         return line(phase, results, seconds, peak);
@@ -104,14 +111,14 @@ where
     Ok((results, started.elapsed().as_secs_f64(), peak_rss_kb()))
 }
 
-fn peak_rss_kb() -> Option<u64> {
+pub(crate) fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Counts findings without keeping them.
-struct Counter(u64);
+pub(crate) struct Counter(pub(crate) u64);
 
 impl Sink for Counter {
     fn finding(&mut self, _finding: Finding) -> Result<(), SinkError> {
@@ -169,10 +176,11 @@ fn generated(args: &BenchArgs, name: &str, extra: &[&str]) -> anyhow::Result<Pat
             .context("cannot run python3 for the report generator")?;
         anyhow::ensure!(status.success(), "{GENERATOR} failed with {status}");
     } else {
-        let mut lines = 0;
         let shift = if extra.is_empty() { 0 } else { 3 };
         let (fixed, new) = if extra.is_empty() { (0.0, 0.0) } else { (0.1, 0.05) };
-        write_report(&path, args.results, fixed, new, shift, &mut lines)?;
+        let mut out = BufWriter::new(File::create(&path)?);
+        write_sarif(&mut out, args.results, fixed, new, shift)?;
+        out.flush()?;
         eprintln!(
             "{GENERATOR} not found: generated {} with fixgate's own generator",
             path.display()
@@ -184,16 +192,16 @@ fn generated(args: &BenchArgs, name: &str, extra: &[&str]) -> anyhow::Result<Pat
 /// fixgate's stand-in for the standard generator: the same shape (rules with
 /// CWE tags and security-severity, a location with a snippet, a two-step code
 /// flow, a partial fingerprint per result), not the same bytes.
-fn write_report(
-    path: &Path,
+/// Returns how many results it wrote.
+pub(crate) fn write_sarif(
+    out: &mut dyn Write,
     results: u32,
     fixed: f64,
     new: f64,
     shift: u32,
-    written: &mut u64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     const CWES: [u32; 5] = [79, 89, 78, 22, 502];
-    let mut out = BufWriter::new(File::create(path)?);
+    let mut written = 0;
     let rules: Vec<_> = (0..200)
         .map(|i| {
             let cwe = CWES.get(i % CWES.len()).copied().unwrap_or(79);
@@ -228,10 +236,9 @@ fn write_report(
             out.write_all(b",")?;
         }
         first = false;
-        serde_json::to_writer(&mut out, &result)?;
-        *written += 1;
+        serde_json::to_writer(&mut *out, &result)?;
+        written += 1;
     }
     write!(out, "]{after}")?;
-    out.flush()?;
-    Ok(())
+    Ok(written)
 }

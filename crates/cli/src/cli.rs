@@ -181,7 +181,17 @@ pub struct BenchArgs {
     /// Where to keep generated reports and the benchmark's database.
     #[arg(long, default_value = "target/bench")]
     pub work_dir: PathBuf,
+    /// Measure parse throughput and memory per format on generated reports
+    /// of `--size-mb` instead.
+    #[arg(long)]
+    pub formats: bool,
+    /// Size of each generated report for `--formats`, in MiB.
+    #[arg(long, default_value_t = 100)]
+    pub size_mb: u64,
     /// Run one phase in this process (the benchmark runs each phase so).
     #[arg(long, hide = true)]
     pub phase: Option<String>,
+    /// The format of a `parse-format` phase.
+    #[arg(long, hide = true)]
+    pub format: Option<String>,
 }

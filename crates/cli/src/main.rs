@@ -4,6 +4,7 @@
 //! A closed stdout (`fixgate tickets list | head`) ends the command quietly.
 
 mod bench;
+mod bench_formats;
 mod cli;
 mod demo;
 mod import;
