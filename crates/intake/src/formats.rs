@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, gitleaks, sarif};
+use crate::{Options, ParseError, Shape, Sink, gitleaks, sarif, trivy};
 
 /// One report format.
 pub struct Format {
@@ -28,6 +28,12 @@ pub const FORMATS: &[Format] = &[
         parse: |reader, options, sink| sarif::parse(reader, &options.limits, sink).map(|_| ()),
     },
     // SCA formats
+    Format {
+        name: trivy::NAME,
+        description: "Trivy JSON (schema 2 and legacy): vulnerabilities, misconfigurations, secrets, licences",
+        sniff: trivy::sniff,
+        parse: trivy::parse,
+    },
     // secrets formats
     Format {
         name: gitleaks::NAME,

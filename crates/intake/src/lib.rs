@@ -16,6 +16,7 @@ pub mod limits;
 pub mod sarif;
 pub mod secrets;
 pub mod shape;
+mod trivy;
 mod xml;
 
 pub use error::ParseError;
