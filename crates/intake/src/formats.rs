@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, gitleaks, sarif, trivy};
+use crate::{Options, ParseError, Shape, Sink, gitleaks, grype, sarif, trivy};
 
 /// One report format.
 pub struct Format {
@@ -33,6 +33,12 @@ pub const FORMATS: &[Format] = &[
         description: "Trivy JSON (schema 2 and legacy): vulnerabilities, misconfigurations, secrets, licences",
         sniff: trivy::sniff,
         parse: trivy::parse,
+    },
+    Format {
+        name: grype::NAME,
+        description: "Grype JSON (matches of vulnerabilities to packages)",
+        sniff: grype::sniff,
+        parse: grype::parse,
     },
     // secrets formats
     Format {

@@ -9,6 +9,7 @@ mod common;
 pub mod error;
 pub mod formats;
 mod gitleaks;
+mod grype;
 mod ids;
 mod input;
 mod json;

@@ -61,3 +61,40 @@ fn trivy() {
     assert_eq!(loose[0].location.as_ref().unwrap().path.as_deref(), Some("/etc/ssl/misc/CA.pl"));
     assert!(licences.iter().all(|f| f.tool == "Trivy"));
 }
+
+#[test]
+fn grype() {
+    const COUNTS: &[CountPin] = &[(
+        "grype-json/same_cve_different_paths.json",
+        2,
+        "one CVE of libc6 found at two paths; DefectDojo's default mode merges them into one \
+         finding with 2 occurrences, we keep one finding per path (as its detailed mode does)",
+    )];
+    let files = check_format("grype-json", "grype", COUNTS, &[]);
+    let file = |name: &str| &files.iter().find(|(path, _)| path.ends_with(name)).unwrap().1;
+
+    let paths = file("same_cve_different_paths.json");
+    let mut places: Vec<_> =
+        paths.iter().map(|f| f.location.as_ref().unwrap().path.clone().unwrap()).collect();
+    places.sort();
+    assert_eq!(places, ["/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6"]);
+
+    // Matches keep the report's order, and EPSS reaches the message.
+    let epss = file("many_vulns_with_epss_values.json");
+    assert_eq!(epss[0].rule_id, "CVE-2022-28391");
+    assert_eq!(epss[14].rule_id, "CVE-2025-46394");
+    assert!(epss[0].message.contains("EPSS 0.0719 (percentile 0.91123)"), "{}", epss[0].message);
+    // NVD's v3 rating wins over the v2 one listed with it.
+    assert_eq!(epss[0].cvss.as_ref().unwrap().score, Some(8.8));
+
+    // A GHSA match names its CVE alias, which becomes its identity.
+    let newer = file("many_vulns4.json");
+    let ghsa = newer.iter().find(|f| f.rule_id == "GHSA-8v27-2fg9-7h62").unwrap();
+    assert_eq!(ghsa.advisories, ["GHSA-8v27-2fg9-7h62", "CVE-2021-23334"]);
+
+    // Grype 0.7: Negligible and Unknown are kept as info.
+    let early = file("many_vulns3.json");
+    let info = early.iter().filter(|f| f.severity == fixgate_domain::Severity::Info).count();
+    assert_eq!(info, 106 + 10);
+    assert!(early.iter().all(|f| f.package.is_some() && f.location.is_some()));
+}
