@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, gitleaks, grype, sarif, trivy};
+use crate::{Options, ParseError, Shape, Sink, anchore, gitleaks, grype, sarif, trivy};
 
 /// One report format.
 pub struct Format {
@@ -39,6 +39,12 @@ pub const FORMATS: &[Format] = &[
         description: "Grype JSON (matches of vulnerabilities to packages)",
         sniff: grype::sniff,
         parse: grype::parse,
+    },
+    Format {
+        name: anchore::NAME,
+        description: "Anchore Engine JSON (image vuln) and Anchore Enterprise's vulnerability export",
+        sniff: anchore::sniff,
+        parse: anchore::parse,
     },
     // secrets formats
     Format {

@@ -98,3 +98,36 @@ fn grype() {
     assert_eq!(info, 106 + 10);
     assert!(early.iter().all(|f| f.package.is_some() && f.location.is_some()));
 }
+
+#[test]
+fn anchore() {
+    const FIELDS: &[FieldPin] = &[(
+        "anchore-engine-json/new_format_issue_11552.json",
+        50,
+        "component_name",
+        "the export writes name and version as one `package`; the peer keeps \
+         `openssl-libs-1:1.1.1k-14.el8_6` as the name, we split it into `openssl-libs` and \
+         `1:1.1.1k-14.el8_6` so an upgrade keeps the identity",
+    )];
+    let files = check_format("anchore-engine-json", "anchore", &[], FIELDS);
+    let file = |name: &str| &files.iter().find(|(path, _)| path.ends_with(name)).unwrap().1;
+
+    let export = file("new_format_issue_11552.json");
+    let openssl = export
+        .iter()
+        .find(|f| {
+            f.rule_id == "CVE-2023-0466" && f.package.as_ref().unwrap().name == "openssl-libs"
+        })
+        .unwrap();
+    let package = openssl.package.as_ref().unwrap();
+    assert_eq!(package.version.as_deref(), Some("1:1.1.1k-14.el8_6"));
+    assert_eq!(package.ecosystem.as_deref(), Some("RPM"));
+    assert_eq!(openssl.location.as_ref().unwrap().path.as_deref(), Some("pkgdb"));
+    assert_eq!(openssl.cvss.as_ref().unwrap().score, Some(5.3));
+
+    // A GHSA entry names its CVE, which is its identity; `N/A` is no score.
+    let ghsa = export.iter().find(|f| f.rule_id == "GHSA-5j33-cvvr-w245").unwrap();
+    assert_eq!(ghsa.advisories, ["GHSA-5j33-cvvr-w245", "CVE-2024-50379"]);
+    assert!(ghsa.cvss.is_none());
+    assert_eq!(export.iter().filter(|f| f.severity == fixgate_domain::Severity::Info).count(), 1);
+}
