@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, anchore, gitleaks, grype, sarif, trivy};
+use crate::{Options, ParseError, Shape, Sink, anchore, clair, gitleaks, grype, sarif, trivy};
 
 /// One report format.
 pub struct Format {
@@ -45,6 +45,12 @@ pub const FORMATS: &[Format] = &[
         description: "Anchore Engine JSON (image vuln) and Anchore Enterprise's vulnerability export",
         sniff: anchore::sniff,
         parse: anchore::parse,
+    },
+    Format {
+        name: clair::NAME,
+        description: "Clair JSON as clair-scanner and klar write it",
+        sniff: clair::sniff,
+        parse: clair::parse,
     },
     // secrets formats
     Format {

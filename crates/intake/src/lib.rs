@@ -6,6 +6,7 @@
 //! format and only validate, then a conversion into [`fixgate_domain::Finding`].
 
 mod anchore;
+mod clair;
 mod common;
 pub mod error;
 pub mod formats;

@@ -131,3 +131,31 @@ fn anchore() {
     assert!(ghsa.cvss.is_none());
     assert_eq!(export.iter().filter(|f| f.severity == fixgate_domain::Severity::Info).count(), 1);
 }
+
+#[test]
+fn clair() {
+    let files = check_format("clair-json", "clair", &[], &[]);
+    let file = |name: &str| &files.iter().find(|(path, _)| path.ends_with(name)).unwrap().1;
+
+    // clair-scanner: every id is unapproved, so nothing is suppressed; the
+    // place is the namespace, so a new image tag keeps the identities.
+    let scanner = file("clair_many_vul.json");
+    assert!(scanner.iter().all(|f| f.suppression.is_none()));
+    let first = &scanner[0];
+    assert_eq!(first.title, "CVE-2018-20839 in systemd");
+    assert_eq!(first.location.as_ref().unwrap().logical.as_deref(), Some("ubuntu:18.04"));
+    assert_eq!(first.package.as_ref().unwrap().version.as_deref(), Some("237-3ubuntu10.29"));
+    let negligible = scanner.iter().filter(|f| f.tool_severity.as_deref() == Some("Negligible"));
+    assert!(negligible.clone().all(|f| f.severity == fixgate_domain::Severity::Info));
+    assert_eq!(negligible.count(), 11);
+
+    // klar: one list per severity; Red Hat advisories name their CVEs.
+    let klar = file("clairklar_mixed.json");
+    let severities: Vec<_> = klar.iter().map(|f| f.severity.as_str()).collect();
+    assert_eq!(severities, ["critical", "critical", "high", "medium", "low", "info"]);
+    let systemd = klar.iter().find(|f| f.rule_id == "RHSA-2019:0049").unwrap();
+    assert_eq!(
+        systemd.advisories,
+        ["RHSA-2019:0049", "CVE-2018-15688", "CVE-2018-16864", "CVE-2018-16865"]
+    );
+}
