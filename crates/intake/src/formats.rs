@@ -4,7 +4,9 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, generic, gitleaks, sarif};
+use crate::{
+    Options, ParseError, Shape, Sink, anchore, clair, generic, gitleaks, grype, sarif, trivy,
+};
 
 /// One report format.
 pub struct Format {
@@ -28,6 +30,30 @@ pub const FORMATS: &[Format] = &[
         parse: |reader, options, sink| sarif::parse(reader, &options.limits, sink).map(|_| ()),
     },
     // SCA formats
+    Format {
+        name: trivy::NAME,
+        description: "Trivy JSON (schema 2 and legacy): vulnerabilities, misconfigurations, secrets, licences",
+        sniff: trivy::sniff,
+        parse: trivy::parse,
+    },
+    Format {
+        name: grype::NAME,
+        description: "Grype JSON (matches of vulnerabilities to packages)",
+        sniff: grype::sniff,
+        parse: grype::parse,
+    },
+    Format {
+        name: anchore::NAME,
+        description: "Anchore Engine JSON (image vuln) and Anchore Enterprise's vulnerability export",
+        sniff: anchore::sniff,
+        parse: anchore::parse,
+    },
+    Format {
+        name: clair::NAME,
+        description: "Clair JSON as clair-scanner and klar write it",
+        sniff: clair::sniff,
+        parse: clair::parse,
+    },
     // secrets formats
     Format {
         name: gitleaks::NAME,

@@ -5,11 +5,14 @@
 //! of the report. Parsers work in two stages: serde types that mirror the
 //! format and only validate, then a conversion into [`fixgate_domain::Finding`].
 
+mod anchore;
+mod clair;
 mod common;
 pub mod error;
 pub mod formats;
 mod generic;
 mod gitleaks;
+mod grype;
 mod ids;
 mod input;
 mod json;
@@ -17,6 +20,7 @@ pub mod limits;
 pub mod sarif;
 pub mod secrets;
 pub mod shape;
+mod trivy;
 mod xml;
 
 pub use error::ParseError;
