@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, gitleaks, sarif};
+use crate::{Options, ParseError, Shape, Sink, checkov, gitleaks, sarif};
 
 /// One report format.
 pub struct Format {
@@ -37,6 +37,12 @@ pub const FORMATS: &[Format] = &[
     },
     // SAST formats
     // IaC formats
+    Format {
+        name: checkov::NAME,
+        description: "Checkov JSON (one framework's results, or an array of several)",
+        sniff: checkov::sniff,
+        parse: checkov::parse,
+    },
     // DAST formats
     // generic formats
 ];
