@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, checkov, gitleaks, sarif};
+use crate::{Options, ParseError, Shape, Sink, checkov, gitleaks, sarif, tfsec};
 
 /// One report format.
 pub struct Format {
@@ -42,6 +42,12 @@ pub const FORMATS: &[Format] = &[
         description: "Checkov JSON (one framework's results, or an array of several)",
         sniff: checkov::sniff,
         parse: checkov::parse,
+    },
+    Format {
+        name: tfsec::NAME,
+        description: "tfsec JSON (0.x and 1.x)",
+        sniff: tfsec::sniff,
+        parse: tfsec::parse,
     },
     // DAST formats
     // generic formats

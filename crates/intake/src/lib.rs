@@ -17,6 +17,7 @@ pub mod limits;
 pub mod sarif;
 pub mod secrets;
 pub mod shape;
+mod tfsec;
 mod xml;
 
 pub use error::ParseError;

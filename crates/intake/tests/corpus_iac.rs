@@ -59,3 +59,27 @@ fn checkov() {
     assert_eq!(location.path.as_deref(), Some("aws/resources/Dockerfile"));
     assert_eq!(location.snippet.as_deref(), Some("FROM python:3.7-slim"));
 }
+
+#[test]
+fn tfsec() {
+    const COUNTS: &[CountPin] = &[(
+        "tfsec-json/many_findings_current.json",
+        18,
+        "19 failed results; DefectDojo merges results of one rule at one file and line range \
+         (13). We keep the six `aws-vpc-no-public-egress-sgr` results at \
+         security-group/main.tf:72 apart: they are six module instances, each description \
+         names its own resource. We also keep the pairs at resources.tf:155/156 and 207/208: \
+         one rule flags two lines. The two `ingress_with_cidr_blocks[0]` and `[1]` results at \
+         main.tf:40 are count instances of one block at one line: one problem, so 18",
+    )];
+    let files = check_format("tfsec-json", "tfsec", COUNTS, &[]);
+    let (_, many) =
+        files.iter().find(|(path, _)| path.ends_with("many_findings_current.json")).unwrap();
+    let count =
+        |word: &str| many.iter().filter(|f| f.tool_severity.as_deref() == Some(word)).count();
+    assert_eq!((count("CRITICAL"), count("HIGH"), count("MEDIUM"), count("LOW")), (13, 3, 1, 1));
+    let egress: Vec<_> =
+        many.iter().filter(|f| f.rule_id == "aws-vpc-no-public-egress-sgr").collect();
+    assert_eq!(egress.len(), 6);
+    assert!(egress.iter().all(|f| !f.fingerprint.as_str().contains(':')), "one fingerprint each");
+}
