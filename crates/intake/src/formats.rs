@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, checkov, gitleaks, sarif, tfsec};
+use crate::{Options, ParseError, Shape, Sink, checkov, gitleaks, kics, sarif, tfsec};
 
 /// One report format.
 pub struct Format {
@@ -48,6 +48,12 @@ pub const FORMATS: &[Format] = &[
         description: "tfsec JSON (0.x and 1.x)",
         sniff: tfsec::sniff,
         parse: tfsec::parse,
+    },
+    Format {
+        name: kics::NAME,
+        description: "KICS JSON (versions 1 and 2)",
+        sniff: kics::sniff,
+        parse: kics::parse,
     },
     // DAST formats
     // generic formats

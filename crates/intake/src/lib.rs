@@ -13,6 +13,7 @@ mod gitleaks;
 mod ids;
 mod input;
 mod json;
+mod kics;
 pub mod limits;
 pub mod sarif;
 pub mod secrets;

@@ -83,3 +83,29 @@ fn tfsec() {
     assert_eq!(egress.len(), 6);
     assert!(egress.iter().all(|f| !f.fingerprint.as_str().contains(':')), "one fingerprint each");
 }
+
+/// DefectDojo's component_name for a KICS finding is the query's platform.
+const KICS_PLATFORM: &str = "DefectDojo puts the query's platform (Common, Terraform, \
+     Kubernetes) in component_name; it is no third-party package, we keep it in the message";
+
+#[test]
+fn kics() {
+    const MANY: &str = "kics-json/many_findings.json";
+    const FIELDS: &[FieldPin] = &[
+        (MANY, 0, "component_name", KICS_PLATFORM),
+        (MANY, 1, "component_name", KICS_PLATFORM),
+        (MANY, 2, "component_name", KICS_PLATFORM),
+        (MANY, 3, "component_name", KICS_PLATFORM),
+        (MANY, 4, "component_name", KICS_PLATFORM),
+        (MANY, 5, "component_name", KICS_PLATFORM),
+    ];
+    let files = check_format("kics-json", "kics", &[], FIELDS);
+    let (_, many) = files.iter().find(|(path, _)| path == MANY).unwrap();
+    assert!(many.iter().all(|f| f.tool_fingerprints.contains_key("kics/similarityId")));
+    assert!(many.iter().all(|f| f.message.contains("Platform: ")));
+    // The four RBAC wildcard matches share one similarity id and one line;
+    // each flags another list, so they are four findings.
+    let rbac: Vec<_> = many.iter().filter(|f| f.title == "RBAC Wildcard In Rule").collect();
+    assert_eq!(rbac.len(), 4);
+    assert!(rbac.iter().all(|f| !f.fingerprint.as_str().contains(':')));
+}
