@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, checkov, gitleaks, kics, sarif, tfsec};
+use crate::{Options, ParseError, Shape, Sink, checkov, gitleaks, kics, sarif, tfsec, zap};
 
 /// One report format.
 pub struct Format {
@@ -56,6 +56,12 @@ pub const FORMATS: &[Format] = &[
         parse: kics::parse,
     },
     // DAST formats
+    Format {
+        name: zap::NAME,
+        description: "OWASP ZAP traditional JSON and XML reports",
+        sniff: zap::sniff,
+        parse: zap::parse,
+    },
     // generic formats
 ];
 

@@ -10,6 +10,7 @@ mod common;
 pub mod error;
 pub mod formats;
 mod gitleaks;
+mod html;
 mod ids;
 mod input;
 mod json;
@@ -20,6 +21,7 @@ pub mod secrets;
 pub mod shape;
 mod tfsec;
 mod xml;
+mod zap;
 
 pub use error::ParseError;
 pub use limits::Limits;
