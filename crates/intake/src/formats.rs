@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, checkov, gitleaks, kics, sarif, tfsec, zap};
+use crate::{Options, ParseError, Shape, Sink, checkov, gitleaks, kics, nuclei, sarif, tfsec, zap};
 
 /// One report format.
 pub struct Format {
@@ -61,6 +61,12 @@ pub const FORMATS: &[Format] = &[
         description: "OWASP ZAP traditional JSON and XML reports",
         sniff: zap::sniff,
         parse: zap::parse,
+    },
+    Format {
+        name: nuclei::NAME,
+        description: "Nuclei JSON lines or JSON array (versions 2 and 3)",
+        sniff: nuclei::sniff,
+        parse: nuclei::parse,
     },
     // generic formats
 ];

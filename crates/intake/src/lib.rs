@@ -7,6 +7,7 @@
 
 mod checkov;
 mod common;
+mod dast;
 pub mod error;
 pub mod formats;
 mod gitleaks;
@@ -16,6 +17,7 @@ mod input;
 mod json;
 mod kics;
 pub mod limits;
+mod nuclei;
 pub mod sarif;
 pub mod secrets;
 pub mod shape;

@@ -32,6 +32,7 @@ use fixgate_domain::{Finding, Fingerprint, Location, RunInfo, Severity, Suppress
 use serde::Deserialize;
 
 use crate::common::{emit, non_blank, severity_word};
+use crate::dast::{cut, is_link};
 use crate::{Options, ParseError, Shape, Sink, html, input, json, xml};
 
 pub(crate) const NAME: &str = "zap";
@@ -324,22 +325,11 @@ fn references(reference: Option<&str>) -> Vec<String> {
     let text = html_text(reference).unwrap_or_default();
     let mut links: Vec<String> = Vec::new();
     for line in text.lines().map(str::trim) {
-        let is_link = line.starts_with("http://") || line.starts_with("https://");
-        if is_link && !links.iter().any(|l| l == line) {
+        if is_link(line) && !links.iter().any(|l| l == line) {
             links.push(line.to_string());
         }
     }
     links
-}
-
-/// The first `max` characters of `text` on one line, with `…` when cut.
-fn cut(text: &str, max: usize) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= max {
-        return line;
-    }
-    let head: String = line.chars().take(max).collect();
-    format!("{head}…")
 }
 
 #[cfg(test)]

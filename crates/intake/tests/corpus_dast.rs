@@ -88,3 +88,29 @@ fn zap_xml() {
         }
     }
 }
+
+#[test]
+fn nuclei() {
+    const COUNTS: &[CountPin] = &[(
+        "nuclei-json/many_findings.json",
+        18,
+        "18 results; DefectDojo merges results of one template, type and matcher on one host \
+         name, so tech-detect's bootstrap and font-awesome on 127.0.0.1:8080/WebGoat and \
+         127.0.0.1:9090/WebWolf become one each (16). Those are two applications on two ports: \
+         we keep one finding per matched URL and matcher",
+    )];
+    let files = check_format("nuclei-json", "nuclei", COUNTS, &[]);
+    for (path, findings) in &files {
+        let all = serde_json::to_string(findings).unwrap();
+        assert!(!all.contains("HTTP/1.1"), "{path}: a request or response was kept");
+        assert!(findings.iter().all(|f| f.location.as_ref().unwrap().logical.is_some()), "{path}");
+    }
+    let (_, v3) = files.iter().find(|(path, _)| path.ends_with("multiple_v3.json")).unwrap();
+    // Two `tls-version` results at one place without a matcher name are
+    // one problem (the second, which extracted tls13, repeats the first),
+    // as DefectDojo counts them too.
+    assert_eq!(v3.iter().filter(|f| f.rule_id == "tls-version").count(), 1);
+    let (_, matches) =
+        files.iter().find(|(path, _)| path.ends_with("multiple_matches.json")).unwrap();
+    assert!(matches.iter().any(|f| f.message.contains("Matcher: genexus")));
+}
