@@ -4,7 +4,9 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, checkov, gitleaks, kics, nuclei, sarif, tfsec, zap};
+use crate::{
+    Options, ParseError, Shape, Sink, burp, checkov, gitleaks, kics, nuclei, sarif, tfsec, zap,
+};
 
 /// One report format.
 pub struct Format {
@@ -67,6 +69,12 @@ pub const FORMATS: &[Format] = &[
         description: "Nuclei JSON lines or JSON array (versions 2 and 3)",
         sniff: nuclei::sniff,
         parse: nuclei::parse,
+    },
+    Format {
+        name: burp::NAME,
+        description: "Burp Suite XML issue exports",
+        sniff: burp::sniff,
+        parse: burp::parse,
     },
     // generic formats
 ];

@@ -114,3 +114,38 @@ fn nuclei() {
         files.iter().find(|(path, _)| path.ends_with("multiple_matches.json")).unwrap();
     assert!(matches.iter().any(|f| f.message.contains("Matcher: genexus")));
 }
+
+#[test]
+fn burp() {
+    const COUNTS: &[CountPin] = &[
+        (
+            "burp-xml/one_finding.xml",
+            3,
+            "3 SQL injection issues (the b_id cookie, the username and the password parameters); \
+             DefectDojo merges issues of one type into one finding with 3 endpoints, we keep one \
+             finding per issue",
+        ),
+        (
+            "burp-xml/seven_findings.xml",
+            16,
+            "16 issues of 7 types; DefectDojo merges issues of one type, we keep one finding per \
+             issue",
+        ),
+    ];
+    let files = check_format("burp-xml", "burp", COUNTS, &[]);
+    for (path, findings) in &files {
+        let all = serde_json::to_string(findings).unwrap();
+        assert!(!all.contains("AD00240A932835EDD60B3F7487A9D15D"), "{path}: a session id was kept");
+        for finding in findings {
+            let logical = finding.location.as_ref().and_then(|l| l.logical.as_deref()).unwrap();
+            assert!(
+                logical.starts_with("GET http://bwa/") || logical.starts_with("POST http://bwa/")
+            );
+        }
+    }
+    let (_, seven) = files.iter().find(|(path, _)| path.ends_with("seven_findings.xml")).unwrap();
+    let frameable = seven.iter().filter(|f| f.rule_id == "5245344").count();
+    assert_eq!(frameable, 3);
+    let cookie = seven.iter().find(|f| f.rule_id == "5244416").unwrap();
+    assert!(cookie.secret.is_some());
+}
