@@ -49,11 +49,13 @@ pub enum ParseError {
     #[error("{message} at line {line}")]
     Xml { line: u64, message: String },
 
-    /// An XML report with a document type declaration. fixgate reads XML
-    /// without DTDs, so neither entity expansion (billion laughs) nor
-    /// external entities (file reads) can happen.
+    /// An XML report with a document type declaration that could define
+    /// entities or pull in an external file. fixgate reads XML without
+    /// them, so neither entity expansion (billion laughs) nor external
+    /// entities (file reads) can happen; a DTD of element and attribute
+    /// declarations only (as Burp Suite writes) is read.
     #[error(
-        "the report declares a DTD (<!DOCTYPE ...> at line {line}); fixgate reads XML without DTDs or entity definitions"
+        "the report declares a DTD that fixgate does not read (<!DOCTYPE ...> at line {line}): fixgate reads XML without entity definitions, external DTDs or references in a DTD; only element and attribute declarations are allowed"
     )]
     Doctype { line: u64 },
 

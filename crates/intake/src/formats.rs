@@ -5,7 +5,8 @@
 use std::io::Read;
 
 use crate::{
-    Options, ParseError, Shape, Sink, anchore, clair, generic, gitleaks, grype, sarif, trivy,
+    Options, ParseError, Shape, Sink, anchore, burp, checkov, clair, generic, gitleaks, grype,
+    kics, nuclei, sarif, tfsec, trivy, zap,
 };
 
 /// One report format.
@@ -63,7 +64,43 @@ pub const FORMATS: &[Format] = &[
     },
     // SAST formats
     // IaC formats
+    Format {
+        name: checkov::NAME,
+        description: "Checkov JSON (one framework's results, or an array of several)",
+        sniff: checkov::sniff,
+        parse: checkov::parse,
+    },
+    Format {
+        name: tfsec::NAME,
+        description: "tfsec JSON (0.x and 1.x)",
+        sniff: tfsec::sniff,
+        parse: tfsec::parse,
+    },
+    Format {
+        name: kics::NAME,
+        description: "KICS JSON (versions 1 and 2)",
+        sniff: kics::sniff,
+        parse: kics::parse,
+    },
     // DAST formats
+    Format {
+        name: zap::NAME,
+        description: "OWASP ZAP traditional JSON and XML reports",
+        sniff: zap::sniff,
+        parse: zap::parse,
+    },
+    Format {
+        name: nuclei::NAME,
+        description: "Nuclei JSON lines or JSON array (versions 2 and 3)",
+        sniff: nuclei::sniff,
+        parse: nuclei::parse,
+    },
+    Format {
+        name: burp::NAME,
+        description: "Burp Suite XML issue exports",
+        sniff: burp::sniff,
+        parse: burp::parse,
+    },
     // generic formats
     Format {
         name: generic::JSON_NAME,

@@ -6,22 +6,30 @@
 //! format and only validate, then a conversion into [`fixgate_domain::Finding`].
 
 mod anchore;
+mod burp;
+mod checkov;
 mod clair;
 mod common;
+mod dast;
 pub mod error;
 pub mod formats;
 mod generic;
 mod gitleaks;
 mod grype;
+mod html;
 mod ids;
 mod input;
 mod json;
+mod kics;
 pub mod limits;
+mod nuclei;
 pub mod sarif;
 pub mod secrets;
 pub mod shape;
+mod tfsec;
 mod trivy;
 mod xml;
+mod zap;
 
 pub use error::ParseError;
 pub use limits::Limits;
