@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, gitleaks, sarif};
+use crate::{Options, ParseError, Shape, Sink, cyclonedx, gitleaks, sarif};
 
 /// One report format.
 pub struct Format {
@@ -28,6 +28,12 @@ pub const FORMATS: &[Format] = &[
         parse: |reader, options, sink| sarif::parse(reader, &options.limits, sink).map(|_| ()),
     },
     // SCA formats
+    Format {
+        name: cyclonedx::NAME,
+        description: "CycloneDX BOM with vulnerabilities, JSON or XML (spec 1.4 to 1.6, and the 1.0-1.3 vulnerability extension)",
+        sniff: cyclonedx::sniff,
+        parse: cyclonedx::parse,
+    },
     // secrets formats
     Format {
         name: gitleaks::NAME,

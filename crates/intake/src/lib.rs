@@ -6,16 +6,20 @@
 //! format and only validate, then a conversion into [`fixgate_domain::Finding`].
 
 mod common;
+mod cyclonedx;
 pub mod error;
 pub mod formats;
 mod gitleaks;
 mod ids;
 mod input;
 mod json;
+mod lenient;
 pub mod limits;
+mod purl;
 pub mod sarif;
 pub mod secrets;
 pub mod shape;
+mod syntax;
 mod xml;
 
 pub use error::ParseError;

@@ -1,0 +1,141 @@
+//! Serde helpers for fields that tools write in more than one way: a list
+//! that may be `null`, a score written as a number or as text, a CWE written
+//! as `79` or `"CWE-79"`.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use crate::ids;
+
+/// A value that may be `null`, read as its default (an empty list).
+pub(crate) fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
+/// A number written as a number or as text (`9.8`, `"9.8"`); blank text,
+/// text that is no number and `null` are `None`.
+pub(crate) fn score<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    deserializer.deserialize_any(ScoreVisitor)
+}
+
+struct ScoreVisitor;
+
+impl<'de> Visitor<'de> for ScoreVisitor {
+    type Value = Option<f64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a number")
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+        Ok(Some(value).filter(|v| v.is_finite()))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(Some(value as f64))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(Some(value as f64))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(value.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// A CWE written as a number (`79`) or as text (`"CWE-79"`,
+/// `"CWE-79: Improper ..."`); `None` for text that names no CWE
+/// (`NVD-CWE-noinfo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cwe(pub Option<u32>);
+
+impl<'de> Deserialize<'de> for Cwe {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Cwe, D::Error> {
+        deserializer.deserialize_any(CweVisitor).map(Cwe)
+    }
+}
+
+struct CweVisitor;
+
+impl<'de> Visitor<'de> for CweVisitor {
+    type Value = Option<u32>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CWE number or id")
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(u32::try_from(value).ok())
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(u32::try_from(value).ok())
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(ids::cwe_number(value))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Item {
+        #[serde(default, deserialize_with = "score")]
+        score: Option<f64>,
+        #[serde(default, deserialize_with = "or_default")]
+        cwes: Vec<Cwe>,
+    }
+
+    fn item(text: &str) -> Item {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn scores_come_as_numbers_or_text() {
+        assert_eq!(item(r#"{"score": 9.8}"#).score, Some(9.8));
+        assert_eq!(item(r#"{"score": 10}"#).score, Some(10.0));
+        assert_eq!(item(r#"{"score": "7.5"}"#).score, Some(7.5));
+        assert_eq!(item(r#"{"score": ""}"#).score, None);
+        assert_eq!(item(r#"{"score": null}"#).score, None);
+        assert_eq!(item("{}").score, None);
+        assert!(serde_json::from_str::<Item>(r#"{"score": [1]}"#).is_err());
+    }
+
+    #[test]
+    fn cwes_come_as_numbers_or_ids() {
+        let cwes = item(r#"{"cwes": [79, "CWE-400", "CWE-89: SQL injection", "NVD-CWE-noinfo"]}"#);
+        let numbers: Vec<Option<u32>> = cwes.cwes.iter().map(|c| c.0).collect();
+        assert_eq!(numbers, [Some(79), Some(400), Some(89), None]);
+        assert!(item(r#"{"cwes": null}"#).cwes.is_empty());
+    }
+}
