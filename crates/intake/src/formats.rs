@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, cyclonedx, gitleaks, sarif};
+use crate::{Options, ParseError, Shape, Sink, cyclonedx, dependency_check, gitleaks, sarif};
 
 /// One report format.
 pub struct Format {
@@ -33,6 +33,12 @@ pub const FORMATS: &[Format] = &[
         description: "CycloneDX BOM with vulnerabilities, JSON or XML (spec 1.4 to 1.6, and the 1.0-1.3 vulnerability extension)",
         sniff: cyclonedx::sniff,
         parse: cyclonedx::parse,
+    },
+    Format {
+        name: dependency_check::NAME,
+        description: "OWASP Dependency-Check JSON or XML",
+        sniff: dependency_check::sniff,
+        parse: dependency_check::parse,
     },
     // secrets formats
     Format {

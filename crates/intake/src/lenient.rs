@@ -62,6 +62,38 @@ impl<'de> Visitor<'de> for ScoreVisitor {
     }
 }
 
+/// A yes-or-no written as a boolean or as text (`true`, `"true"`); other
+/// text and `null` are no.
+pub(crate) fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    deserializer.deserialize_any(FlagVisitor)
+}
+
+struct FlagVisitor;
+
+impl<'de> Visitor<'de> for FlagVisitor {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("true or false")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<bool, E> {
+        Ok(value)
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<bool, E> {
+        Ok(value.trim().eq_ignore_ascii_case("true"))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+}
+
 /// A CWE written as a number (`79`) or as text (`"CWE-79"`,
 /// `"CWE-79: Improper ..."`); `None` for text that names no CWE
 /// (`NVD-CWE-noinfo`).
@@ -114,6 +146,8 @@ mod tests {
         score: Option<f64>,
         #[serde(default, deserialize_with = "or_default")]
         cwes: Vec<Cwe>,
+        #[serde(default, deserialize_with = "flag")]
+        matched: bool,
     }
 
     fn item(text: &str) -> Item {
@@ -129,6 +163,15 @@ mod tests {
         assert_eq!(item(r#"{"score": null}"#).score, None);
         assert_eq!(item("{}").score, None);
         assert!(serde_json::from_str::<Item>(r#"{"score": [1]}"#).is_err());
+    }
+
+    #[test]
+    fn flags_come_as_booleans_or_text() {
+        assert!(item(r#"{"matched": true}"#).matched);
+        assert!(item(r#"{"matched": "TRUE"}"#).matched);
+        assert!(!item(r#"{"matched": "no"}"#).matched);
+        assert!(!item(r#"{"matched": null}"#).matched);
+        assert!(!item("{}").matched);
     }
 
     #[test]

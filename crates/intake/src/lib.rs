@@ -7,6 +7,7 @@
 
 mod common;
 mod cyclonedx;
+mod dependency_check;
 pub mod error;
 pub mod formats;
 mod gitleaks;

@@ -97,3 +97,42 @@ fn sarif_reports_stay_sarif() {
         assert_eq!(detected.map(|f| f.name), Some("sarif"), "{}", path.display());
     }
 }
+
+#[test]
+fn dependency_check_xml() {
+    const MULTIPLE: &str =
+        "dependency-check-xml/multiple_vulnerabilities_has_multiple_findings.xml";
+    const V2_ONLY: &str = "the report has no CVSS v3 for it (the peer's null); ours is its CVSS v2 \
+                           rating, 7.5 AV:N/AC:L/Au:N/C:P/I:P/A:P";
+    const NO_CVSS: &str = "the peer asserts null and ours is none too, but the shared check \
+                           cannot compare a null";
+    const NO_IDS: &str = "the peer asserts no advisory ids (null) and ours are none too, but the \
+                          shared check cannot compare a null";
+    const FIELDS: &[FieldPin] = &[
+        (MULTIPLE, 0, "cvss3_score", V2_ONLY),
+        (MULTIPLE, 0, "cvss3_vector", V2_ONLY),
+        (MULTIPLE, 1, "cvss3_score", NO_CVSS),
+        (MULTIPLE, 1, "cvss3_vector", NO_CVSS),
+        (MULTIPLE, 1, "vuln_ids", NO_IDS),
+        (MULTIPLE, 3, "vuln_ids", NO_IDS),
+        (MULTIPLE, 4, "cvss3_score", V2_ONLY),
+        (MULTIPLE, 4, "cvss3_vector", V2_ONLY),
+        (MULTIPLE, 5, "cvss3_score", V2_ONLY),
+        (MULTIPLE, 5, "cvss3_vector", V2_ONLY),
+    ];
+    let files = check_format("dependency-check-xml", "dependency-check", &[], FIELDS);
+    for (path, findings) in &files {
+        assert!(
+            findings.iter().all(|f| f.package.is_some() && f.tool == "Dependency-Check"),
+            "{path}"
+        );
+    }
+    if let Some((_, findings)) = files.iter().find(|(p, _)| p == MULTIPLE) {
+        let suppressed: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.suppression.as_ref().is_some_and(|s| s.kind == "external"))
+            .map(|f| f.rule_id.as_str())
+            .collect();
+        assert_eq!(suppressed, ["CVE-2019-7238", "CVE-2017-1000487"]);
+    }
+}
