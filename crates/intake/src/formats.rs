@@ -4,7 +4,9 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, cyclonedx, dependency_check, gitleaks, sarif};
+use crate::{
+    Options, ParseError, Shape, Sink, cyclonedx, dependency_check, gitleaks, osv_scanner, sarif,
+};
 
 /// One report format.
 pub struct Format {
@@ -39,6 +41,12 @@ pub const FORMATS: &[Format] = &[
         description: "OWASP Dependency-Check JSON or XML",
         sniff: dependency_check::sniff,
         parse: dependency_check::parse,
+    },
+    Format {
+        name: osv_scanner::NAME,
+        description: "OSV-Scanner JSON (versions 1 and 2)",
+        sniff: osv_scanner::sniff,
+        parse: osv_scanner::parse,
     },
     // secrets formats
     Format {

@@ -18,6 +18,16 @@ where
     Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
+/// A field that may be `null` but must be there: `Some(None)` for `null`,
+/// and, with `#[serde(default)]`, `None` when the key is missing.
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// A number written as a number or as text (`9.8`, `"9.8"`); blank text,
 /// text that is no number and `null` are `None`.
 pub(crate) fn score<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
@@ -62,6 +72,125 @@ impl<'de> Visitor<'de> for ScoreVisitor {
     }
 }
 
+/// Free-form text (the `database_specific` of an OSV record): a string or
+/// a number as text; an object, a list, a boolean or `null` is `None`.
+pub(crate) fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    deserializer.deserialize_any(TextVisitor)
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("text")
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(Some(value.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+        Ok(Some(value.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(Some(value.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(Some(value.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// A list of CWEs in free-form data: a list, one CWE, or anything else as
+/// no CWE.
+pub(crate) fn cwes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Cwe>, D::Error> {
+    deserializer.deserialize_any(CwesVisitor)
+}
+
+struct CwesVisitor;
+
+impl<'de> Visitor<'de> for CwesVisitor {
+    type Value = Vec<Cwe>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of CWEs")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(cwe) = seq.next_element::<Cwe>()? {
+            out.push(cwe);
+        }
+        Ok(out)
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(vec![Cwe(ids::cwe_number(value))])
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(vec![Cwe(u32::try_from(value).ok())])
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        Ok(Vec::new())
+    }
+}
+
 /// A yes-or-no written as a boolean or as text (`true`, `"true"`); other
 /// text and `null` are no.
 pub(crate) fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
@@ -95,8 +224,8 @@ impl<'de> Visitor<'de> for FlagVisitor {
 }
 
 /// A CWE written as a number (`79`) or as text (`"CWE-79"`,
-/// `"CWE-79: Improper ..."`); `None` for text that names no CWE
-/// (`NVD-CWE-noinfo`).
+/// `"CWE-79: Improper ..."`), or an object with a `cweId`; `None` for text
+/// that names no CWE (`NVD-CWE-noinfo`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cwe(pub Option<u32>);
 
@@ -127,6 +256,19 @@ impl<'de> Visitor<'de> for CweVisitor {
         Ok(ids::cwe_number(value))
     }
 
+    /// An object such as OSV's `{"cweId": "CWE-506", "name": ...}`.
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if found.is_none() && matches!(key.as_str(), "cweId" | "cwe_id" | "id") {
+                found = map.next_value::<Cwe>()?.0;
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
     }
@@ -148,6 +290,10 @@ mod tests {
         cwes: Vec<Cwe>,
         #[serde(default, deserialize_with = "flag")]
         matched: bool,
+        #[serde(default, deserialize_with = "text")]
+        note: Option<String>,
+        #[serde(default, deserialize_with = "cwes")]
+        free_cwes: Vec<Cwe>,
     }
 
     fn item(text: &str) -> Item {
@@ -163,6 +309,22 @@ mod tests {
         assert_eq!(item(r#"{"score": null}"#).score, None);
         assert_eq!(item("{}").score, None);
         assert!(serde_json::from_str::<Item>(r#"{"score": [1]}"#).is_err());
+    }
+
+    #[test]
+    fn free_form_data_never_fails_the_report() {
+        assert_eq!(item(r#"{"note": "HIGH"}"#).note.as_deref(), Some("HIGH"));
+        assert_eq!(item(r#"{"note": 7.5}"#).note.as_deref(), Some("7.5"));
+        assert_eq!(item(r#"{"note": {"a": [1]}}"#).note, None);
+        assert_eq!(item(r#"{"note": [1, 2]}"#).note, None);
+        let numbers = |text: &str| item(text).free_cwes.iter().map(|c| c.0).collect::<Vec<_>>();
+        assert_eq!(
+            numbers(r#"{"free_cwes": ["CWE-79", {"cweId": "CWE-1"}, 20]}"#),
+            [Some(79), Some(1), Some(20)]
+        );
+        assert_eq!(numbers(r#"{"free_cwes": "CWE-89"}"#), [Some(89)]);
+        assert!(numbers(r#"{"free_cwes": {"x": 1}}"#).is_empty());
+        assert!(numbers(r#"{"free_cwes": true}"#).is_empty());
     }
 
     #[test]

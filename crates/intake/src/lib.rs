@@ -16,6 +16,7 @@ mod input;
 mod json;
 mod lenient;
 pub mod limits;
+mod osv_scanner;
 mod purl;
 pub mod sarif;
 pub mod secrets;

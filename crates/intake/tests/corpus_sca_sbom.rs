@@ -136,3 +136,47 @@ fn dependency_check_xml() {
         assert_eq!(suppressed, ["CVE-2019-7238", "CVE-2017-1000487"]);
     }
 }
+
+/// Checked by hand rather than with `check_format`, which cannot express
+/// that we refuse a file the peer accepts.
+#[test]
+fn osv_scanner_json() {
+    let Some(dir) = support::corpus_dir() else { return };
+    let rows = support::rows(&dir, "osv-scanner-json");
+    assert_eq!(rows.len(), 2, "new corpus files need their checks here");
+    for row in &rows {
+        let path = dir.join(&row.path);
+        if row.path == "osv-scanner-json/no_findings.json" {
+            // The peer counts a zero-byte file as a clean scan. OSV-Scanner
+            // writes `{"results": []}` when it finds nothing, so an empty
+            // upload is a broken pipeline, and a clean scan would close every
+            // open finding of the scope: we refuse it with a clear error.
+            assert_eq!(row.count, 0);
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(bytes.is_empty());
+            let parser = fixgate_intake::formats::by_name("osv-scanner").unwrap();
+            let mut sink = fixgate_intake::Collected::default();
+            let options = fixgate_intake::Options::default();
+            let err = (parser.parse)(&mut bytes.as_slice(), &options, &mut sink).unwrap_err();
+            assert!(err.to_string().contains("an empty file"), "{err}");
+            continue;
+        }
+        let findings = support::parse_file(&path, "osv-scanner").findings;
+        assert_eq!(findings.len(), row.count, "{}", row.path);
+        let peer = &row.details["findings"]["0"];
+        let ours = &findings[0];
+        assert_eq!(peer["vuln_ids[0]"], ours.rule_id.as_str());
+        assert_eq!(peer["cwe"], format!("CWE-{}", ours.cwes[0]));
+        // The peer rates a finding without a rating Low; a malicious package
+        // (MAL- id) without one is critical for us.
+        assert_eq!(peer["severity"], "Low");
+        assert_eq!(ours.severity, fixgate_domain::Severity::Critical);
+        let package = ours.package.as_ref().unwrap();
+        assert_eq!(
+            (package.name.as_str(), package.ecosystem.as_deref()),
+            ("flot-axis", Some("npm"))
+        );
+        let place = ours.location.as_ref().and_then(|l| l.path.as_deref());
+        assert_eq!(place, Some("/tmp/components/yarn.lock"));
+    }
+}
