@@ -5,8 +5,8 @@
 use std::io::Read;
 
 use crate::{
-    Options, ParseError, Shape, Sink, anchore, burp, checkov, clair, generic, gitleaks, grype,
-    kics, nuclei, sarif, tfsec, trivy, zap,
+    Options, ParseError, Shape, Sink, anchore, burp, checkov, clair, cyclonedx, dependency_check,
+    generic, gitleaks, grype, kics, nuclei, osv_scanner, sarif, tfsec, trivy, zap,
 };
 
 /// One report format.
@@ -54,6 +54,22 @@ pub const FORMATS: &[Format] = &[
         description: "Clair JSON as clair-scanner and klar write it",
         sniff: clair::sniff,
         parse: clair::parse,
+        name: cyclonedx::NAME,
+        description: "CycloneDX BOM with vulnerabilities, JSON or XML (spec 1.4 to 1.6, and the 1.0-1.3 vulnerability extension)",
+        sniff: cyclonedx::sniff,
+        parse: cyclonedx::parse,
+    },
+    Format {
+        name: dependency_check::NAME,
+        description: "OWASP Dependency-Check JSON or XML",
+        sniff: dependency_check::sniff,
+        parse: dependency_check::parse,
+    },
+    Format {
+        name: osv_scanner::NAME,
+        description: "OSV-Scanner JSON (versions 1 and 2)",
+        sniff: osv_scanner::sniff,
+        parse: osv_scanner::parse,
     },
     // secrets formats
     Format {
