@@ -54,6 +54,8 @@ pub const FORMATS: &[Format] = &[
         description: "Clair JSON as clair-scanner and klar write it",
         sniff: clair::sniff,
         parse: clair::parse,
+    },
+    Format {
         name: cyclonedx::NAME,
         description: "CycloneDX BOM with vulnerabilities, JSON or XML (spec 1.4 to 1.6, and the 1.0-1.3 vulnerability extension)",
         sniff: cyclonedx::sniff,
