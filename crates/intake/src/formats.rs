@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, gitleaks, sarif};
+use crate::{Options, ParseError, Shape, Sink, gitleaks, npm_audit, sarif};
 
 /// One report format.
 pub struct Format {
@@ -28,6 +28,12 @@ pub const FORMATS: &[Format] = &[
         parse: |reader, options, sink| sarif::parse(reader, &options.limits, sink).map(|_| ()),
     },
     // SCA formats
+    Format {
+        name: npm_audit::NAME,
+        description: "npm audit JSON (npm 6 advisories, npm 7+ vulnerabilities)",
+        sniff: npm_audit::sniff,
+        parse: npm_audit::parse,
+    },
     // secrets formats
     Format {
         name: gitleaks::NAME,

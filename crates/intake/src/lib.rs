@@ -13,6 +13,8 @@ mod ids;
 mod input;
 mod json;
 pub mod limits;
+mod npm_audit;
+mod package_url;
 pub mod sarif;
 pub mod secrets;
 pub mod shape;

@@ -1,0 +1,100 @@
+//! The package scanners' reports of the shared corpus (npm audit, Snyk,
+//! GitHub alerts) against the manifest.
+//!
+//! Our counting rule for these: one finding per advisory and package in a
+//! manifest. Where a peer counts packages, dependency paths or closed alerts
+//! instead, our count is pinned here with the reason.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test by panicking, like the tests themselves"
+)]
+
+mod support;
+
+use fixgate_domain::Severity;
+use support::{CountPin, FieldPin, check_format};
+
+#[test]
+fn npm_audit() {
+    const COUNTS: &[CountPin] = &[
+        (
+            "npm-audit-json/many_vulns.json",
+            3,
+            "6 vulnerable packages, 3 advisories (debug, semver, undici); DefectDojo makes a \
+             finding of each package, also of @vercel/fun, @vercel/node and vercel, which are \
+             vulnerable only because they depend on those three; we report each advisory once, \
+             at its own package, and name the dependents in its message",
+        ),
+        (
+            "npm-audit-json/npm_audit_7_plus__one_vuln.json",
+            2,
+            "one vulnerable package (debug) with two advisories, GHSA-gxpj-cx7g-858c and \
+             GHSA-9vvw-cc9w-f27h; DefectDojo makes one finding of the package, we one of each \
+             advisory (each has its own severity, CWE and fix)",
+        ),
+    ];
+    const FIELDS: &[FieldPin] = &[
+        (
+            "npm-audit-json/many_vulns.json",
+            0,
+            "cwe",
+            "DefectDojo writes CWE-1035 (known-vulnerable component) for @vercel/fun, which has \
+             no advisory of its own; we make no finding of it",
+        ),
+        (
+            "npm-audit-json/npm_audit_7_plus__one_vuln.json",
+            0,
+            "severity",
+            "DefectDojo takes the package's severity (high, from GHSA-9vvw-cc9w-f27h) with the \
+             first advisory's CWE and CVSS; our finding for that first advisory, \
+             GHSA-gxpj-cx7g-858c, has its own severity, moderate",
+        ),
+    ];
+    let files = check_format("npm-audit-json", "npm-audit", COUNTS, FIELDS);
+    for (path, findings) in &files {
+        for finding in findings {
+            let package = finding.package.as_ref().unwrap();
+            assert!(package.purl.as_deref().unwrap().starts_with("pkg:npm/"), "{path}");
+            let location = finding.location.as_ref().unwrap();
+            assert_eq!(location.path.as_deref(), Some("package-lock.json"), "{path}");
+        }
+    }
+    let seven =
+        &files.iter().find(|(p, _)| p.ends_with("npm_audit_7_plus__one_vuln.json")).unwrap().1;
+    let rules: Vec<(&str, Severity)> =
+        seven.iter().map(|f| (f.rule_id.as_str(), f.severity)).collect();
+    assert_eq!(
+        rules,
+        [("GHSA-gxpj-cx7g-858c", Severity::Medium), ("GHSA-9vvw-cc9w-f27h", Severity::High)]
+    );
+    assert!(seven[0].message.contains("Also vulnerable through its dependencies: ms"));
+}
+
+/// Our formats' detection claims no other corpus file.
+#[test]
+fn no_other_report_is_taken_for_ours() {
+    const OURS: &[(&str, &str)] = &[
+        ("npm-audit", "npm-audit-json"),
+        ("snyk", "snyk-json"),
+        ("github-alerts", "github-vulnerability-json"),
+        ("pip-audit", ""),
+    ];
+    let Some(dir) = support::corpus_dir() else { return };
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
+    for line in manifest.lines().skip(1) {
+        let mut cells = line.split('\t');
+        let (path, corpus_format) = (cells.next().unwrap(), cells.next().unwrap());
+        let bytes = std::fs::read(dir.join(path)).unwrap();
+        let prefix = &bytes[..bytes.len().min(256 * 1024)];
+        let Some(detected) = fixgate_intake::formats::detect(prefix).map(|f| f.name) else {
+            continue;
+        };
+        if let Some((_, home)) = OURS.iter().find(|(ours, _)| *ours == detected) {
+            assert_eq!(*home, corpus_format, "{path} is detected as {detected}");
+        }
+    }
+}
