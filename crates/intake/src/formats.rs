@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, gitleaks, npm_audit, sarif};
+use crate::{Options, ParseError, Shape, Sink, gitleaks, npm_audit, sarif, snyk};
 
 /// One report format.
 pub struct Format {
@@ -33,6 +33,12 @@ pub const FORMATS: &[Format] = &[
         description: "npm audit JSON (npm 6 advisories, npm 7+ vulnerabilities)",
         sniff: npm_audit::sniff,
         parse: npm_audit::parse,
+    },
+    Format {
+        name: snyk::NAME,
+        description: "Snyk Open Source and Snyk Container JSON (snyk test --json, --all-projects)",
+        sniff: snyk::sniff,
+        parse: snyk::parse,
     },
     // secrets formats
     Format {

@@ -18,6 +18,7 @@ mod package_url;
 pub mod sarif;
 pub mod secrets;
 pub mod shape;
+mod snyk;
 mod xml;
 
 pub use error::ParseError;

@@ -74,6 +74,30 @@ fn npm_audit() {
     assert!(seven[0].message.contains("Also vulnerable through its dependencies: ms"));
 }
 
+#[test]
+fn snyk() {
+    const COUNTS: &[CountPin] = &[(
+        "snyk-json/all_containers_target_output.json",
+        17,
+        "40 entries are 17 issues in their packages (the projects' uniqueCount: 6 + 5 + 6), \
+         each listed once per dependency path; DefectDojo keeps one finding per path, we one \
+         per issue and package in each manifest, with every path in its message",
+    )];
+    let files = check_format("snyk-json", "snyk", COUNTS, &[]);
+    let containers =
+        &files.iter().find(|(p, _)| p.ends_with("all_containers_target_output.json")).unwrap().1;
+    let lxml = containers.iter().find(|f| f.rule_id == "SNYK-PYTHON-LXML-2940874").unwrap();
+    assert_eq!(lxml.advisories, ["CVE-2022-2309", "SNYK-PYTHON-LXML-2940874"]);
+    assert_eq!(lxml.package.as_ref().unwrap().purl.as_deref(), Some("pkg:pypi/lxml@4.8.0"));
+    let paths = lxml.message.matches("\n- Mobile-Security-Framework-MobSF@0.0.0 > ").count();
+    assert_eq!(paths, 3, "{}", lxml.message);
+    let location = lxml.location.as_ref().unwrap().path.as_deref();
+    assert_eq!(location, Some("Mobile-Security-Framework-MobSF/requirements.txt"));
+    let manifests: std::collections::BTreeSet<&str> =
+        containers.iter().filter_map(|f| f.location.as_ref()?.path.as_deref()).collect();
+    assert_eq!(manifests.len(), 3, "{manifests:?}");
+}
+
 /// Our formats' detection claims no other corpus file.
 #[test]
 fn no_other_report_is_taken_for_ours() {
