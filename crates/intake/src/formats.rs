@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, gitleaks, npm_audit, sarif, snyk};
+use crate::{Options, ParseError, Shape, Sink, github_alerts, gitleaks, npm_audit, sarif, snyk};
 
 /// One report format.
 pub struct Format {
@@ -39,6 +39,12 @@ pub const FORMATS: &[Format] = &[
         description: "Snyk Open Source and Snyk Container JSON (snyk test --json, --all-projects)",
         sniff: snyk::sniff,
         parse: snyk::parse,
+    },
+    Format {
+        name: github_alerts::NAME,
+        description: "GitHub alert exports: Dependabot alerts (GraphQL and REST), code scanning alerts (REST)",
+        sniff: github_alerts::sniff,
+        parse: github_alerts::parse,
     },
     // secrets formats
     Format {

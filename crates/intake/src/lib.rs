@@ -8,6 +8,7 @@
 mod common;
 pub mod error;
 pub mod formats;
+mod github_alerts;
 mod gitleaks;
 mod ids;
 mod input;

@@ -98,6 +98,53 @@ fn snyk() {
     assert_eq!(manifests.len(), 3, "{manifests:?}");
 }
 
+#[test]
+fn github_alerts() {
+    const SHIRO: &str = "github-vulnerability-json/github_shiro.json";
+    const FIXED: &str = "its only alert is FIXED: GitHub no longer sees the problem, so it is no \
+                         finding (this scan then verifies the ticket); DefectDojo imports it \
+                         inactive and mitigated. The fields are checked on the alert read as \
+                         open below";
+    const COUNTS: &[CountPin] = &[(SHIRO, 0, FIXED)];
+    const FIELDS: &[FieldPin] = &[
+        (SHIRO, 0, "severity", FIXED),
+        (SHIRO, 0, "len(vuln_ids)", FIXED),
+        (SHIRO, 0, "vuln_ids[0]", FIXED),
+        (SHIRO, 0, "component_name", FIXED),
+        (SHIRO, 0, "cvss3_vector", FIXED),
+        (SHIRO, 0, "cvss3_score", FIXED),
+        (SHIRO, 0, "cwe", FIXED),
+        (SHIRO, 0, "file_path", FIXED),
+        (SHIRO, 0, "vuln_ids[1]", FIXED),
+        (SHIRO, 0, "is_mitigated", FIXED),
+    ];
+    let files = check_format("github-vulnerability-json", "github-alerts", COUNTS, FIELDS);
+    let Some(dir) = support::corpus_dir() else { return };
+
+    // The fixed alert, read as if it were still open, carries what the peer asserts.
+    let text = std::fs::read_to_string(dir.join(SHIRO)).unwrap().replace("\"FIXED\"", "\"OPEN\"");
+    let parser = fixgate_intake::formats::by_name("github-alerts").unwrap();
+    let mut sink = fixgate_intake::Collected::default();
+    (parser.parse)(&mut text.as_bytes(), &fixgate_intake::Options::default(), &mut sink).unwrap();
+    let open = &sink.findings[0];
+    assert_eq!(open.severity, Severity::Critical);
+    assert_eq!(open.advisories, ["GHSA-f6jp-j6w3-w9hm", "CVE-2021-41303"]);
+    assert_eq!(open.package.as_ref().unwrap().name, "org.apache.shiro:shiro-core");
+    let cvss = open.cvss.as_ref().unwrap();
+    assert_eq!(cvss.vector.as_deref(), Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"));
+    assert_eq!(cvss.score, Some(9.8));
+    assert_eq!(open.cwes, [287]);
+    let path = open.location.as_ref().unwrap().path.as_deref();
+    assert_eq!(path, Some("apache/cxf/cxf-shiro/pom.xml"));
+
+    // Two alerts of one package and advisory, exported without their manifests.
+    let search = &files.iter().find(|(p, _)| p.ends_with("github_search.json")).unwrap().1;
+    assert_ne!(search[0].fingerprint, search[1].fingerprint);
+    let code = &files.iter().find(|(p, _)| p.ends_with("issue_9582.json")).unwrap().1;
+    assert_eq!(code[1].cwes, [22, 23, 36, 73, 99]);
+    assert_eq!(code[1].location.as_ref().unwrap().display(), "Path Traversal/file2.py:78");
+}
+
 /// Our formats' detection claims no other corpus file.
 #[test]
 fn no_other_report_is_taken_for_ours() {
