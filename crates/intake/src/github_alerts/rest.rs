@@ -153,8 +153,22 @@ struct InstanceLocation {
     end_column: Option<u32>,
 }
 
+/// Reads the array, or the arrays one after another that `gh api
+/// --paginate` writes, one per page.
 pub(super) fn parse(text: &str, runs: &mut Runs, sink: &mut dyn Sink) -> Result<(), ParseError> {
-    let alerts: Vec<RestAlert> = json::from_str(text, NAME)?;
+    let mut json = serde_json::Deserializer::from_str(text);
+    while json.end().is_err() {
+        let page: Vec<RestAlert> =
+            serde_path_to_error::deserialize(&mut json).map_err(|error| {
+                let path = error.path().to_string();
+                json::classify(error.into_inner(), NAME, path)
+            })?;
+        read_page(&page, runs, sink)?;
+    }
+    Ok(())
+}
+
+fn read_page(alerts: &[RestAlert], runs: &mut Runs, sink: &mut dyn Sink) -> Result<(), ParseError> {
     for (index, alert) in alerts.iter().enumerate() {
         let repository = alert.repository.as_ref().and_then(|r| r.html_url.clone());
         runs.saw_repository(repository.or_else(|| repository_of(alert.html_url.as_deref())));
@@ -398,6 +412,17 @@ mod tests {
         );
         let tools: Vec<&str> = sink.runs.iter().map(|r| r.tool.as_str()).collect();
         assert_eq!(tools, ["GitHub code scanning", "GitHub Dependabot"]);
+    }
+
+    #[test]
+    fn pages_written_one_after_another_are_read() {
+        let second = CODE.replace("code-scanning/35", "code-scanning/37");
+        let sink = parse_text(&format!("[{CODE}]\n[{second}]\n[]\n"));
+        assert_eq!(sink.findings.len(), 2);
+        let err = parse_err(&format!("[{CODE}] [{{\"rule\": 1}}]"));
+        assert!(err.starts_with("invalid github-alerts report at `[0].rule`"), "{err}");
+        let err = parse_err(&format!("[{CODE}] {{"));
+        assert!(err.contains("at line"), "{err}");
     }
 
     #[test]
