@@ -4,7 +4,9 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, github_alerts, gitleaks, npm_audit, sarif, snyk};
+use crate::{
+    Options, ParseError, Shape, Sink, github_alerts, gitleaks, npm_audit, pip_audit, sarif, snyk,
+};
 
 /// One report format.
 pub struct Format {
@@ -45,6 +47,12 @@ pub const FORMATS: &[Format] = &[
         description: "GitHub alert exports: Dependabot alerts (GraphQL and REST), code scanning alerts (REST)",
         sniff: github_alerts::sniff,
         parse: github_alerts::parse,
+    },
+    Format {
+        name: pip_audit::NAME,
+        description: "pip-audit JSON",
+        sniff: pip_audit::sniff,
+        parse: pip_audit::parse,
     },
     // secrets formats
     Format {

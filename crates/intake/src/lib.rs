@@ -16,6 +16,7 @@ mod json;
 pub mod limits;
 mod npm_audit;
 mod package_url;
+mod pip_audit;
 pub mod sarif;
 pub mod secrets;
 pub mod shape;
