@@ -26,7 +26,7 @@ use std::io::Read;
 use fixgate_domain::{Finding, Package, RunInfo, Severity};
 use serde::Deserialize;
 
-use crate::common::{emit, non_blank};
+use crate::common::{self, emit, non_blank};
 use crate::package_url::purl;
 use crate::{Options, ParseError, Shape, Sink, input, json};
 
@@ -109,7 +109,10 @@ fn finding(dependency: &Dependency, vuln: &Vuln, fixed: Option<&Fix>) -> Finding
     let rule_id = non_blank(vuln.id.as_deref()).unwrap_or_else(|| "pip-audit".into());
     let installed = format!("{name} {}", version.as_deref().unwrap_or("(unknown version)"));
     let description = non_blank(vuln.description.as_deref());
-    let title = description.clone().unwrap_or_else(|| format!("{rule_id} in {installed}"));
+    let title = description
+        .as_deref()
+        .and_then(common::title)
+        .unwrap_or_else(|| format!("{rule_id} in {installed}"));
     let mut finding = Finding::new(TOOL, rule_id, title, Severity::Medium);
 
     let id = finding.rule_id.clone();
