@@ -6,10 +6,8 @@
 use serde::Deserialize;
 
 use super::dependabot::{self, Alert};
-use super::{DEPENDABOT, Runs, State, cvss, dismissal, emit};
+use super::{DEPENDABOT, NAME, Runs, State, cvss, dismissal, emit};
 use crate::{ParseError, Sink, json};
-
-use super::NAME;
 
 #[derive(Debug, Deserialize)]
 struct Response {

@@ -10,14 +10,15 @@
 //! the tool's fingerprint: GitHub already tracks the alert across line
 //! moves, and the export carries no code to fingerprint.
 
+use fixgate_domain::{Cvss, Finding, Location};
 use serde::Deserialize;
 
 use super::dependabot::{self, Alert};
-use super::repository_of;
-use super::{CODE_SCANNING, DEPENDABOT, NAME, Runs, State, cvss, dismissal, emit, severity};
+use super::{
+    CODE_SCANNING, DEPENDABOT, NAME, Runs, State, cvss, dismissal, emit, repository_of, severity,
+};
 use crate::common::non_blank;
 use crate::{ParseError, Sink, ids, json};
-use fixgate_domain::{Cvss, Finding, Location};
 
 /// A Dependabot or code scanning alert.
 #[derive(Debug, Deserialize)]
