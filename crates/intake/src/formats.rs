@@ -6,7 +6,8 @@ use std::io::Read;
 
 use crate::{
     Options, ParseError, Shape, Sink, anchore, burp, checkov, clair, cyclonedx, dependency_check,
-    generic, gitleaks, grype, kics, nuclei, osv_scanner, sarif, tfsec, trivy, zap,
+    generic, github_alerts, gitleaks, grype, kics, npm_audit, nuclei, osv_scanner, pip_audit,
+    sarif, snyk, tfsec, trivy, zap,
 };
 
 /// One report format.
@@ -72,6 +73,30 @@ pub const FORMATS: &[Format] = &[
         description: "OSV-Scanner JSON (versions 1 and 2)",
         sniff: osv_scanner::sniff,
         parse: osv_scanner::parse,
+    },
+    Format {
+        name: npm_audit::NAME,
+        description: "npm audit JSON (npm 6 advisories, npm 7+ vulnerabilities)",
+        sniff: npm_audit::sniff,
+        parse: npm_audit::parse,
+    },
+    Format {
+        name: snyk::NAME,
+        description: "Snyk Open Source and Snyk Container JSON (snyk test --json, --all-projects)",
+        sniff: snyk::sniff,
+        parse: snyk::parse,
+    },
+    Format {
+        name: github_alerts::NAME,
+        description: "GitHub alert exports: Dependabot alerts (GraphQL and REST), code scanning alerts (REST)",
+        sniff: github_alerts::sniff,
+        parse: github_alerts::parse,
+    },
+    Format {
+        name: pip_audit::NAME,
+        description: "pip-audit JSON",
+        sniff: pip_audit::sniff,
+        parse: pip_audit::parse,
     },
     // secrets formats
     Format {
