@@ -48,7 +48,7 @@ fn trivy() {
     assert!(
         legacy
             .iter()
-            .all(|f| f.location.as_ref().unwrap().path.as_deref() == Some("debian (debian 10.8)"))
+            .all(|f| f.location.as_ref().unwrap().path.as_deref() == Some("debian (debian)"))
     );
     assert!(
         legacy.iter().all(|f| f.package.as_ref().unwrap().ecosystem.as_deref() == Some("debian"))

@@ -32,11 +32,21 @@ pub(super) struct Parse<'s> {
     pub path: Option<String>,
     metadata: Option<Metadata>,
     version: Option<String>,
+    artifact_name: Option<String>,
+    artifact_type: Option<String>,
 }
 
 impl<'s> Parse<'s> {
     pub fn new(sink: &'s mut dyn Sink) -> Parse<'s> {
-        Parse { sink, failure: None, path: None, metadata: None, version: None }
+        Parse {
+            sink,
+            failure: None,
+            path: None,
+            metadata: None,
+            version: None,
+            artifact_name: None,
+            artifact_type: None,
+        }
     }
 
     /// Reports the run, once the whole report has been read.
@@ -55,7 +65,13 @@ impl<'s> Parse<'s> {
             repository: given(metadata.repo_url),
             commit: given(metadata.commit),
             branch: given(metadata.branch),
-            category: None,
+            // An image scan and a file-system scan of one repository are
+            // scans of different things: neither may prove the other's
+            // findings gone. A new tag of the same image is the same thing.
+            category: given(self.artifact_name.take()).map(|name| {
+                let kind = given(self.artifact_type.take()).unwrap_or_else(|| "artifact".into());
+                format!("{kind}:{}", without_tag(&name))
+            }),
         }
     }
 
@@ -194,12 +210,38 @@ fn result_path(legacy: bool, result: usize) -> String {
 /// What the items of one result are about.
 #[derive(Debug, Default)]
 pub(super) struct Target {
-    /// `Target`: the scanned file (`package-lock.json`, `Dockerfile`) or the
-    /// image and its OS (`alpine:3.10 (alpine 3.10.2)`).
+    /// Where the target's findings are: the scanned file
+    /// (`package-lock.json`, `Dockerfile`), or for an image's OS packages
+    /// the image without its tag and the OS without its version
+    /// (`registry.example/shop (alpine)`), so the next tag of the image and
+    /// a patch release of its OS keep every finding's identity.
     pub name: String,
+    /// `Target` as written (`registry.example/shop:1.4 (alpine 3.19.1)`).
+    pub full: String,
     /// `Type`: the package ecosystem (`npm`, `alpine`, `jar`) or the kind of
     /// configuration (`dockerfile`).
     pub kind: Option<String>,
+}
+
+/// A target's place: an image target `name:tag (os version)` becomes
+/// `name (os)`; anything else stays as it is.
+pub(super) fn place_of(target: &str) -> String {
+    let Some((image, os)) = target.strip_suffix(')').and_then(|t| t.rsplit_once(" (")) else {
+        return target.to_string();
+    };
+    let os = os.split_whitespace().next().unwrap_or(os);
+    format!("{} ({os})", without_tag(image))
+}
+
+/// An image reference without its tag or digest: `registry:5000/shop:1.4`
+/// → `registry:5000/shop`.
+pub(super) fn without_tag(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    let name_start = image.rfind('/').map_or(0, |at| at + 1);
+    match image.get(name_start..).and_then(|name| name.rfind(':')) {
+        Some(colon) => image.get(..name_start + colon).unwrap_or(image),
+        None => image,
+    }
 }
 
 /// The top-level value: a schema 2 report object, or (before Trivy 0.20) an
@@ -239,9 +281,17 @@ impl<'de> Visitor<'de> for Report<'_, '_> {
         let mut is_report = false;
         while let Some(key) = map.next_key()? {
             match key {
-                ReportKey::SchemaVersion | ReportKey::ArtifactName | ReportKey::ArtifactType => {
+                ReportKey::SchemaVersion => {
                     is_report = true;
                     map.next_value::<IgnoredAny>()?;
+                }
+                ReportKey::ArtifactName => {
+                    is_report = true;
+                    parse.artifact_name = map.next_value::<Option<String>>()?;
+                }
+                ReportKey::ArtifactType => {
+                    is_report = true;
+                    parse.artifact_type = map.next_value::<Option<String>>()?;
                 }
                 ReportKey::Metadata => {
                     parse.metadata = map.next_value_seed(Tracked::new(parse, "Metadata"))?;
@@ -405,7 +455,8 @@ impl<'de> Visitor<'de> for ResultVisitor<'_, '_> {
         while let Some(key) = map.next_key()? {
             let kind = match key {
                 ResultKey::Target => {
-                    target.name = map.next_value::<Option<String>>()?.unwrap_or_default();
+                    target.full = map.next_value::<Option<String>>()?.unwrap_or_default();
+                    target.name = place_of(&target.full);
                     has_target = true;
                     continue;
                 }

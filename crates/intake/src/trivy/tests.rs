@@ -101,7 +101,7 @@ fn a_vulnerability_carries_its_package_advisories_and_rating() {
     assert_eq!(package.fixed_version.as_deref(), Some("3.1.4-r6"));
     assert_eq!(f.remediation.as_deref(), Some("Upgrade openssl to 3.1.4-r6."));
     let location = f.location.as_ref().unwrap();
-    assert_eq!(location.path.as_deref(), Some("shop:1.4 (alpine 3.19.1)"));
+    assert_eq!(location.path.as_deref(), Some("shop (alpine)"));
     assert!(f.suppression.is_none() && f.vex.is_none());
 }
 
@@ -206,7 +206,7 @@ fn the_run_says_which_trivy_and_which_commit() {
             repository: Some("https://github.com/acme/shop".into()),
             commit: Some("abc123".into()),
             branch: Some("main".into()),
-            category: None,
+            category: Some("container_image:shop".into()),
         }
     );
 }
@@ -372,4 +372,34 @@ fn detection_takes_trivy_and_leaves_other_formats() {
     assert_eq!(detected(sarif), Some("sarif"));
     assert_ne!(detected(r#"[{"RuleID": "x", "Secret": "y", "Target": "z"}]"#), Some("trivy"));
     assert_ne!(detected(r#"{"SchemaVersion": 2, "other": 1}"#), Some("trivy"));
+}
+
+#[test]
+fn an_image_target_keeps_its_place_across_tags_and_os_patches() {
+    use super::stream::{place_of, without_tag};
+    assert_eq!(
+        place_of("registry.example/shop:1.4 (alpine 3.19.1)"),
+        "registry.example/shop (alpine)"
+    );
+    assert_eq!(
+        place_of("registry.example/shop:1.5 (alpine 3.19.2)"),
+        "registry.example/shop (alpine)"
+    );
+    assert_eq!(
+        place_of("localhost:5000/shop@sha256:abc (debian 12.5)"),
+        "localhost:5000/shop (debian)"
+    );
+    assert_eq!(place_of("package-lock.json"), "package-lock.json");
+    assert_eq!(place_of("Node.js"), "Node.js");
+    assert_eq!(without_tag("localhost:5000/shop"), "localhost:5000/shop");
+    assert_eq!(without_tag("alpine:3.10"), "alpine");
+}
+
+#[test]
+fn the_artifact_names_the_scan_category_without_its_tag() {
+    let report = r#"{"SchemaVersion": 2, "ArtifactName": "registry.example/shop:1.4",
+        "ArtifactType": "container_image", "Results": []}"#;
+    let mut sink = crate::Collected::default();
+    super::parse(&mut report.as_bytes(), &crate::Options::default(), &mut sink).unwrap();
+    assert_eq!(sink.runs[0].category.as_deref(), Some("container_image:registry.example/shop"));
 }
