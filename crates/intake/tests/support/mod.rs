@@ -202,9 +202,19 @@ fn field_matches(f: &Finding, name: &str, value: &Value) -> Option<bool> {
     let text = || value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
     let location = f.location.as_ref();
     let package = f.package.as_ref();
+    if value.is_null() {
+        // The peer asserts that the field is absent.
+        return Some(ours(f, name).trim_matches(['[', ']']).is_empty() || ours(f, name) == "None");
+    }
+    let cwe_of = |v: &Value| {
+        v.as_u64().or_else(|| {
+            let text = v.as_str()?;
+            text.trim().trim_start_matches("CWE-").trim_start_matches("cwe-").parse().ok()
+        })
+    };
     Some(match name {
         "severity" => f.severity.as_str() == normalize_severity(&text()),
-        "cwe" => value.as_u64().is_some_and(|cwe| cwe == 0 || f.cwes.contains(&(cwe as u32))),
+        "cwe" => cwe_of(value).is_some_and(|cwe| cwe == 0 || f.cwes.contains(&(cwe as u32))),
         "cwes" => value.as_array().is_some_and(|all| {
             all.iter().all(|c| c.as_u64().is_some_and(|c| f.cwes.contains(&(c as u32))))
         }),
