@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio::process::Command;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
-const V1_COMMIT: &str = "9507ea8e0f8d8e727ec8f2d4e1b44880a0e195b5";
+const V1_COMMIT: &str = "91ecd575b074204761f99f4e1f30b48a180dfa69";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn chromium_renders_the_filtered_list_and_a_ticket() {

@@ -16,7 +16,7 @@ use tower::ServiceExt;
 
 use crate::AppState;
 
-const V1_COMMIT: &str = "9507ea8e0f8d8e727ec8f2d4e1b44880a0e195b5";
+const V1_COMMIT: &str = "91ecd575b074204761f99f4e1f30b48a180dfa69";
 
 struct Demo {
     router: Router,
@@ -213,7 +213,7 @@ async fn ticket_page_links_to_the_exact_lines() {
         format!("https://github.com/fixgate-demo/vulnshop/blob/{V1_COMMIT}/app/admin.py#L");
     assert!(html.contains(&format!("<a href=\"{deep_link}")), "{html}");
     assert!(
-        html.contains("<code title=\"9507ea8e0f8d8e727ec8f2d4e1b44880a0e195b5\">9507ea8</code>")
+        html.contains("<code title=\"91ecd575b074204761f99f4e1f30b48a180dfa69\">91ecd57</code>")
     );
     assert!(html.contains("href=\"https://cwe.mitre.org/data/definitions/78.html\">CWE-78</a>"));
     assert!(html.contains("<pre class=\"snippet\"><code>"));
