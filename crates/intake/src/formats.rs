@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, gitleaks, sarif};
+use crate::{Options, ParseError, Shape, Sink, bandit, gitleaks, sarif};
 
 /// One report format.
 pub struct Format {
@@ -36,6 +36,12 @@ pub const FORMATS: &[Format] = &[
         parse: gitleaks::parse,
     },
     // SAST formats
+    Format {
+        name: bandit::NAME,
+        description: "Bandit JSON (Python SAST)",
+        sniff: bandit::sniff,
+        parse: bandit::parse,
+    },
     // IaC formats
     // DAST formats
     // generic formats

@@ -5,6 +5,7 @@
 //! of the report. Parsers work in two stages: serde types that mirror the
 //! format and only validate, then a conversion into [`fixgate_domain::Finding`].
 
+mod bandit;
 mod common;
 pub mod error;
 pub mod formats;

@@ -1,0 +1,52 @@
+//! The SAST scanners' reports of the shared corpus against the manifest.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test by panicking, like the tests themselves"
+)]
+
+mod support;
+
+use support::{CountPin, FieldPin, check_format};
+
+#[test]
+fn bandit() {
+    const COUNTS: &[CountPin] = &[(
+        "bandit-json/many_vulns.json",
+        213,
+        "214 results, two of them identical (B608 at migrate_surveys.py line 51, same code, \
+         no column: Bandit visited two nodes of one statement); the same result at the same \
+         place is one finding for us",
+    )];
+    const FIELDS: &[FieldPin] = &[
+        (
+            "bandit-json/many_vulns.json",
+            0,
+            "rule_id",
+            "DefectDojo joins test_name and test_id (`try_except_pass:B110`); our rule id is \
+             Bandit's test_id (`B110`), as in Bandit's SARIF, and test_name is the rule name",
+        ),
+        (
+            "bandit-json/one_vuln.json",
+            0,
+            "rule_id",
+            "DefectDojo joins test_name and test_id (`assert_used:B101`); our rule id is \
+             Bandit's test_id (`B101`), as in Bandit's SARIF, and test_name is the rule name",
+        ),
+    ];
+    let files = check_format("bandit-json", "bandit", COUNTS, FIELDS);
+    for (path, findings) in &files {
+        for finding in findings {
+            assert!(finding.rule_id.starts_with('B'), "{path}: {}", finding.rule_id);
+            assert!(finding.rule_name.is_some(), "{path}: {} has no test name", finding.rule_id);
+            let snippet = finding.location.as_ref().and_then(|l| l.snippet.as_deref());
+            assert!(
+                snippet.is_some_and(|s| !s.starts_with(char::is_numeric)),
+                "{path}: {snippet:?}"
+            );
+        }
+    }
+}
