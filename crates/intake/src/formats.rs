@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, bandit, gitleaks, sarif};
+use crate::{Options, ParseError, Shape, Sink, bandit, gitleaks, sarif, semgrep};
 
 /// One report format.
 pub struct Format {
@@ -41,6 +41,12 @@ pub const FORMATS: &[Format] = &[
         description: "Bandit JSON (Python SAST)",
         sniff: bandit::sniff,
         parse: bandit::parse,
+    },
+    Format {
+        name: semgrep::NAME,
+        description: "Semgrep JSON (CLI report) and Semgrep Supply Chain export",
+        sniff: semgrep::sniff,
+        parse: semgrep::parse,
     },
     // IaC formats
     // DAST formats

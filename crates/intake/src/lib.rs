@@ -16,6 +16,7 @@ mod json;
 pub mod limits;
 pub mod sarif;
 pub mod secrets;
+mod semgrep;
 pub mod shape;
 mod xml;
 

@@ -50,3 +50,34 @@ fn bandit() {
         }
     }
 }
+
+#[test]
+fn semgrep() {
+    const FIELDS: &[FieldPin] = &[(
+        "semgrep-json/sca-deployments-vulns.json",
+        0,
+        "line",
+        "the manifest keeps the line as the API wrote it, the text \"222\"; ours is the \
+         number 222 (checked by hand below)",
+    )];
+    let files = check_format("semgrep-json", "semgrep", &[], FIELDS);
+    for (path, findings) in &files {
+        for finding in findings {
+            assert!(!finding.rule_id.is_empty(), "{path}");
+        }
+    }
+    let Some((_, export)) =
+        files.iter().find(|(path, _)| path.ends_with("sca-deployments-vulns.json"))
+    else {
+        return;
+    };
+    // 22 items; four repeat an earlier item at the same place exactly.
+    let first = &export[0];
+    assert_eq!(first.tool, "Semgrep Supply Chain");
+    assert_eq!(first.location.as_ref().unwrap().start_line, Some(222));
+    assert_eq!(first.advisories, ["CVE-2023-1428", "GHSA-6628-q6j9-w8vg"]);
+    assert_eq!(first.package.as_ref().unwrap().fixed_version.as_deref(), Some("1.53.0"));
+    let closed: Vec<_> = export.iter().filter(|f| f.suppression.is_some()).collect();
+    assert_eq!(closed.len(), 1, "the url-parse item is triaged CLOSED");
+    assert_eq!(closed[0].severity, fixgate_domain::Severity::Critical);
+}
