@@ -36,6 +36,12 @@
 //! location (the API writes its numbers as text, `0` for none); a `triage`
 //! status of `IGNORED`, `CLOSED` or `FIXED` → an external suppression with
 //! the status and the dismiss reason.
+//!
+//! Limits: the export is paginated (`hasMore`, `cursor`), and a page read
+//! alone is a partial scan, which nothing in [`RunInfo`] can say yet; a run
+//! flag for partial scans would fix that. An export spanning several
+//! repositories is read as one scan. The CLI's `dataflow_trace` is not read
+//! into the finding's trace.
 
 use std::io::Read;
 
