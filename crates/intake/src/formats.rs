@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, bandit, gitleaks, sarif, semgrep};
+use crate::{Options, ParseError, Shape, Sink, bandit, gitleaks, sarif, semgrep, trufflehog};
 
 /// One report format.
 pub struct Format {
@@ -34,6 +34,12 @@ pub const FORMATS: &[Format] = &[
         description: "Gitleaks JSON (versions 7 and 8)",
         sniff: gitleaks::sniff,
         parse: gitleaks::parse,
+    },
+    Format {
+        name: trufflehog::NAME,
+        description: "TruffleHog v3 JSON lines and trufflehog3 JSON",
+        sniff: trufflehog::sniff,
+        parse: trufflehog::parse,
     },
     // SAST formats
     Format {

@@ -13,11 +13,13 @@ mod gitleaks;
 mod ids;
 mod input;
 mod json;
+mod lenient;
 pub mod limits;
 pub mod sarif;
 pub mod secrets;
 mod semgrep;
 pub mod shape;
+mod trufflehog;
 mod xml;
 
 pub use error::ParseError;

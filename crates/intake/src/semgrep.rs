@@ -47,10 +47,10 @@ use std::io::Read;
 
 use fixgate_domain::{Finding, Location, Package, RunInfo, Severity, Suppression};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
 use crate::common::{emit, non_blank, severity_word};
 use crate::ids::{collect_advisories, cwe_in};
+use crate::lenient::{Texts, number};
 use crate::{Options, ParseError, Shape, Sink, json};
 
 pub(crate) const NAME: &str = "semgrep";
@@ -202,13 +202,13 @@ struct Dependency {
 #[serde(rename_all = "camelCase")]
 struct FileLocation {
     path: Option<String>,
-    #[serde(default, deserialize_with = "position")]
+    #[serde(default, deserialize_with = "number")]
     start_line: Option<u32>,
-    #[serde(default, deserialize_with = "position")]
+    #[serde(default, deserialize_with = "number")]
     start_col: Option<u32>,
-    #[serde(default, deserialize_with = "position")]
+    #[serde(default, deserialize_with = "number")]
     end_line: Option<u32>,
-    #[serde(default, deserialize_with = "position")]
+    #[serde(default, deserialize_with = "number")]
     end_col: Option<u32>,
 }
 
@@ -537,81 +537,6 @@ fn first_sentence(text: &str) -> String {
         Some(end) => line.get(..=end).unwrap_or(line).to_string(),
         None => line.to_string(),
     }
-}
-
-/// A metadata value read leniently: a text, a number, or a list of them
-/// (nested lists flattened); objects, booleans and null give nothing.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub(crate) struct Texts(pub(crate) Vec<String>);
-
-impl Texts {
-    fn first(&self) -> Option<String> {
-        self.0.iter().find_map(|t| non_blank(Some(t)))
-    }
-}
-
-impl<'de> Deserialize<'de> for Texts {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Texts, D::Error> {
-        deserializer.deserialize_any(TextsVisitor)
-    }
-}
-
-struct TextsVisitor;
-
-impl<'de> Visitor<'de> for TextsVisitor {
-    type Value = Texts;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a text, a number or a list of them")
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Texts, E> {
-        Ok(Texts(non_blank(Some(value)).into_iter().collect()))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Texts, E> {
-        Ok(Texts(vec![value.to_string()]))
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Texts, E> {
-        Ok(Texts(vec![value.to_string()]))
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Texts, E> {
-        Ok(Texts(vec![value.to_string()]))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Texts, E> {
-        Ok(Texts::default())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Texts, E> {
-        Ok(Texts::default())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Texts, E> {
-        Ok(Texts::default())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Texts, A::Error> {
-        let mut all = Vec::new();
-        while let Some(Texts(more)) = seq.next_element()? {
-            all.extend(more);
-        }
-        Ok(Texts(all))
-    }
-
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Texts, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Texts::default())
-    }
-}
-
-/// A line or column the API writes as a number or as text; `0` and blank
-/// text mean none.
-fn position<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
-    let texts = Texts::deserialize(deserializer)?;
-    Ok(texts.0.first().and_then(|t| t.trim().parse::<u32>().ok()).filter(|n| *n > 0))
 }
 
 #[cfg(test)]

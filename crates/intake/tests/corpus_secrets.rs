@@ -42,3 +42,67 @@ fn gitleaks() {
         }
     }
 }
+
+#[test]
+fn trufflehog() {
+    let files = check_format("trufflehog-json", "trufflehog", &[], &[]);
+    for (path, findings) in &files {
+        let raw = std::fs::read_to_string(support::corpus_dir().unwrap().join(path)).unwrap();
+        let all = serde_json::to_string(findings).unwrap();
+        for secret in secrets_in(&raw) {
+            assert!(!all.contains(&secret), "{path}: a secret was kept");
+        }
+        for finding in findings {
+            assert!(finding.secret.is_some(), "{path}: {} has no secret reference", finding.title);
+            assert_eq!(finding.cwes, [798], "{path}");
+        }
+    }
+}
+
+/// The secret values a TruffleHog report holds: v3's `Raw` and `RawV2`
+/// (and their base64 decodings), trufflehog3's `secret`.
+fn secrets_in(report: &str) -> Vec<String> {
+    let items: Vec<serde_json::Value> = if report.trim_start().starts_with('[') {
+        serde_json::from_str(report).unwrap()
+    } else {
+        report
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let mut secrets = Vec::new();
+    for item in &items {
+        for key in ["Raw", "RawV2", "secret"] {
+            if let Some(value) = item.get(key).and_then(|v| v.as_str()).filter(|v| v.len() > 3) {
+                secrets.push(value.to_string());
+                secrets.extend(decode_base64(value));
+            }
+        }
+    }
+    secrets
+}
+
+fn decode_base64(text: &str) -> Option<String> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    for byte in text.trim_end_matches('=').bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
