@@ -4,7 +4,9 @@
 
 use std::io::Read;
 
-use crate::{Options, ParseError, Shape, Sink, bandit, gitleaks, sarif, semgrep, trufflehog};
+use crate::{
+    Options, ParseError, Shape, Sink, bandit, detect_secrets, gitleaks, sarif, semgrep, trufflehog,
+};
 
 /// One report format.
 pub struct Format {
@@ -40,6 +42,12 @@ pub const FORMATS: &[Format] = &[
         description: "TruffleHog v3 JSON lines and trufflehog3 JSON",
         sniff: trufflehog::sniff,
         parse: trufflehog::parse,
+    },
+    Format {
+        name: detect_secrets::NAME,
+        description: "detect-secrets baseline JSON",
+        sniff: detect_secrets::sniff,
+        parse: detect_secrets::parse,
     },
     // SAST formats
     Format {

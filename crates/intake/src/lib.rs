@@ -7,6 +7,7 @@
 
 mod bandit;
 mod common;
+mod detect_secrets;
 pub mod error;
 pub mod formats;
 mod gitleaks;

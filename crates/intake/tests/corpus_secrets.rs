@@ -106,3 +106,46 @@ fn decode_base64(text: &str) -> Option<String> {
     }
     String::from_utf8(bytes).ok()
 }
+
+/// The shared corpus has no detect-secrets baseline; this one is written
+/// after the format detect-secrets 1.x documents, and checks detection and
+/// the whole path through the format list.
+#[test]
+fn detect_secrets_baseline() {
+    let baseline = br#"{
+  "version": "1.4.0",
+  "plugins_used": [
+    {"name": "ArtifactoryDetector"},
+    {"name": "AWSKeyDetector"},
+    {"name": "Base64HighEntropyString", "limit": 4.5},
+    {"name": "HexHighEntropyString", "limit": 3.0},
+    {"name": "KeywordDetector", "keyword_exclude": ""}
+  ],
+  "filters_used": [
+    {"path": "detect_secrets.filters.allowlist.is_line_allowlisted"},
+    {"path": "detect_secrets.filters.heuristic.is_indirect_reference"}
+  ],
+  "results": {
+    "deploy/values.yaml": [
+      {"type": "Base64 High Entropy String", "filename": "deploy/values.yaml",
+       "hashed_secret": "1b5c8ec0a3e2b74d1bb1a0f2c7e1e1fbc8dd9f7a", "is_verified": false,
+       "line_number": 41}
+    ],
+    "src/client.py": [
+      {"type": "Secret Keyword", "filename": "src/client.py",
+       "hashed_secret": "1b5c8ec0a3e2b74d1bb1a0f2c7e1e1fbc8dd9f7a", "is_verified": false,
+       "line_number": 8, "is_secret": false}
+    ]
+  },
+  "generated_at": "2023-11-20T09:30:00Z"
+}"#;
+    let format = fixgate_intake::formats::detect(baseline).map(|f| f.name);
+    assert_eq!(format, Some("detect-secrets"));
+    let parser = fixgate_intake::formats::by_name("detect-secrets").unwrap();
+    let mut sink = fixgate_intake::Collected::default();
+    (parser.parse)(&mut &baseline[..], &fixgate_intake::Options::default(), &mut sink).unwrap();
+    assert_eq!(sink.findings.len(), 2);
+    assert_eq!(sink.findings[0].secret, sink.findings[1].secret);
+    assert!(sink.findings[1].suppression.is_some());
+    assert_eq!(sink.runs[0].tool_version.as_deref(), Some("1.4.0"));
+}
