@@ -23,6 +23,7 @@ use std::io::Read;
 use fixgate_domain::{Finding, Location, RunInfo, Severity};
 use serde::Deserialize;
 
+use crate::code::numbered_snippet;
 use crate::common::{emit, non_blank, severity_word};
 use crate::{Options, ParseError, Shape, Sink, json};
 
@@ -105,7 +106,10 @@ fn finding(issue: Issue) -> Finding {
         end_line,
         start_column: issue.col_offset.map(|c| c.saturating_add(1)),
         end_column: issue.end_col_offset.map(|c| c.saturating_add(1)),
-        snippet: issue.code.as_deref().and_then(|code| snippet(code, start_line, end_line)),
+        snippet: issue
+            .code
+            .as_deref()
+            .and_then(|code| numbered_snippet(code, start_line, end_line)),
         logical: None,
     });
     finding
@@ -119,32 +123,6 @@ fn severity(text: Option<&str>) -> Severity {
         Some(other) => severity_word(other).unwrap_or(Severity::Info),
         None => Severity::Info,
     }
-}
-
-/// The lines of Bandit's `code` between `first` and `last`, without the line
-/// numbers Bandit puts in front of each (`26     except:`). Code without
-/// numbers is kept as it is; numbered code outside the range is kept whole.
-fn snippet(code: &str, first: Option<u32>, last: Option<u32>) -> Option<String> {
-    let numbered: Option<Vec<(u32, &str)>> = code.lines().map(numbered_line).collect();
-    let Some(numbered) = numbered.filter(|lines| !lines.is_empty()) else {
-        return non_blank(Some(code)).map(|_| code.trim_end().to_string());
-    };
-    let in_range = |n: &u32| first.is_none_or(|f| *n >= f) && last.is_none_or(|l| *n <= l);
-    let flagged: Vec<&str> =
-        numbered.iter().filter(|(n, _)| in_range(n)).map(|(_, text)| *text).collect();
-    let lines =
-        if flagged.is_empty() { numbered.iter().map(|(_, text)| *text).collect() } else { flagged };
-    let text = lines.join("\n");
-    (!text.trim().is_empty()).then(|| text.trim_end().to_string())
-}
-
-/// `26     except:` → `(26, "    except:")`: the number and the line after
-/// the one separator Bandit writes; `None` for a line without a number.
-fn numbered_line(line: &str) -> Option<(u32, &str)> {
-    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    let number = line.get(..digits)?.parse().ok()?;
-    let rest = line.get(digits..)?;
-    Some((number, rest.strip_prefix([' ', '\t']).unwrap_or(rest)))
 }
 
 #[cfg(test)]
@@ -227,13 +205,6 @@ mod tests {
         assert_eq!(before[0].fingerprint, after[0].fingerprint);
         let edited = parse_text(&REPORT.replace("26     except:", "26     except Exception:"));
         assert_ne!(before[0].fingerprint, edited[0].fingerprint);
-    }
-
-    #[test]
-    fn snippets_without_numbers_are_kept_whole() {
-        assert_eq!(snippet("x = 1\n", Some(3), Some(3)).as_deref(), Some("x = 1"));
-        assert_eq!(snippet("9 y = 2\n", Some(3), Some(3)).as_deref(), Some("y = 2"));
-        assert_eq!(snippet("", Some(3), None), None);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use std::io::Read;
 
 use crate::{
-    Options, ParseError, Shape, Sink, bandit, detect_secrets, gitleaks, sarif, semgrep, trufflehog,
+    Options, ParseError, Shape, Sink, bandit, detect_secrets, gitleaks, gosec, sarif, semgrep,
+    trufflehog,
 };
 
 /// One report format.
@@ -61,6 +62,12 @@ pub const FORMATS: &[Format] = &[
         description: "Semgrep JSON (CLI report) and Semgrep Supply Chain export",
         sniff: semgrep::sniff,
         parse: semgrep::parse,
+    },
+    Format {
+        name: gosec::NAME,
+        description: "gosec JSON (Go SAST)",
+        sniff: gosec::sniff,
+        parse: gosec::parse,
     },
     // IaC formats
     // DAST formats

@@ -6,11 +6,13 @@
 //! format and only validate, then a conversion into [`fixgate_domain::Finding`].
 
 mod bandit;
+mod code;
 mod common;
 mod detect_secrets;
 pub mod error;
 pub mod formats;
 mod gitleaks;
+mod gosec;
 mod ids;
 mod input;
 mod json;

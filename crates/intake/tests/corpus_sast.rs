@@ -81,3 +81,22 @@ fn semgrep() {
     assert_eq!(closed.len(), 1, "the url-parse item is triaged CLOSED");
     assert_eq!(closed[0].severity, fixgate_domain::Severity::Critical);
 }
+
+#[test]
+fn gosec() {
+    const FIELDS: &[FieldPin] = &[(
+        "gosec-json/many_vulns.json",
+        2,
+        "cwe",
+        "the peer writes null for an issue without a CWE, which no number matches; ours has \
+         no CWE either (checked below)",
+    )];
+    let files = check_format("gosec-json", "gosec", &[], FIELDS);
+    let Some((_, findings)) = files.first() else { return };
+    let third = &findings[2];
+    assert_eq!((third.rule_id.as_str(), third.cwes.len()), ("G104", 0));
+    assert_eq!(third.location.as_ref().unwrap().start_line, Some(66));
+    let ranged = findings.iter().find(|f| f.rule_id == "G201").unwrap();
+    let location = ranged.location.as_ref().unwrap();
+    assert_eq!((location.start_line, location.end_line), (Some(36), Some(39)));
+}
