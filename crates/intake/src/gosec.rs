@@ -15,6 +15,11 @@
 //! numbers); `autofix` → remediation. An issue with `nosec: true` or with
 //! `suppressions` (`-track-suppressions`) → suppression, kind and
 //! justification from the first suppression, else `inSource` and `#nosec`.
+//!
+//! Limits: gosec writes absolute paths, which are kept, so the same problem
+//! scanned in checkouts at two different directories has two fingerprints.
+//! A shared step that makes paths relative to the repository root would fix
+//! that for every tool that writes absolute paths.
 
 use std::io::Read;
 
