@@ -6,7 +6,7 @@ use std::io::Read;
 
 use crate::{
     Options, ParseError, Shape, Sink, bandit, detect_secrets, gitleaks, gosec, sarif, semgrep,
-    trufflehog,
+    sonarqube, trufflehog,
 };
 
 /// One report format.
@@ -68,6 +68,12 @@ pub const FORMATS: &[Format] = &[
         description: "gosec JSON (Go SAST)",
         sniff: gosec::sniff,
         parse: gosec::parse,
+    },
+    Format {
+        name: sonarqube::NAME,
+        description: "SonarQube issues JSON (Web API issues and hotspots search, sonar-report)",
+        sniff: sonarqube::sniff,
+        parse: sonarqube::parse,
     },
     // IaC formats
     // DAST formats

@@ -22,6 +22,7 @@ pub mod sarif;
 pub mod secrets;
 mod semgrep;
 pub mod shape;
+mod sonarqube;
 mod trufflehog;
 mod xml;
 

@@ -100,3 +100,22 @@ fn gosec() {
     let location = ranged.location.as_ref().unwrap();
     assert_eq!((location.start_line, location.end_line), (Some(36), Some(39)));
 }
+
+#[test]
+fn sonarqube() {
+    let files = check_format("sonarqube-json", "sonarqube", &[], &[]);
+    let Some((_, six)) = files.iter().find(|(path, _)| path.ends_with("sonar-6-findings.json"))
+    else {
+        return;
+    };
+    // Six security hotspots to review; five of one rule in one file with the
+    // same message are told apart by their order, not merged.
+    let fingerprints: std::collections::BTreeSet<_> = six.iter().map(|f| &f.fingerprint).collect();
+    assert_eq!(fingerprints.len(), 6);
+    let csrf = &six[0];
+    assert_eq!(csrf.rule_id, "python:S4502");
+    assert_eq!(csrf.severity, fixgate_domain::Severity::High);
+    assert_eq!(csrf.cwes, [352]);
+    assert!(csrf.message.contains("Type: SECURITY_HOTSPOT"));
+    assert!(six.iter().skip(1).all(|f| f.cwes == [117, 532] && f.suppression.is_none()));
+}
