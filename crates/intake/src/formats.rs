@@ -5,9 +5,10 @@
 use std::io::Read;
 
 use crate::{
-    Options, ParseError, Shape, Sink, anchore, burp, checkov, clair, cyclonedx, dependency_check,
-    generic, github_alerts, gitleaks, grype, kics, npm_audit, nuclei, osv_scanner, pip_audit,
-    sarif, snyk, tfsec, trivy, zap,
+    Options, ParseError, Shape, Sink, anchore, bandit, burp, checkov, clair, cyclonedx,
+    dependency_check, detect_secrets, generic, github_alerts, gitleaks, gosec, grype, kics,
+    npm_audit, nuclei, osv_scanner, pip_audit, sarif, semgrep, snyk, sonarqube, tfsec, trivy,
+    trufflehog, zap,
 };
 
 /// One report format.
@@ -105,7 +106,43 @@ pub const FORMATS: &[Format] = &[
         sniff: gitleaks::sniff,
         parse: gitleaks::parse,
     },
+    Format {
+        name: trufflehog::NAME,
+        description: "TruffleHog v3 JSON lines and trufflehog3 JSON",
+        sniff: trufflehog::sniff,
+        parse: trufflehog::parse,
+    },
+    Format {
+        name: detect_secrets::NAME,
+        description: "detect-secrets baseline JSON",
+        sniff: detect_secrets::sniff,
+        parse: detect_secrets::parse,
+    },
     // SAST formats
+    Format {
+        name: bandit::NAME,
+        description: "Bandit JSON (Python SAST)",
+        sniff: bandit::sniff,
+        parse: bandit::parse,
+    },
+    Format {
+        name: semgrep::NAME,
+        description: "Semgrep JSON (CLI report) and Semgrep Supply Chain export",
+        sniff: semgrep::sniff,
+        parse: semgrep::parse,
+    },
+    Format {
+        name: gosec::NAME,
+        description: "gosec JSON (Go SAST)",
+        sniff: gosec::sniff,
+        parse: gosec::parse,
+    },
+    Format {
+        name: sonarqube::NAME,
+        description: "SonarQube issues JSON (Web API issues and hotspots search, sonar-report)",
+        sniff: sonarqube::sniff,
+        parse: sonarqube::parse,
+    },
     // IaC formats
     Format {
         name: checkov::NAME,

@@ -6,18 +6,22 @@
 //! format and only validate, then a conversion into [`fixgate_domain::Finding`].
 
 mod anchore;
+mod bandit;
 mod burp;
 mod checkov;
 mod clair;
+mod code;
 mod common;
 mod cyclonedx;
 mod dast;
 mod dependency_check;
+mod detect_secrets;
 pub mod error;
 pub mod formats;
 mod generic;
 mod github_alerts;
 mod gitleaks;
+mod gosec;
 mod grype;
 mod html;
 mod ids;
@@ -34,11 +38,14 @@ mod pip_audit;
 mod purl;
 pub mod sarif;
 pub mod secrets;
+mod semgrep;
 pub mod shape;
 mod snyk;
+mod sonarqube;
 mod syntax;
 mod tfsec;
 mod trivy;
+mod trufflehog;
 mod xml;
 mod zap;
 

@@ -1,0 +1,9 @@
+//! Fuzzes the `trufflehog` parser and format detection; see `fuzz/src/lib.rs`.
+//!
+//! ```text
+//! RUSTC_BOOTSTRAP=1 cargo fuzz run trufflehog -- -max_total_time=60
+//! ```
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fixgate_fuzz::check("trufflehog", data));
