@@ -274,3 +274,30 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod docs {
+    use super::FORMATS;
+
+    #[test]
+    fn every_format_has_a_section_in_the_formats_page() {
+        let page = include_str!("../../../docs/formats.md");
+        for format in FORMATS {
+            let headings = [
+                format!("(`--format {}`)", format.name),
+                format!("### {}\n", format.name),
+                format!("### `{}` (", format.name),
+            ];
+            assert!(
+                headings.iter().any(|h| page.contains(h.as_str())),
+                "docs/formats.md has no section for {}",
+                format.name
+            );
+            assert!(
+                page.contains(&format!("| `{}` |", format.name)),
+                "{} is not in the list",
+                format.name
+            );
+        }
+    }
+}
