@@ -289,6 +289,51 @@ async fn the_openapi_document_describes_every_api_route() {
 }
 
 #[tokio::test]
+async fn the_openapi_document_lists_every_report_format() {
+    each_backend("api_openapi_formats", |env| async move {
+        let api = api(&env, None, 1 << 30);
+        let (_, _, doc) = api.get("/api/v1/openapi.json").await;
+        let parameters = doc["paths"]["/api/v1/scans"]["post"]["parameters"].as_array().unwrap();
+        let format = parameters.iter().find(|p| p["name"] == "format").unwrap();
+        let listed: Vec<&str> = format["schema"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let ours: Vec<&str> = fixgate_intake::formats::FORMATS.iter().map(|f| f.name).collect();
+        assert_eq!(listed, ours);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn any_supported_format_is_detected_and_an_unknown_one_is_explained() {
+    each_backend("api_formats", |env| async move {
+        let api = api(&env, None, 1 << 30);
+        let bytes = std::fs::read(examples().join("v1/checkov.json")).unwrap();
+        let (status, _, body) = api.post("/api/v1/scans?application=vulnshop", bytes).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["format"], "checkov");
+        assert_eq!((body["findings"].clone(), body["suppressed"].clone()), (json!(28), json!(1)));
+
+        let (status, _, body) =
+            api.post("/api/v1/scans?application=vulnshop", r#"{"hello": "world"}"#).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("a JSON object with the keys hello"), "{detail}");
+        assert!(detail.contains("trivy") && detail.contains("cyclonedx"), "{detail}");
+
+        // Forced to a format it is not: the parser says what is wrong.
+        let bytes = std::fs::read(examples().join("v1/bandit.json")).unwrap();
+        let (status, _, body) =
+            api.post("/api/v1/scans?application=vulnshop&format=cyclonedx", bytes).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_example_reports_import_through_the_api() {
     each_backend("api_examples", |env| async move {
         let api = api(&env, None, 1 << 30);
