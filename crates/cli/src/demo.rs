@@ -16,7 +16,7 @@ use crate::output::print;
 /// One commit's reports: its context and (tool, report) pairs.
 struct Commit {
     context: &'static str,
-    reports: [(&'static str, &'static [u8]); 4],
+    reports: [(&'static str, &'static [u8]); 5],
 }
 
 macro_rules! commit {
@@ -39,6 +39,14 @@ macro_rules! commit {
                 (
                     "eslint",
                     include_bytes!(concat!("../../../examples/reports/", $dir, "/eslint.sarif")),
+                ),
+                (
+                    "detect-secrets",
+                    include_bytes!(concat!(
+                        "../../../examples/reports/",
+                        $dir,
+                        "/detect-secrets.json"
+                    )),
                 ),
             ],
         }
