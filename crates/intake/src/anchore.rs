@@ -545,7 +545,7 @@ mod tests {
             "{err}"
         );
         let err = parse_text("[]").unwrap_err();
-        assert!(err.to_string().starts_with("not a anchore report: a JSON array"), "{err}");
+        assert!(err.to_string().starts_with("not an anchore report: a JSON array"), "{err}");
         let err = parse_text(r#"{"vulnerabilities": [{"vuln": "x", "nvd_data": [{"cvss_v3": {"base_score": "high"}}]}]}"#)
             .unwrap_err();
         assert!(

@@ -37,7 +37,7 @@ pub enum ParseError {
 
     /// Valid JSON or XML, but not the report the format expects; says what
     /// was found instead.
-    #[error("not a {format} report: {found}")]
+    #[error("not {} {format} report: {found}", article(format))]
     WrongShape { format: &'static str, found: String },
 
     /// A field of a report has the wrong type or a required one is missing;
@@ -82,4 +82,9 @@ pub enum ParseError {
     /// The sink refused a finding or a run, which stops the parse.
     #[error("the parse was stopped by its receiver")]
     Sink(#[source] SinkError),
+}
+
+/// `a` or `an` before a format's name, by its first letter.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }

@@ -241,7 +241,7 @@ fn a_clean_scan_has_results_and_an_empty_file_is_refused() {
     assert!(findings(r#"{"results": null}"#).is_empty());
     assert!(findings(r#"{"results": [{"source": {"path": "a"}, "packages": null}]}"#).is_empty());
     let err = error("");
-    assert!(err.starts_with("not a osv-scanner report: an empty file."), "{err}");
+    assert!(err.starts_with("not an osv-scanner report: an empty file."), "{err}");
     assert!(err.contains(r#"{"results": []}"#), "{err}");
     assert!(error(" \n ").contains("empty file"));
 }
@@ -250,7 +250,7 @@ fn a_clean_scan_has_results_and_an_empty_file_is_refused() {
 fn reports_of_the_wrong_shape_are_named() {
     assert_eq!(
         error(r#"{"matches": []}"#),
-        "not a osv-scanner report: a JSON document without results"
+        "not an osv-scanner report: a JSON document without results"
     );
     assert!(error("<results/>").contains("not JSON"));
     let err = error(r#"{"results": [{"packages": [{"vulnerabilities": [{"id": 1}]}]}]}"#);
