@@ -154,7 +154,7 @@ fn trivy(out: &mut dyn Write, target: u64) -> anyhow::Result<()> {
 
 /// Components and their vulnerabilities in CycloneDX 1.5 JSON.
 fn cyclonedx_json(out: &mut dyn Write, target: u64) -> anyhow::Result<()> {
-    let count = target / 1100;
+    let count = target / 640;
     write!(
         out,
         r#"{{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "metadata": {{"tools": {{"components": [{{"type": "application", "name": "bench-generator", "version": "1"}}]}}, "component": {{"type": "application", "name": "shop", "bom-ref": "shop"}}}}, "components": ["#
@@ -198,7 +198,7 @@ fn cyclonedx_json(out: &mut dyn Write, target: u64) -> anyhow::Result<()> {
 
 /// The same content as [`cyclonedx_json`], in CycloneDX 1.5 XML.
 fn cyclonedx_xml(out: &mut dyn Write, target: u64) -> anyhow::Result<()> {
-    let count = target / 1300;
+    let count = target / 760;
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
@@ -233,6 +233,6 @@ fn cyclonedx_xml(out: &mut dyn Write, target: u64) -> anyhow::Result<()> {
 
 /// SARIF of the benchmark's usual shape, sized to `target`.
 fn sarif(out: &mut dyn Write, target: u64) -> anyhow::Result<()> {
-    let results = u32::try_from(target / 1150).unwrap_or(u32::MAX);
+    let results = u32::try_from(target / 700).unwrap_or(u32::MAX);
     crate::bench::write_sarif(out, results, 0.0, 0.0, 0).map(|_| ())
 }
