@@ -33,7 +33,6 @@ pub mod limits;
 mod npm_audit;
 mod nuclei;
 mod osv_scanner;
-mod package_url;
 mod pip_audit;
 mod purl;
 pub mod sarif;

@@ -38,7 +38,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::common::{emit, non_blank, severity_word};
-use crate::package_url::purl;
+use crate::purl::purl;
 use crate::{Options, ParseError, Shape, Sink, ids, json};
 
 pub(crate) const NAME: &str = "npm-audit";

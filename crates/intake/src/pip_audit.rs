@@ -27,7 +27,7 @@ use fixgate_domain::{Finding, Package, RunInfo, Severity};
 use serde::Deserialize;
 
 use crate::common::{self, emit, non_blank};
-use crate::package_url::purl;
+use crate::purl::purl;
 use crate::{Options, ParseError, Shape, Sink, input, json};
 
 pub(crate) const NAME: &str = "pip-audit";

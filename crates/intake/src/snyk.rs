@@ -36,7 +36,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::common::{emit, non_blank, severity_word};
-use crate::package_url::purl;
+use crate::purl::purl;
 use crate::{Options, ParseError, Shape, Sink, ids, input, json};
 
 pub(crate) const NAME: &str = "snyk";

@@ -15,7 +15,7 @@ use fixgate_domain::{Cvss, Finding, Location, Package, Suppression};
 use super::{DEPENDABOT, severity};
 use crate::common::non_blank;
 use crate::ids;
-use crate::package_url::purl;
+use crate::purl::purl;
 
 /// What fixgate reads from a Dependabot alert.
 #[derive(Default)]
