@@ -16,9 +16,8 @@
 )]
 
 use std::fs::File;
-use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use fixgate_domain::{Finding, Severity};
 use fixgate_intake::{Collected, Limits, ParseError, sarif};
@@ -103,67 +102,12 @@ const OUR_TITLES: &[(&str, usize, &str, &str)] = &[
     ),
 ];
 
-/// `$FIXGATE_SHARED_DIR/corpus`, else `../shared/corpus` next to the
-/// repository.
-fn corpus_dir() -> Option<PathBuf> {
-    // The repository sits next to `shared/`; a checkout elsewhere may sit
-    // deeper, so the repository's parents are looked at in turn.
-    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shared = std::env::var_os("FIXGATE_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        // crates/<name> → the repository → its parent and further up.
-        crate_dir
-            .ancestors()
-            .skip(3)
-            .map(|parent| parent.join("shared"))
-            .find(|shared| shared.join("corpus").is_dir())
-            .unwrap_or_else(|| crate_dir.join("../../../shared"))
-    });
-    let dir = shared.join("corpus");
-    if dir.join("MANIFEST.tsv").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "the shared corpus is missing at {} (set FIXGATE_SHARED_DIR)",
-        dir.display()
-    );
-    // Straight to stderr, past the test harness's capture, so it is seen.
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED: the shared corpus is not at {}; corpus tests did not run ***\n",
-        dir.display()
-    );
-    None
-}
+mod support;
 
-/// One SARIF row of the manifest.
-struct Row {
-    path: String,
-    count: usize,
-    details: Value,
-}
+use support::{Row, corpus_dir};
 
 fn sarif_rows(dir: &Path) -> Vec<Row> {
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
-    let mut lines = manifest.lines();
-    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (path, format, count, details) = (
-        column("local_path"),
-        column("format"),
-        column("expected_count"),
-        column("expected_details"),
-    );
-
-    lines
-        .map(|line| line.split('\t').collect::<Vec<_>>())
-        .filter(|cells| cells[format] == "sarif")
-        .map(|cells| Row {
-            path: cells[path].to_string(),
-            count: cells[count].parse().unwrap(),
-            details: serde_json::from_str(cells[details]).unwrap(),
-        })
-        .collect()
+    support::rows(dir, "sarif")
 }
 
 fn parse_file(path: &Path) -> (sarif::Summary, Collected) {
