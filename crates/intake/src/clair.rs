@@ -32,7 +32,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 
 use crate::common::emit;
-use crate::{Options, ParseError, Shape, Sink, formats, ids, input, json};
+use crate::{Options, ParseError, Shape, Sink, formats, ids, json};
 
 pub(crate) const NAME: &str = "clair";
 
@@ -102,7 +102,7 @@ pub(crate) fn parse(
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
     let limits = &options.limits;
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| json::io_error(e, limits))?;
+    let text = json::read_text(reader, limits)?;
     if !text.trim_start().starts_with('{') {
         let found = formats::describe(text.as_bytes());
         return Err(ParseError::WrongShape { format: NAME, found });

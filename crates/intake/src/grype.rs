@@ -27,7 +27,7 @@ use fixgate_domain::{Cvss, Finding, Location, Package, RunInfo, Severity, Suppre
 use serde::{Deserialize, Deserializer};
 
 use crate::common::emit;
-use crate::{Options, ParseError, Shape, Sink, formats, input, json};
+use crate::{Options, ParseError, Shape, Sink, formats, json};
 
 pub(crate) const NAME: &str = "grype";
 
@@ -166,7 +166,7 @@ pub(crate) fn parse(
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
     let limits = &options.limits;
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| json::io_error(e, limits))?;
+    let text = json::read_text(reader, limits)?;
     if !text.trim_start().starts_with('{') {
         let found = formats::describe(text.as_bytes());
         return Err(ParseError::WrongShape { format: NAME, found });

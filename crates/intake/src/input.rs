@@ -12,12 +12,20 @@ const BUFFER: usize = 64 * 1024;
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// The text stream: limited, without a byte order mark, valid UTF-8.
+type Text<R> = Lossy<Chain<Cursor<Vec<u8>>, Limited<R>>>;
+
 /// The reader parsers consume.
-pub(crate) type Input<R> = BufReader<Lossy<Chain<Cursor<Vec<u8>>, Limited<R>>>>;
+pub(crate) type Input<R> = BufReader<Text<R>>;
 
 /// Wraps `reader` for parsing: counted against `max_bytes`, buffered, with a
 /// byte order mark removed.
 pub(crate) fn open<R: Read>(reader: R, max_bytes: u64) -> io::Result<Input<R>> {
+    Ok(BufReader::with_capacity(BUFFER, lossy(reader, max_bytes)?))
+}
+
+/// The unbuffered stream under [`open`] and [`open_json`].
+fn lossy<R: Read>(reader: R, max_bytes: u64) -> io::Result<Text<R>> {
     let mut limited = Limited { inner: reader, read: 0, limit: max_bytes };
 
     let mut head = Vec::with_capacity(BOM.len());
@@ -25,14 +33,94 @@ pub(crate) fn open<R: Read>(reader: R, max_bytes: u64) -> io::Result<Input<R>> {
     if head == BOM {
         head.clear();
     }
+    Ok(Lossy { inner: Cursor::new(head).chain(limited), out: Vec::new(), at: 0, carry: Vec::new() })
+}
 
-    let lossy = Lossy {
-        inner: Cursor::new(head).chain(limited),
-        out: Vec::new(),
-        at: 0,
-        carry: Vec::new(),
-    };
-    Ok(BufReader::with_capacity(BUFFER, lossy))
+/// A JSON report's reader: [`open`], and nesting deeper than `max_depth`
+/// fails the read. The JSON parser bounds the depth of what it builds; this
+/// bounds the depth of what parsers skip as well.
+pub(crate) fn open_json<R: Read>(
+    reader: R,
+    limits: &crate::Limits,
+) -> io::Result<BufReader<DepthGuard<Text<R>>>> {
+    let guarded = DepthGuard::new(lossy(reader, limits.max_bytes)?, limits.max_depth);
+    Ok(BufReader::with_capacity(BUFFER, guarded))
+}
+
+/// Reads a whole JSON report into memory, as text, within the limits.
+pub(crate) fn read_json<R: Read>(reader: R, limits: &crate::Limits) -> io::Result<String> {
+    let mut bytes = Vec::new();
+    open_json(reader, limits)?.read_to_end(&mut bytes)?;
+    Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into()))
+}
+
+/// Whether an I/O error is the one [`DepthGuard`] raises, and where.
+pub(crate) fn too_deep_at(error: &io::Error) -> Option<(usize, usize)> {
+    error.get_ref()?.downcast_ref::<TooDeep>().map(|deep| (deep.line, deep.column))
+}
+
+/// Passes JSON through and fails once arrays and objects nest deeper than
+/// the limit (brackets inside strings do not count).
+pub(crate) struct DepthGuard<R> {
+    inner: R,
+    limit: usize,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    line: usize,
+    column: usize,
+}
+
+/// The error [`DepthGuard`] raises.
+#[derive(Debug, thiserror::Error)]
+#[error("nested deeper than the limit at line {line} column {column}")]
+struct TooDeep {
+    line: usize,
+    column: usize,
+}
+
+impl<R> DepthGuard<R> {
+    fn new(inner: R, limit: usize) -> DepthGuard<R> {
+        DepthGuard { inner, limit, depth: 0, in_string: false, escaped: false, line: 1, column: 0 }
+    }
+
+    fn check(&mut self, bytes: &[u8]) -> io::Result<()> {
+        for &byte in bytes {
+            self.column += 1;
+            if self.in_string {
+                match byte {
+                    _ if self.escaped => self.escaped = false,
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_string = false,
+                    b'\n' => (self.line, self.column) = (self.line + 1, 0),
+                    _ => {}
+                }
+                continue;
+            }
+            match byte {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => {
+                    self.depth += 1;
+                    if self.depth > self.limit {
+                        let (line, column) = (self.line, self.column);
+                        return Err(io::Error::other(TooDeep { line, column }));
+                    }
+                }
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                b'\n' => (self.line, self.column) = (self.line + 1, 0),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for DepthGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.check(buf.get(..n).unwrap_or(&[]))?;
+        Ok(n)
+    }
 }
 
 /// Reads a whole report into memory, as text.
@@ -216,6 +304,20 @@ mod tests {
         let mut out = Vec::new();
         lossy.read_to_end(&mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn json_nested_past_the_limit_fails_wherever_reads_cut() {
+        let limits = crate::Limits { max_bytes: 1 << 20, max_depth: 3 };
+        let fine = br#"{"a": [{"b": "[[[[[\"{{{{"}]}"#;
+        assert_eq!(read_json(&fine[..], &limits).unwrap().as_bytes(), fine);
+        let deep = b"{\n \"a\": [[[1]]]}";
+        let err = read_json(&deep[..], &limits).unwrap_err();
+        assert_eq!(too_deep_at(&err), Some((2, 9)), "{err}");
+        let mut guard = DepthGuard::new(&deep[..], 3);
+        let mut one = [0u8; 1];
+        let failed = (0..deep.len()).any(|_| guard.read(&mut one).is_err());
+        assert!(failed, "read a byte at a time, the guard still trips");
     }
 
     #[test]

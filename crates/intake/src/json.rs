@@ -15,7 +15,7 @@ pub(crate) fn document<T: DeserializeOwned>(
     limits: &Limits,
     format: &'static str,
 ) -> Result<T, ParseError> {
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| io_error(e, limits))?;
+    let text = read_text(reader, limits)?;
     from_str(&text, format)
 }
 
@@ -42,7 +42,7 @@ pub(crate) fn values<T: DeserializeOwned>(
     format: &'static str,
     mut each: impl FnMut(T) -> Result<(), ParseError>,
 ) -> Result<(), ParseError> {
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| io_error(e, limits))?;
+    let text = read_text(reader, limits)?;
     if text.trim_start().starts_with('[') {
         let all: Vec<T> = from_str(&text, format)?;
         return all.into_iter().try_for_each(each);
@@ -89,9 +89,16 @@ pub(crate) fn classify(error: serde_json::Error, format: &'static str, path: Str
 pub(crate) fn io_error(error: std::io::Error, limits: &Limits) -> ParseError {
     if input::is_too_large(&error) {
         ParseError::TooLarge { limit: limits.max_bytes }
+    } else if let Some((line, column)) = input::too_deep_at(&error) {
+        ParseError::TooDeep { line, column }
     } else {
         ParseError::Io(error)
     }
+}
+
+/// Reads a whole JSON report as text, within the size and depth limits.
+pub(crate) fn read_text(reader: &mut dyn Read, limits: &Limits) -> Result<String, ParseError> {
+    input::read_json(reader, limits).map_err(|e| io_error(e, limits))
 }
 
 /// serde_json's message without the position it appends.

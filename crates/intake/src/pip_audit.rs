@@ -28,7 +28,7 @@ use serde::Deserialize;
 
 use crate::common::{self, emit, non_blank};
 use crate::purl::purl;
-use crate::{Options, ParseError, Shape, Sink, input, json};
+use crate::{Options, ParseError, Shape, Sink, json};
 
 pub(crate) const NAME: &str = "pip-audit";
 const TOOL: &str = "pip-audit";
@@ -90,7 +90,7 @@ pub(crate) fn parse(
 /// The report object, or the bare array of dependencies early versions wrote.
 fn read(reader: &mut dyn Read, options: &Options) -> Result<Report, ParseError> {
     let limits = &options.limits;
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| json::io_error(e, limits))?;
+    let text = json::read_text(reader, limits)?;
     if text.trim_start().starts_with('[') {
         let dependencies = json::from_str(&text, NAME)?;
         return Ok(Report { dependencies: Some(dependencies), fixes: None });

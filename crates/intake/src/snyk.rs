@@ -37,7 +37,7 @@ use serde::de::IgnoredAny;
 
 use crate::common::{emit, non_blank, severity_word};
 use crate::purl::purl;
-use crate::{Options, ParseError, Shape, Sink, ids, input, json};
+use crate::{Options, ParseError, Shape, Sink, ids, json};
 
 pub(crate) const NAME: &str = "snyk";
 /// How many dependency paths a message lists.
@@ -173,7 +173,7 @@ pub(crate) fn parse(
 /// One project object, or the array `--all-projects` writes.
 fn read_projects(reader: &mut dyn Read, options: &Options) -> Result<Vec<Project>, ParseError> {
     let limits = &options.limits;
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| json::io_error(e, limits))?;
+    let text = json::read_text(reader, limits)?;
     if text.trim_start().starts_with('[') {
         json::from_str(&text, NAME)
     } else {

@@ -28,7 +28,7 @@ use fixgate_domain::{Finding, Location, RunInfo, Severity, Suppression};
 use serde::Deserialize;
 
 use crate::common::{emit, non_blank, severity_word};
-use crate::{Options, ParseError, Shape, Sink, input, json};
+use crate::{Options, ParseError, Shape, Sink, json};
 
 pub(crate) const NAME: &str = "tfsec";
 
@@ -97,7 +97,7 @@ pub(crate) fn parse(
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
     let limits = &options.limits;
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| json::io_error(e, limits))?;
+    let text = json::read_text(reader, limits)?;
     if !text.trim_start().starts_with('{') {
         let found = "not a JSON object; tfsec writes an object with `results`".into();
         return Err(ParseError::WrongShape { format: NAME, found });

@@ -39,7 +39,7 @@ use serde::Deserialize;
 use crate::common::{emit, non_blank};
 use crate::lenient::{Texts, number};
 use crate::secrets::scrub_in;
-use crate::{Options, ParseError, Shape, Sink, input, json};
+use crate::{Options, ParseError, Shape, Sink, json};
 
 pub(crate) const NAME: &str = "trufflehog";
 
@@ -132,7 +132,7 @@ pub(crate) fn parse(
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
     let limits = &options.limits;
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| json::io_error(e, limits))?;
+    let text = json::read_text(reader, limits)?;
     let (mut v3, mut python) = (0, 0);
     let mut repository = None;
     json::values(&mut text.as_bytes(), limits, NAME, |item: Item| {

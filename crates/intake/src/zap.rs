@@ -33,7 +33,7 @@ use serde::Deserialize;
 
 use crate::common::{emit, non_blank, severity_word};
 use crate::dast::{cut, is_link};
-use crate::{Options, ParseError, Shape, Sink, html, input, json, xml};
+use crate::{Options, ParseError, Shape, Sink, html, json, xml};
 
 pub(crate) const NAME: &str = "zap";
 
@@ -151,7 +151,7 @@ pub(crate) fn parse(
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
     let limits = &options.limits;
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| json::io_error(e, limits))?;
+    let text = json::read_text(reader, limits)?;
     let version = if text.trim_start().starts_with('<') {
         let report: XmlReport = xml::document(&mut text.as_bytes(), limits, NAME)?;
         emit_sites(report.site, sink)?;

@@ -136,3 +136,74 @@ fn every_format_has_a_fuzz_target() {
         );
     }
 }
+
+#[test]
+fn every_parser_refuses_a_report_over_the_size_limit() {
+    // Real reports of every format, each given a limit of half its size.
+    let mut files = Vec::new();
+    files_under(&repository().join("examples/reports"), &mut files);
+    let corpus = support::corpus_dir();
+    if let Some(corpus) = &corpus {
+        files_under(corpus, &mut files);
+    }
+    let mut reports: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|path| (path.display().to_string(), std::fs::read(path).unwrap()))
+        .collect();
+    // Formats the corpus has no report of.
+    let padding = " ".repeat(300);
+    reports.push((
+        "pip-audit".into(),
+        format!(r#"{{"dependencies": [{padding}], "fixes": []}}"#).into_bytes(),
+    ));
+    reports.push((
+        "fixgate".into(),
+        format!(r#"{{"fixgate": 1, "tool": {{"name": "t"}}, {padding} "findings": []}}"#)
+            .into_bytes(),
+    ));
+    reports
+        .push(("fixgate-csv".into(), format!("title,severity\na,low\n{padding}\n").into_bytes()));
+
+    let mut covered = Vec::new();
+    for (name, bytes) in &reports {
+        if bytes.len() < 200 {
+            continue;
+        }
+        let Some(format) = formats::detect(bytes) else { continue };
+        let limit = bytes.len() as u64 / 2;
+        let options =
+            Options { limits: Limits { max_bytes: limit, max_depth: 128 }, ..Options::default() };
+        let outcome = (format.parse)(&mut &bytes[..], &options, &mut Collected::default());
+        match outcome {
+            Err(fixgate_intake::ParseError::TooLarge { limit: said }) if said == limit => {}
+            other => panic!(
+                "{} took {name} ({} bytes) over a limit of {limit}: {other:?}",
+                format.name,
+                bytes.len()
+            ),
+        }
+        covered.push(format.name);
+    }
+    if corpus.is_some() {
+        for format in formats::FORMATS {
+            assert!(covered.contains(&format.name), "no report of {} was tried", format.name);
+        }
+    }
+}
+
+#[test]
+fn every_parser_refuses_nesting_past_the_limit() {
+    let deep_json = format!("{}{}", "[".repeat(500), "]".repeat(500));
+    let deep_object = format!("{}1{}", "{\"a\":".repeat(500), "}".repeat(500));
+    let deep_xml = format!("<?xml version=\"1.0\"?>{}{}", "<a>".repeat(500), "</a>".repeat(500));
+    for format in formats::FORMATS {
+        for sample in [&deep_json, &deep_object, &deep_xml] {
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                (format.parse)(&mut sample.as_bytes(), &options(), &mut Collected::default())
+            }));
+            let result =
+                outcome.unwrap_or_else(|_| panic!("{} panicked on deep nesting", format.name));
+            assert!(result.is_err(), "{} accepted 500 levels of nesting", format.name);
+        }
+    }
+}

@@ -38,7 +38,7 @@ use std::io::Read;
 use fixgate_domain::{Cvss, Finding, RunInfo, Severity, Suppression};
 
 use crate::common::{non_blank, severity_word};
-use crate::{Options, ParseError, Shape, Sink, input, json};
+use crate::{Options, ParseError, Shape, Sink, json};
 
 pub(crate) const NAME: &str = "github-alerts";
 const DEPENDABOT: &str = "GitHub Dependabot";
@@ -65,7 +65,7 @@ pub(crate) fn parse(
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
     let limits = &options.limits;
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| json::io_error(e, limits))?;
+    let text = json::read_text(reader, limits)?;
     let mut runs = Runs::default();
     if text.trim_start().starts_with('[') {
         rest::parse(&text, &mut runs, sink)?;

@@ -65,7 +65,7 @@ pub fn parse<R: Read>(
     limits: &Limits,
     sink: &mut dyn Sink,
 ) -> Result<Summary, ParseError> {
-    let input = input::open(reader, limits.max_bytes).map_err(|e| io_error(e, limits))?;
+    let input = input::open_json(reader, limits).map_err(|e| io_error(e, limits))?;
     let mut parse = stream::Parse::new(sink);
     let mut json = serde_json::Deserializer::from_reader(input);
 
@@ -103,11 +103,7 @@ fn classify(error: serde_json::Error, parse: &mut stream::Parse, limits: &Limits
 }
 
 fn io_error(error: std::io::Error, limits: &Limits) -> ParseError {
-    if input::is_too_large(&error) {
-        ParseError::TooLarge { limit: limits.max_bytes }
-    } else {
-        ParseError::Io(error)
-    }
+    crate::json::io_error(error, limits)
 }
 
 fn is_recursion_limit(error: &serde_json::Error) -> bool {

@@ -878,16 +878,22 @@ fn nesting_300_deep_in_rule_properties_is_too_deep_where_it_happens() {
 }
 
 #[test]
-fn very_deep_nesting_in_ignored_properties_does_not_overflow_the_stack() {
+fn very_deep_nesting_even_in_ignored_properties_is_refused_without_overflowing_the_stack() {
     let depth = 100_000;
     let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
     let text = format!(
         r#"{{"version":"2.1.0","x-ignored":{deep},"runs":[{{"x-ignored":{deep},"results":[{{"x":{deep},"message":{{"text":"m"}}}}]}}]}}"#
     );
-    assert_eq!(parse_text(&text).unwrap().0.results, 1);
+    let err = error_of(&text);
+    assert!(matches!(err, ParseError::TooDeep { line: 1, column: 159 }), "{err:?}");
     assert!(matches!(error_of(&nested_in_properties(depth)), ParseError::TooDeep { .. }));
     let top = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-    assert!(matches!(error_of(&top), ParseError::NotSarif(_)));
+    // Refused at once: it is not a SARIF log.
+    assert!(matches!(error_of(&top), ParseError::NotSarif(_) | ParseError::TooDeep { .. }));
+    // Deep but within the limit is fine.
+    let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    let text = format!(r#"{{"version":"2.1.0","x-ignored":{fine},"runs":[]}}"#);
+    assert_eq!(parse_text(&text).unwrap().0.results, 0);
 }
 
 #[test]

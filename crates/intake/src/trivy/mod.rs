@@ -65,7 +65,7 @@ use serde::de::DeserializeSeed;
 use serde_json::error::Category;
 
 use crate::shape::Kind;
-use crate::{Options, ParseError, Shape, Sink, input, json};
+use crate::{Options, ParseError, Shape, Sink, json};
 
 pub(crate) const NAME: &str = "trivy";
 
@@ -93,7 +93,7 @@ pub(crate) fn parse(
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
     let limits = &options.limits;
-    let text = input::read_all(reader, limits.max_bytes).map_err(|e| json::io_error(e, limits))?;
+    let text = json::read_text(reader, limits)?;
     let mut parse = stream::Parse::new(sink);
     let mut json = serde_json::Deserializer::from_str(&text);
 
