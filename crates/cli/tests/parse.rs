@@ -30,9 +30,27 @@ fn parse_names_what_it_cannot_read() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no parser recognises this report (text starting"), "{stderr}");
-    assert!(stderr.contains("supported formats: sarif"), "{stderr}");
+    assert!(stderr.contains("supported formats: sarif, trivy, grype"), "{stderr}");
     assert!(output.stdout.is_empty());
 
+    let output = fixgate(&["parse", manifest, "--format", "nessus"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown format \"nessus\""));
+
+    // Forced to a format it is not, the parser says why.
     let output = fixgate(&["parse", manifest, "--format", "cyclonedx"]);
-    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown format \"cyclonedx\""));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("reading") && stderr.contains("as cyclonedx"), "{stderr}");
+}
+
+#[test]
+fn parse_lists_every_format() {
+    let output = fixgate(&["parse", "--list-formats"]);
+    assert_eq!(output.status.code(), Some(0));
+    let listed = String::from_utf8_lossy(&output.stdout);
+    let names: Vec<&str> = listed.lines().filter_map(|l| l.split('\t').next()).collect();
+    assert_eq!(names.len(), 27, "{listed}");
+    for name in ["sarif", "cyclonedx", "npm-audit", "gitleaks", "zap", "burp", "fixgate-csv"] {
+        assert!(names.contains(&name), "{name} missing from {listed}");
+    }
 }
