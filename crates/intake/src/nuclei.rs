@@ -176,13 +176,23 @@ fn finding(result: NucleiResult, options: &Options) -> Finding {
             finding.secret = Some(options.secret_key.protect(&secret));
         }
         None => {
-            let identity = matcher.unwrap_or_default();
+            // Without a matcher name, what an informational detection
+            // extracted is what it found, and tells its results apart
+            // (`tls-version` finds tls12 and tls13). A vulnerability's
+            // extracted values are evidence (a version) and may change
+            // while the problem stays. Passed as code, not as a message,
+            // so its digits count.
+            let identity = match matcher {
+                Some(matcher) => matcher,
+                None if finding.severity == Severity::Info => extracted.join(" "),
+                None => String::new(),
+            };
             finding.fingerprint = Fingerprint::compute(
                 &finding.rule_id,
                 &BTreeMap::new(),
                 place.as_deref(),
-                None,
-                &identity,
+                Some(identity.as_str()).filter(|i| !i.is_empty()),
+                "",
             );
         }
     }

@@ -91,14 +91,23 @@ fn zap_xml() {
 
 #[test]
 fn nuclei() {
-    const COUNTS: &[CountPin] = &[(
-        "nuclei-json/many_findings.json",
-        18,
-        "18 results; DefectDojo merges results of one template, type and matcher on one host \
-         name, so tech-detect's bootstrap and font-awesome on 127.0.0.1:8080/WebGoat and \
-         127.0.0.1:9090/WebWolf become one each (16). Those are two applications on two ports: \
-         we keep one finding per matched URL and matcher",
-    )];
+    const COUNTS: &[CountPin] = &[
+        (
+            "nuclei-json/many_findings.json",
+            18,
+            "18 results; DefectDojo merges results of one template, type and matcher on one host \
+             name, so tech-detect's bootstrap and font-awesome on 127.0.0.1:8080/WebGoat and \
+             127.0.0.1:9090/WebWolf become one each (16). Those are two applications on two \
+             ports: we keep one finding per matched URL and matcher",
+        ),
+        (
+            "nuclei-json/multiple_v3.json",
+            6,
+            "6 results; `tls-version` found tls12 and tls13 at one place without a matcher name, \
+             and DefectDojo merges them (5). What an informational detection extracted is what \
+             it found, so we keep both",
+        ),
+    ];
     let files = check_format("nuclei-json", "nuclei", COUNTS, &[]);
     for (path, findings) in &files {
         let all = serde_json::to_string(findings).unwrap();
@@ -106,10 +115,9 @@ fn nuclei() {
         assert!(findings.iter().all(|f| f.location.as_ref().unwrap().logical.is_some()), "{path}");
     }
     let (_, v3) = files.iter().find(|(path, _)| path.ends_with("multiple_v3.json")).unwrap();
-    // Two `tls-version` results at one place without a matcher name are
-    // one problem (the second, which extracted tls13, repeats the first),
-    // as DefectDojo counts them too.
-    assert_eq!(v3.iter().filter(|f| f.rule_id == "tls-version").count(), 1);
+    // Two `tls-version` results at one place without a matcher name: what
+    // each extracted (tls12, tls13) tells them apart.
+    assert_eq!(v3.iter().filter(|f| f.rule_id == "tls-version").count(), 2);
     let (_, matches) =
         files.iter().find(|(path, _)| path.ends_with("multiple_matches.json")).unwrap();
     assert!(matches.iter().any(|f| f.message.contains("Matcher: genexus")));
