@@ -136,7 +136,7 @@ async fn bad_reports_get_problem_details_that_name_the_cause() {
             ),
             (br#"{"version": "2.0.0", "runs": []}"#.to_vec(), "2.1.0"),
             (truncated, "line 1"),
-            (deep.into_bytes(), "runs[0].results[0].locations[0][0]"),
+            (deep.into_bytes(), "nested deeper than 128 levels at line 1"),
         ];
         for (bytes, expected) in cases {
             let (status, content_type, body) = api.post(SCANS, bytes).await;
