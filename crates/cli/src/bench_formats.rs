@@ -1,5 +1,5 @@
 //! `fixgate bench --formats`: parse throughput per format on large generated
-//! reports (Trivy JSON, CycloneDX JSON and XML, SARIF), each parsed in a
+//! reports (Trivy JSON, CycloneDX JSON and XML, SARIF, Gitleaks), each parsed in a
 //! process of its own, with its peak memory against the file's size.
 //!
 //! The generators are deterministic: the same size gives the same bytes.
@@ -21,6 +21,7 @@ const REPORTS: &[(&str, &str, Generator)] = &[
     ("cyclonedx", "cyclonedx.json", cyclonedx_json),
     ("cyclonedx", "cyclonedx.xml", cyclonedx_xml),
     ("sarif", "sarif.sarif", sarif),
+    ("gitleaks", "gitleaks.json", gitleaks),
 ];
 
 type Generator = fn(&mut dyn Write, u64) -> anyhow::Result<()>;
@@ -228,6 +229,36 @@ fn cyclonedx_xml(out: &mut dyn Write, target: u64) -> anyhow::Result<()> {
         )?;
     }
     writeln!(out, "</vulnerabilities></bom>")?;
+    Ok(())
+}
+
+/// Many small findings, each with a secret to protect: Gitleaks 8 JSON.
+fn gitleaks(out: &mut dyn Write, target: u64) -> anyhow::Result<()> {
+    let mut written = 1u64;
+    out.write_all(b"[")?;
+    let mut n = 0u64;
+    while written < target {
+        let secret = format!("AKIA{n:016}");
+        let line = n % 500 + 1;
+        let file = format!("src/config/module_{}/settings.py", n % 3000);
+        let item = json!({
+            "RuleID": "aws-access-token",
+            "Description": "Identified a pattern that may indicate AWS credentials, risking unauthorized cloud resource access and data breaches on AWS platforms.",
+            "StartLine": line, "EndLine": line, "StartColumn": 9, "EndColumn": 29,
+            "Match": format!("aws_key = \"{secret}\""), "Secret": secret, "File": file,
+            "SymlinkFile": "", "Commit": format!("{n:040x}"), "Entropy": 3.5, "Author": "Dev",
+            "Email": "dev@example.com", "Date": "2024-01-01T00:00:00Z", "Message": "add config",
+            "Tags": [], "Fingerprint": format!("{n:040x}:{file}:aws-access-token:{line}")
+        });
+        if n > 0 {
+            out.write_all(b",")?;
+        }
+        let text = item.to_string();
+        out.write_all(text.as_bytes())?;
+        written += text.len() as u64 + 1;
+        n += 1;
+    }
+    out.write_all(b"]")?;
     Ok(())
 }
 
