@@ -21,13 +21,14 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
 
+use fixgate_domain::{Finding, RunInfo};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::model::{self, Text};
 use super::{Context, NAME};
 use crate::lenient::Cwe;
-use crate::{Options, ParseError, Sink, ids, input, json, xml};
+use crate::{Options, ParseError, Sink, SinkError, ids, input, json, xml};
 
 /// Reads an XML BOM from `reader` and hands its findings to `sink`.
 pub(super) fn parse(
@@ -101,20 +102,11 @@ impl<'de, 's> Walk<'de, 's> {
         self.pass = pass;
         self.seen = Seen::default();
         let mut xml = quick_xml::de::Deserializer::from_str(text);
-        let mut track = serde_path_to_error::Track::new();
-        let tracked = serde_path_to_error::Deserializer::new(&mut xml, &mut track);
 
-        let outcome = BomSeed(&mut *self).deserialize(tracked);
-        outcome.map_err(|error| match self.failure.take() {
+        let Err(error) = BomSeed(&mut *self).deserialize(&mut xml) else { return Ok(()) };
+        Err(match self.failure.take() {
             Some(failure) => failure,
-            None => {
-                let path = track.path().to_string();
-                ParseError::Report {
-                    format: NAME,
-                    path: if path.is_empty() { ".".into() } else { path },
-                    message: error.to_string(),
-                }
-            }
+            None => located(text, pass, error),
         })
     }
 
@@ -186,6 +178,39 @@ impl<'de, 's> Walk<'de, 's> {
             visit(component, &mut take_nested);
         }
         self.components = components.into_iter().map(Component::into_model).collect();
+    }
+}
+
+/// The error a walk stopped at, with the path of the element it is about.
+/// Tracking the path costs too much to do in every parse, so the walk that
+/// failed is repeated with the path tracked and its findings dropped.
+fn located(text: &str, pass: Pass, error: quick_xml::DeError) -> ParseError {
+    let mut discard = Discard;
+    let mut probe = Walk::new(&mut discard);
+    probe.pass = pass;
+    let mut xml = quick_xml::de::Deserializer::from_str(text);
+    let mut track = serde_path_to_error::Track::new();
+    let tracked = serde_path_to_error::Deserializer::new(&mut xml, &mut track);
+
+    let error = BomSeed(&mut probe).deserialize(tracked).err().unwrap_or(error);
+    let path = track.path().to_string();
+    ParseError::Report {
+        format: NAME,
+        path: if path.is_empty() { ".".into() } else { path },
+        message: error.to_string(),
+    }
+}
+
+/// A sink that drops what it is given.
+struct Discard;
+
+impl Sink for Discard {
+    fn finding(&mut self, _: Finding) -> Result<(), SinkError> {
+        Ok(())
+    }
+
+    fn run(&mut self, _: usize, _: RunInfo) -> Result<(), SinkError> {
+        Ok(())
     }
 }
 

@@ -97,9 +97,8 @@ impl<'de, 's> Walk<'de, 's> {
 
     /// Converts what waited for the end, and reports the run.
     fn finish(mut self) -> Result<(), ParseError> {
-        let format = self.format.as_deref().map(str::trim);
-        if !format.is_some_and(|f| f.eq_ignore_ascii_case("CycloneDX")) {
-            return Err(wrong_shape(match format {
+        if !self.is_cyclonedx() {
+            return Err(wrong_shape(match self.format.as_deref().map(str::trim) {
                 Some(other) => format!("bomFormat is {other:?}, not \"CycloneDX\""),
                 None => "a JSON document without bomFormat".into(),
             }));
@@ -121,14 +120,18 @@ impl<'de, 's> Walk<'de, 's> {
         if self.context.is_some() {
             return true;
         }
-        let format = self.format.as_deref().map(str::trim);
-        let is_cyclonedx = format.is_some_and(|f| f.eq_ignore_ascii_case("CycloneDX"));
-        if !(is_cyclonedx && self.seen.metadata && self.seen.components) {
+        if !(self.is_cyclonedx() && self.seen.metadata && self.seen.components) {
             return false;
         }
         let components = std::mem::take(&mut self.components);
         self.context = Some(Context::new(self.metadata.take(), components));
         true
+    }
+
+    /// Whether `bomFormat` says the document is a CycloneDX BOM.
+    fn is_cyclonedx(&self) -> bool {
+        let format = self.format.as_deref().map(str::trim);
+        format.is_some_and(|f| f.eq_ignore_ascii_case("CycloneDX"))
     }
 
     /// Reads, converts and hands on one vulnerability.
