@@ -4,6 +4,12 @@
 //! JSON from XML; `model` mirrors the JSON, `from_xml` converts the XML into
 //! it, and this module turns it into findings.
 //!
+//! The report's text is read once and walked (`stream` for JSON, `from_xml`
+//! for XML): the components are indexed by `bom-ref`, and each vulnerability
+//! is converted and handed on as soon as it is read, so a parse needs little
+//! memory beyond the text and the components, however many vulnerabilities
+//! the BOM lists.
+//!
 //! # Counting
 //!
 //! One finding per vulnerability and affected component (`affects[].ref`,
@@ -34,8 +40,11 @@
 
 mod from_xml;
 mod model;
+mod stream;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::Read;
 
 use fixgate_domain::{Cvss, Finding, Location, Package, RunInfo, Severity, Suppression, Vex};
@@ -43,8 +52,8 @@ use fixgate_domain::{Cvss, Finding, Location, Package, RunInfo, Severity, Suppre
 use crate::common::{emit, non_blank, severity_word};
 use crate::purl::Purl;
 use crate::syntax::{self, Syntax};
-use crate::{Options, ParseError, Shape, Sink, json, xml};
-use model::{Bom, Component, Rating, Tools, Vulnerability};
+use crate::{Options, ParseError, Shape, Sink};
+use model::{Component, Metadata, Rating, Tools, Vulnerability};
 
 pub(crate) const NAME: &str = "cyclonedx";
 
@@ -62,48 +71,21 @@ pub(crate) fn sniff(shape: &Shape) -> bool {
     shape.is_xml_root("bom") && shape.text.contains("cyclonedx.org/schema/bom")
 }
 
+/// Reads the BOM as JSON or XML, whichever it is.
 pub(crate) fn parse(
     reader: &mut dyn Read,
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
-    let bom = read(reader, options)?;
-    let index = ComponentIndex::of(&bom);
-    let (tool, tool_version) = tool_of(&bom);
-    let subject = bom.metadata.as_ref().and_then(|m| m.component.as_ref());
-    let report =
-        Report { tool: &tool, subject: subject.and_then(|c| non_blank(c.name.as_deref())) };
-
-    for vulnerability in &bom.vulnerabilities {
-        for finding in report.findings(vulnerability, &index) {
-            emit(sink, finding)?;
-        }
-    }
-    sink.run(0, RunInfo { tool, tool_version, ..RunInfo::default() }).map_err(ParseError::Sink)
-}
-
-/// Reads the BOM as JSON or XML, whichever it is.
-fn read(reader: &mut dyn Read, options: &Options) -> Result<Bom, ParseError> {
     let mut peeked = syntax::peek(reader)?;
     match peeked.syntax {
-        Syntax::Json => {
-            let bom: Bom = json::document(&mut peeked.reader, &options.limits, NAME)?;
-            let format = bom.bom_format.as_deref().map(str::trim);
-            if !format.is_some_and(|f| f.eq_ignore_ascii_case("CycloneDX")) {
-                return Err(wrong_shape(match format {
-                    Some(other) => format!("bomFormat is {other:?}, not \"CycloneDX\""),
-                    None => "a JSON document without bomFormat".into(),
-                }));
-            }
-            Ok(bom)
-        }
+        Syntax::Json => stream::parse(&mut peeked.reader, options, sink),
         Syntax::Xml => {
             let root = peeked.shape().xml_root;
             if let Some(root) = root.filter(|r| r != "bom") {
                 return Err(wrong_shape(format!("an XML document whose root is <{root}>")));
             }
-            let bom: from_xml::Bom = xml::document(&mut peeked.reader, &options.limits, NAME)?;
-            Ok(bom.into_model())
+            from_xml::parse(&mut peeked.reader, options, sink)
         }
         Syntax::Empty => Err(wrong_shape("an empty file".into())),
         Syntax::Other => Err(wrong_shape("neither JSON nor XML".into())),
@@ -114,75 +96,54 @@ fn wrong_shape(found: String) -> ParseError {
     ParseError::WrongShape { format: NAME, found }
 }
 
-/// The first tool of `metadata.tools` that has a name, with its version.
-fn tool_of(bom: &Bom) -> (String, Option<String>) {
-    let tools = match bom.metadata.as_ref().and_then(|m| m.tools.as_ref()) {
-        Some(Tools::List(tools)) => tools.iter().collect(),
-        Some(Tools::Grouped { components, services }) => {
-            components.iter().chain(services).collect()
-        }
-        Some(Tools::Other(_)) | None => Vec::new(),
-    };
-    tools
-        .into_iter()
-        .find_map(|t| Some((non_blank(t.name.as_deref())?, non_blank(t.version.as_deref()))))
-        .unwrap_or_else(|| (DEFAULT_TOOL.into(), None))
-}
-
-/// Every component by its `bom-ref`, built once per BOM.
-struct ComponentIndex<'a>(HashMap<&'a str, &'a Component>);
-
-impl<'a> ComponentIndex<'a> {
-    fn of(bom: &'a Bom) -> ComponentIndex<'a> {
-        let mut index = HashMap::new();
-        let subject = bom.metadata.as_ref().and_then(|m| m.component.as_ref());
-        let mut pending: Vec<&Component> = subject.into_iter().chain(&bom.components).collect();
-        while let Some(component) = pending.pop() {
-            if let Some(bom_ref) = component.bom_ref.as_deref() {
-                index.entry(bom_ref).or_insert(component);
-            }
-            pending.extend(&component.components);
-        }
-        ComponentIndex(index)
-    }
-
-    fn get(&self, bom_ref: &str) -> Option<&'a Component> {
-        self.0.get(bom_ref).copied()
-    }
-}
-
-/// What every finding of the BOM shares.
-struct Report<'a> {
-    tool: &'a str,
+/// What every finding of a BOM shares: known once its metadata and its
+/// components have been read.
+struct Context<'a> {
+    tool: String,
+    tool_version: Option<String>,
     /// What the BOM describes (`metadata.component.name`): an image, an
     /// application, a lock file.
     subject: Option<String>,
+    index: ComponentIndex<'a>,
 }
 
-impl Report<'_> {
-    /// One finding per affected component, or one without a package.
-    fn findings(&self, vulnerability: &Vulnerability, index: &ComponentIndex) -> Vec<Finding> {
+impl<'a> Context<'a> {
+    fn new(metadata: Option<Metadata<'a>>, components: Vec<Component<'a>>) -> Context<'a> {
+        let metadata = metadata.unwrap_or_default();
+        let (tool, tool_version) = tool_of(metadata.tools.as_ref());
+        let subject = metadata.component.as_ref().and_then(|c| non_blank(c.name.as_deref()));
+        let index = ComponentIndex::of(metadata.component, components);
+        Context { tool, tool_version, subject, index }
+    }
+
+    /// Converts one vulnerability and hands on its findings.
+    fn emit(&self, sink: &mut dyn Sink, vulnerability: &Vulnerability) -> Result<(), ParseError> {
         let base = self.finding(vulnerability);
-        let targets: Vec<&str> =
-            vulnerability.affects.iter().filter_map(|a| a.target.as_deref()).collect();
-        if targets.is_empty() {
-            return vec![base];
+        let mut targets = vulnerability.affects.iter().filter_map(|a| a.target.as_deref());
+        let Some(mut target) = targets.next() else { return emit(sink, base) };
+        for next in targets {
+            let mut finding = base.clone();
+            affect(&mut finding, target, self.index.get(target));
+            emit(sink, finding)?;
+            target = next;
         }
-        targets
-            .into_iter()
-            .map(|target| {
-                let mut finding = base.clone();
-                affect(&mut finding, target, index.get(target));
-                finding
-            })
-            .collect()
+        let mut finding = base;
+        affect(&mut finding, target, self.index.get(target));
+        emit(sink, finding)
+    }
+
+    /// Reports the run, after every finding.
+    fn finish(self, sink: &mut dyn Sink) -> Result<(), ParseError> {
+        let info =
+            RunInfo { tool: self.tool, tool_version: self.tool_version, ..RunInfo::default() };
+        sink.run(0, info).map_err(ParseError::Sink)
     }
 
     /// The finding without its component.
     fn finding(&self, vulnerability: &Vulnerability) -> Finding {
         let id = non_blank(vulnerability.id.as_deref()).unwrap_or_else(|| "unknown".into());
         let (severity, tool_severity) = severity(&vulnerability.ratings);
-        let mut finding = Finding::new(self.tool, id.clone(), id.clone(), severity);
+        let mut finding = Finding::new(self.tool.as_str(), id.clone(), id.clone(), severity);
         finding.tool_severity = tool_severity;
         finding.message = message(vulnerability);
         finding.remediation = remediation(vulnerability);
@@ -195,21 +156,69 @@ impl Report<'_> {
             finding.add_cwe(cwe);
         }
         let source_url = vulnerability.source.as_ref().and_then(|s| non_blank(s.url.as_deref()));
-        finding.help_uri = source_url.clone();
         let alias_urls = vulnerability.references.iter().filter_map(|a| a.source.as_ref());
         let urls = source_url
+            .as_deref()
             .into_iter()
-            .chain(vulnerability.advisories.iter().filter_map(|a| a.url.clone()))
-            .chain(alias_urls.filter_map(|s| s.url.clone()));
+            .chain(vulnerability.advisories.iter().filter_map(|a| a.url.as_deref()))
+            .chain(alias_urls.filter_map(|s| s.url.as_deref()));
         for url in urls {
-            finding.add_reference(&url);
+            finding.add_reference(url);
         }
+        finding.help_uri = source_url;
         if let Some(analysis) = &vulnerability.analysis {
             apply_analysis(&mut finding, analysis);
         }
         finding.location =
             self.subject.clone().map(|path| Location { path: Some(path), ..Location::default() });
         finding
+    }
+}
+
+/// The first tool of `metadata.tools` that has a name, with its version.
+fn tool_of(tools: Option<&Tools>) -> (String, Option<String>) {
+    let tools = match tools {
+        Some(Tools::List(tools)) => tools.iter().collect(),
+        Some(Tools::Grouped { components, services }) => {
+            components.iter().chain(services).collect()
+        }
+        Some(Tools::Other(_)) | None => Vec::new(),
+    };
+    tools
+        .into_iter()
+        .find_map(|t| Some((non_blank(t.name.as_deref())?, non_blank(t.version.as_deref()))))
+        .unwrap_or_else(|| (DEFAULT_TOOL.into(), None))
+}
+
+/// Every component by its `bom-ref`, nested ones and the BOM's subject
+/// included, built once per BOM.
+struct ComponentIndex<'a> {
+    components: Vec<Component<'a>>,
+    by_ref: HashMap<Cow<'a, str>, usize>,
+}
+
+impl<'a> ComponentIndex<'a> {
+    /// When two components share a `bom-ref`, the one found first wins,
+    /// searching the list from its end and each component before the ones
+    /// nested in it; the subject comes last.
+    fn of(subject: Option<Component<'a>>, components: Vec<Component<'a>>) -> ComponentIndex<'a> {
+        let mut index = ComponentIndex { components: Vec::new(), by_ref: HashMap::new() };
+        let mut pending: Vec<Component<'a>> = subject.into_iter().chain(components).collect();
+        while let Some(mut component) = pending.pop() {
+            let nested = std::mem::take(&mut component.components);
+            if let Some(bom_ref) = component.bom_ref.take()
+                && let Entry::Vacant(slot) = index.by_ref.entry(bom_ref.0)
+            {
+                slot.insert(index.components.len());
+                index.components.push(component);
+            }
+            pending.extend(nested);
+        }
+        index
+    }
+
+    fn get(&self, bom_ref: &str) -> Option<&Component<'a>> {
+        self.components.get(*self.by_ref.get(bom_ref)?)
     }
 }
 
@@ -324,7 +333,7 @@ fn method_rank(rating: &Rating) -> u8 {
 }
 
 /// The ratings, most trusted first, report order among equals.
-fn ranked(ratings: &[Rating]) -> Vec<&Rating> {
+fn ranked<'r, 'a>(ratings: &'r [Rating<'a>]) -> Vec<&'r Rating<'a>> {
     let mut ranked: Vec<&Rating> = ratings.iter().collect();
     ranked.sort_by_key(|r| method_rank(r));
     ranked

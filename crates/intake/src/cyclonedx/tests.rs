@@ -413,3 +413,68 @@ fn detection_knows_both_syntaxes() {
     assert!(!shape(r#"{"spdxVersion": "SPDX-2.3", "name": "CycloneDX"}"#));
     assert!(!shape("<bom><components/></bom>"));
 }
+
+#[test]
+fn vulnerabilities_before_components_and_metadata_are_resolved_at_the_end() {
+    let ordered = r#"{"bomFormat": "CycloneDX",
+      "metadata": {"tools": [{"name": "grype", "version": "0.70.0"}],
+                   "component": {"bom-ref": "img", "name": "shop/web:1.0"}},
+      "components": [{"bom-ref": "a", "name": "alpha", "version": "1", "purl": "pkg:npm/alpha@1",
+                      "components": [{"bom-ref": "b", "name": "beta", "version": "2"}]}],
+      "vulnerabilities": [
+        {"id": "CVE-2024-0001", "description": "First.", "affects": [{"ref": "a"}, {"ref": "b"}]},
+        {"id": "CVE-2024-0002", "description": "Second\nline \"quoted\".", "affects": [{"ref": "img"}]}
+      ]}"#;
+    let reordered = r#"{
+      "vulnerabilities": [
+        {"id": "CVE-2024-0001", "description": "First.", "affects": [{"ref": "a"}, {"ref": "b"}]},
+        {"id": "CVE-2024-0002", "description": "Second\nline \"quoted\".", "affects": [{"ref": "img"}]}
+      ],
+      "components": [{"bom-ref": "a", "name": "alpha", "version": "1", "purl": "pkg:npm/alpha@1",
+                      "components": [{"bom-ref": "b", "name": "beta", "version": "2"}]}],
+      "metadata": {"tools": [{"name": "grype", "version": "0.70.0"}],
+                   "component": {"bom-ref": "img", "name": "shop/web:1.0"}},
+      "bomFormat": "CycloneDX"}"#;
+    let expected = parse_text(ordered);
+    let sink = parse_text(reordered);
+    assert_eq!(sink.findings, expected.findings);
+    assert_eq!(sink.runs, expected.runs);
+
+    let names: Vec<_> =
+        sink.findings.iter().map(|f| f.package.as_ref().map(|p| p.name.as_str())).collect();
+    assert_eq!(names, [Some("alpha"), Some("beta"), Some("shop/web:1.0")]);
+    assert_eq!(sink.findings[0].tool, "grype");
+    assert_eq!(sink.findings[2].message, "Second\nline \"quoted\".");
+    let place = sink.findings[0].location.as_ref().and_then(|l| l.path.as_deref());
+    assert_eq!(place, Some("shop/web:1.0"));
+}
+
+#[test]
+fn a_vulnerability_before_components_with_a_wrong_field_is_named_where_it_is() {
+    let err = error(
+        "{\"vulnerabilities\": [{\"id\": \"ok\"},\n  {\"id\": \"x\", \"ratings\": [{\"severity\": 3}]}],\n \"bomFormat\": \"CycloneDX\"}",
+    );
+    assert_eq!(
+        err,
+        "invalid cyclonedx report at `vulnerabilities[1].ratings[0].severity`: \
+         invalid type: integer `3`, expected a string at line 2 column 40"
+    );
+}
+
+#[test]
+fn xml_vulnerabilities_before_components_and_metadata_are_resolved() {
+    let xml = r#"<bom xmlns="http://cyclonedx.org/schema/bom/1.5">
+      <vulnerabilities><vulnerability><id>CVE-2021-23337</id>
+        <affects><target><ref>pkg:npm/lodash@4.17.15</ref></target></affects>
+      </vulnerability></vulnerabilities>
+      <components><component bom-ref="pkg:npm/lodash@4.17.15"><name>lodash</name>
+        <version>4.17.15</version><purl>pkg:npm/lodash@4.17.15</purl></component></components>
+      <metadata><tools><tool><name>grype</name></tool></tools>
+        <component bom-ref="img"><name>shop/web:1.0</name></component></metadata>
+    </bom>"#;
+    let sink = parse_text(xml);
+    let [finding] = sink.findings.as_slice() else { panic!("{:?}", sink.findings) };
+    assert_eq!(finding.tool, "grype");
+    assert_eq!(finding.package.as_ref().unwrap().name, "lodash");
+    assert_eq!(finding.location.as_ref().unwrap().path.as_deref(), Some("shop/web:1.0"));
+}
