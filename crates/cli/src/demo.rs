@@ -117,7 +117,7 @@ async fn import_commit(fixgate: &Fixgate, label: &str, commit: &Commit) -> anyho
             .await
             .with_context(|| format!("importing the demo's {tool} report"))?;
         print(&format!(
-            "  {tool:<8} {:>3} findings: {:>3} new tickets, {:>3} seen again, {:>3} no longer seen, \
+            "  {tool:<14} {:>3} findings: {:>3} new tickets, {:>3} seen again, {:>3} no longer seen, \
              {} suppressed in the source\n",
             outcome.findings,
             outcome.counts.opened,
