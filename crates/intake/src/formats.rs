@@ -30,7 +30,10 @@ pub const FORMATS: &[Format] = &[
         name: "sarif",
         description: "SARIF 2.1.0 (CodeQL, Semgrep, Snyk Code, Trivy, Gitleaks, Checkov, KICS, Bandit, ESLint, ...)",
         sniff: |shape| sarif::sniff(shape.text.as_bytes()),
-        parse: |reader, options, sink| sarif::parse(reader, &options.limits, sink).map(|_| ()),
+        parse: |reader, options, sink| {
+            let mut guarded = crate::secrets::GuardSecrets { sink, key: &options.secret_key };
+            sarif::parse(reader, &options.limits, &mut guarded).map(|_| ())
+        },
     },
     // SCA formats
     Format {

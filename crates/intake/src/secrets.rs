@@ -138,3 +138,51 @@ mod tests {
         assert_eq!(scrub(line, " "), line);
     }
 }
+
+/// Whether a tool's findings are leaked secrets whose flagged code holds the
+/// value (Gitleaks, TruffleHog, detect-secrets, ggshield and the like in
+/// SARIF, which has no field for the secret itself).
+pub(crate) fn is_secrets_tool(tool: &str) -> bool {
+    let tool = tool.to_ascii_lowercase();
+    ["gitleaks", "trufflehog", "detect-secrets", "detect_secrets", "ggshield", "secret"]
+        .iter()
+        .any(|name| tool.contains(name))
+}
+
+/// A sink in front of another that keeps secrets scanners' findings from
+/// carrying their secret: the flagged code is the secret's line, so it is
+/// kept only as a preview and a keyed hash, and the fingerprint is made
+/// from the hash.
+pub(crate) struct GuardSecrets<'a> {
+    pub sink: &'a mut dyn crate::Sink,
+    pub key: &'a SecretKey,
+}
+
+impl crate::Sink for GuardSecrets<'_> {
+    fn finding(&mut self, mut finding: fixgate_domain::Finding) -> Result<(), crate::SinkError> {
+        if finding.secret.is_none() && is_secrets_tool(&finding.tool) {
+            let flagged = finding.location.as_mut().and_then(|l| l.snippet.take());
+            if let Some(flagged) = flagged.filter(|s| !s.trim().is_empty()) {
+                let value = flagged.trim();
+                scrub_in(&mut finding.message, value);
+                scrub_in(&mut finding.title, value);
+                for step in &mut finding.trace {
+                    if let Some(message) = step.message.as_mut() {
+                        scrub_in(message, value);
+                    }
+                    step.location.snippet = None;
+                }
+                finding.secret = Some(self.key.protect(value));
+                if let Some(location) = finding.location.as_mut() {
+                    location.snippet = Some(preview(value));
+                }
+                finding.fingerprint = fixgate_domain::Fingerprint::of(&finding);
+            }
+        }
+        self.sink.finding(finding)
+    }
+
+    fn run(&mut self, index: usize, info: fixgate_domain::RunInfo) -> Result<(), crate::SinkError> {
+        self.sink.run(index, info)
+    }
+}

@@ -149,3 +149,24 @@ fn detect_secrets_baseline() {
     assert!(sink.findings[1].suppression.is_some());
     assert_eq!(sink.runs[0].tool_version.as_deref(), Some("1.4.0"));
 }
+
+#[test]
+fn a_secrets_scanners_sarif_keeps_no_secret() {
+    let Some(dir) = support::corpus_dir() else { return };
+    let collected = support::parse_file(&dir.join("sarif/gitleaks_7.5.0.sarif"), "sarif");
+    let all = serde_json::to_string(&collected.findings).unwrap();
+    assert!(!all.contains("AKIAIOSFODNN7EXAMPLE"), "{all}");
+    assert!(!all.contains("BEGIN OPENSSH PRIVATE KEY-----\\nb3Blbn"), "a key's body is kept");
+    assert!(collected.findings.iter().all(|f| f.secret.is_some()));
+    // The same flagged line in two files is known to be the same secret.
+    let hash_at = |file: &str, line: u32| {
+        let finding = collected.findings.iter().find(|f| {
+            let location = f.location.as_ref().unwrap();
+            location.path.as_deref().is_some_and(|p| p.ends_with(file))
+                && location.start_line == Some(line)
+        });
+        finding.unwrap().secret.as_ref().unwrap().hash.clone()
+    };
+    assert_eq!(hash_at("report_1_vuln.json", 13), hash_at("report_3_vuln.json", 44));
+    assert_ne!(hash_at("report_1_vuln.json", 13), hash_at("report_3_vuln.json", 13));
+}
