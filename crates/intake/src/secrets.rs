@@ -103,42 +103,6 @@ pub fn scrub_in(text: &mut String, secret: &str) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_preview_shows_the_ends_and_never_much() {
-        assert_eq!(preview("AKIAIOSFODNN7EXAMPLE"), "AKI…PLE (20 chars)");
-        assert_eq!(preview("hunter2"), "… (7 chars)");
-        assert_eq!(preview("password"), "p…d (8 chars)");
-        assert_eq!(preview("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"), "ghp_…yzAB (42 chars)");
-        assert_eq!(preview("ключ-секрет-пароль-длинный"), "клю…ный (26 chars)");
-    }
-
-    #[test]
-    fn the_same_secret_hashes_the_same_and_the_key_matters() {
-        let key = SecretKey::random();
-        let other = SecretKey::random();
-        assert_eq!(key.hash("s3cr3t-value"), key.hash("s3cr3t-value"));
-        assert_ne!(key.hash("s3cr3t-value"), key.hash("s3cr3t-valuf"));
-        assert_ne!(key.hash("s3cr3t-value"), other.hash("s3cr3t-value"));
-        assert_eq!(key.hash("x").len(), "hmac-sha256:".len() + 32);
-        assert_eq!(SecretKey::from_hex(&key.to_hex()), Some(key.clone()));
-        assert_eq!(SecretKey::from_hex("abcd"), None);
-        assert_eq!(format!("{key:?}"), "SecretKey(..)");
-    }
-
-    #[test]
-    fn scrubbing_leaves_no_trace_of_the_value() {
-        let line = "aws_key = \"AKIAIOSFODNN7EXAMPLE\" # AKIAIOSFODNN7EXAMPLE";
-        let clean = scrub(line, "AKIAIOSFODNN7EXAMPLE");
-        assert!(!clean.contains("AKIAIOSFODNN7EXAMPLE"), "{clean}");
-        assert_eq!(clean.matches("AKI…PLE").count(), 2);
-        assert_eq!(scrub(line, " "), line);
-    }
-}
-
 /// Whether a tool's findings are leaked secrets whose flagged code holds the
 /// value (Gitleaks, TruffleHog, detect-secrets, ggshield and the like in
 /// SARIF, which has no field for the secret itself).
@@ -184,5 +148,41 @@ impl crate::Sink for GuardSecrets<'_> {
 
     fn run(&mut self, index: usize, info: fixgate_domain::RunInfo) -> Result<(), crate::SinkError> {
         self.sink.run(index, info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preview_shows_the_ends_and_never_much() {
+        assert_eq!(preview("AKIAIOSFODNN7EXAMPLE"), "AKI…PLE (20 chars)");
+        assert_eq!(preview("hunter2"), "… (7 chars)");
+        assert_eq!(preview("password"), "p…d (8 chars)");
+        assert_eq!(preview("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"), "ghp_…yzAB (42 chars)");
+        assert_eq!(preview("ключ-секрет-пароль-длинный"), "клю…ный (26 chars)");
+    }
+
+    #[test]
+    fn the_same_secret_hashes_the_same_and_the_key_matters() {
+        let key = SecretKey::random();
+        let other = SecretKey::random();
+        assert_eq!(key.hash("s3cr3t-value"), key.hash("s3cr3t-value"));
+        assert_ne!(key.hash("s3cr3t-value"), key.hash("s3cr3t-valuf"));
+        assert_ne!(key.hash("s3cr3t-value"), other.hash("s3cr3t-value"));
+        assert_eq!(key.hash("x").len(), "hmac-sha256:".len() + 32);
+        assert_eq!(SecretKey::from_hex(&key.to_hex()), Some(key.clone()));
+        assert_eq!(SecretKey::from_hex("abcd"), None);
+        assert_eq!(format!("{key:?}"), "SecretKey(..)");
+    }
+
+    #[test]
+    fn scrubbing_leaves_no_trace_of_the_value() {
+        let line = "aws_key = \"AKIAIOSFODNN7EXAMPLE\" # AKIAIOSFODNN7EXAMPLE";
+        let clean = scrub(line, "AKIAIOSFODNN7EXAMPLE");
+        assert!(!clean.contains("AKIAIOSFODNN7EXAMPLE"), "{clean}");
+        assert_eq!(clean.matches("AKI…PLE").count(), 2);
+        assert_eq!(scrub(line, " "), line);
     }
 }
