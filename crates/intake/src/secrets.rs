@@ -185,4 +185,25 @@ mod tests {
         assert_eq!(clean.matches("AKI…PLE").count(), 2);
         assert_eq!(scrub(line, " "), line);
     }
+
+    #[test]
+    fn a_secrets_scanners_sarif_snippet_becomes_a_secret_reference() {
+        let report = r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "gitleaks"}},
+            "results": [{"ruleId": "aws", "message": {"text": "key AKIAIOSFODNN7EXAMPLE found"},
+              "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.env"},
+                "region": {"startLine": 3, "snippet": {"text": "AKIAIOSFODNN7EXAMPLE"}}}}]}]},
+            {"tool": {"driver": {"name": "CodeQL"}}, "results": [{"ruleId": "x", "message": {"text": "m"},
+              "locations": [{"physicalLocation": {"artifactLocation": {"uri": "b.py"},
+                "region": {"startLine": 1, "snippet": {"text": "eval(x)"}}}}]}]}]}"#;
+        let format = crate::formats::by_name("sarif").unwrap();
+        let mut sink = crate::Collected::default();
+        (format.parse)(&mut report.as_bytes(), &crate::Options::default(), &mut sink).unwrap();
+        let [leak, code] = &sink.findings[..] else { panic!("{:?}", sink.findings) };
+        assert!(!serde_json::to_string(leak).unwrap().contains("AKIAIOSFODNN7EXAMPLE"));
+        assert_eq!(leak.location.as_ref().unwrap().snippet.as_deref(), Some("AKI…PLE (20 chars)"));
+        assert!(leak.secret.is_some());
+        // Other tools' code is left as it is.
+        assert_eq!(code.location.as_ref().unwrap().snippet.as_deref(), Some("eval(x)"));
+        assert!(code.secret.is_none());
+    }
 }
