@@ -33,7 +33,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::common::emit;
-use crate::{Options, ParseError, Shape, Sink, formats, json};
+use crate::{Options, ParseError, Shape, Sink, json};
 
 pub(crate) const NAME: &str = "anchore";
 
@@ -117,13 +117,7 @@ pub(crate) fn parse(
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
-    let limits = &options.limits;
-    let text = json::read_text(reader, limits)?;
-    if !text.trim_start().starts_with('{') {
-        let found = formats::describe(text.as_bytes());
-        return Err(ParseError::WrongShape { format: NAME, found });
-    }
-    let report: Report = json::from_str(&text, NAME)?;
+    let report: Report = json::object(reader, &options.limits, NAME)?;
     if report.vulnerabilities.is_none() && report.security_evaluation.is_none() {
         let found = "a JSON object without `vulnerabilities` or `securityEvaluation`".into();
         return Err(ParseError::WrongShape { format: NAME, found });

@@ -32,7 +32,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 
 use crate::common::emit;
-use crate::{Options, ParseError, Shape, Sink, formats, ids, json};
+use crate::{Options, ParseError, Shape, Sink, ids, json};
 
 pub(crate) const NAME: &str = "clair";
 
@@ -101,13 +101,7 @@ pub(crate) fn parse(
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
-    let limits = &options.limits;
-    let text = json::read_text(reader, limits)?;
-    if !text.trim_start().starts_with('{') {
-        let found = formats::describe(text.as_bytes());
-        return Err(ParseError::WrongShape { format: NAME, found });
-    }
-    let report: Report = json::from_str(&text, NAME)?;
+    let report: Report = json::object(reader, &options.limits, NAME)?;
     if report.vulnerabilities.is_none() && report.by_severity.is_none() {
         let found = "a JSON object without `vulnerabilities` or `Vulnerabilities`".into();
         return Err(ParseError::WrongShape { format: NAME, found });

@@ -27,7 +27,7 @@ use fixgate_domain::{Cvss, Finding, Location, Package, RunInfo, Severity, Suppre
 use serde::{Deserialize, Deserializer};
 
 use crate::common::emit;
-use crate::{Options, ParseError, Shape, Sink, formats, json};
+use crate::{Options, ParseError, Shape, Sink, json};
 
 pub(crate) const NAME: &str = "grype";
 
@@ -165,13 +165,7 @@ pub(crate) fn parse(
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<(), ParseError> {
-    let limits = &options.limits;
-    let text = json::read_text(reader, limits)?;
-    if !text.trim_start().starts_with('{') {
-        let found = formats::describe(text.as_bytes());
-        return Err(ParseError::WrongShape { format: NAME, found });
-    }
-    let report: Report = json::from_str(&text, NAME)?;
+    let report: Report = json::object(reader, &options.limits, NAME)?;
     for found in report.matches.unwrap_or_default() {
         emit(sink, finding(found))?;
     }

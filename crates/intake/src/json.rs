@@ -19,6 +19,22 @@ pub(crate) fn document<T: DeserializeOwned>(
     from_str(&text, format)
 }
 
+/// Reads the whole report, which must be one JSON object, as `T`. serde
+/// would read an array as a struct's fields in order; a report that is not
+/// an object is refused, saying what it is instead.
+pub(crate) fn object<T: DeserializeOwned>(
+    reader: &mut dyn Read,
+    limits: &Limits,
+    format: &'static str,
+) -> Result<T, ParseError> {
+    let text = read_text(reader, limits)?;
+    if !text.trim_start().starts_with('{') {
+        let found = crate::formats::describe(text.as_bytes());
+        return Err(ParseError::WrongShape { format, found });
+    }
+    from_str(&text, format)
+}
+
 /// Deserializes `text` as `T`, which must be all the text holds.
 pub(crate) fn from_str<T: DeserializeOwned>(
     text: &str,
