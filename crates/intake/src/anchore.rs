@@ -134,19 +134,7 @@ pub(crate) fn parse(
 
 /// Anchore's severities; `Negligible`, `Unknown` and anything else are info.
 fn severity(word: Option<&str>) -> Severity {
-    let word = word.unwrap_or("").trim();
-    let is = |name: &str| word.eq_ignore_ascii_case(name);
-    if is("Critical") {
-        Severity::Critical
-    } else if is("High") {
-        Severity::High
-    } else if is("Medium") {
-        Severity::Medium
-    } else if is("Low") {
-        Severity::Low
-    } else {
-        Severity::Info
-    }
+    crate::common::severity_band(word)
 }
 
 /// What both shapes give, in one form.

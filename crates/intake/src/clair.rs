@@ -127,20 +127,12 @@ pub(crate) fn parse(
     sink.run(0, RunInfo { tool: TOOL.into(), ..RunInfo::default() }).map_err(ParseError::Sink)
 }
 
-/// Clair's severities; `Negligible`, `Unknown` and anything else are info.
+/// Clair's severities: `Defcon1` is critical, then the four usual bands;
+/// `Negligible`, `Unknown` and anything else are info.
 fn severity(word: Option<&str>) -> Severity {
-    let word = word.unwrap_or("").trim();
-    let is = |name: &str| word.eq_ignore_ascii_case(name);
-    if is("Defcon1") || is("Critical") {
-        Severity::Critical
-    } else if is("High") {
-        Severity::High
-    } else if is("Medium") {
-        Severity::Medium
-    } else if is("Low") {
-        Severity::Low
-    } else {
-        Severity::Info
+    match word {
+        Some(word) if word.trim().eq_ignore_ascii_case("Defcon1") => Severity::Critical,
+        _ => crate::common::severity_band(word),
     }
 }
 

@@ -43,9 +43,39 @@ pub(crate) fn severity_word(text: &str) -> Option<Severity> {
     text.trim().parse().ok()
 }
 
+/// The four named bands most SCA tools share (`Critical`, `High`, `Medium`,
+/// `Low`, in any case); anything else (`Negligible`, `Unknown`, nothing) is
+/// info. Stricter than [`severity_word`]: no synonyms.
+pub(crate) fn severity_band(word: Option<&str>) -> Severity {
+    let word = word.unwrap_or("").trim();
+    let is = |name: &str| word.eq_ignore_ascii_case(name);
+    if is("critical") {
+        Severity::Critical
+    } else if is("high") {
+        Severity::High
+    } else if is("medium") {
+        Severity::Medium
+    } else if is("low") {
+        Severity::Low
+    } else {
+        Severity::Info
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bands_are_named_in_any_case_and_the_rest_is_info() {
+        assert_eq!(severity_band(Some(" CRITICAL ")), Severity::Critical);
+        assert_eq!(severity_band(Some("high")), Severity::High);
+        assert_eq!(severity_band(Some("Medium")), Severity::Medium);
+        assert_eq!(severity_band(Some("LOW")), Severity::Low);
+        assert_eq!(severity_band(Some("Negligible")), Severity::Info);
+        assert_eq!(severity_band(Some("moderate")), Severity::Info);
+        assert_eq!(severity_band(None), Severity::Info);
+    }
 
     #[test]
     fn titles_are_one_line_and_cut_at_a_word() {

@@ -199,19 +199,7 @@ fn ignored_why(rule: &IgnoreRule) -> (Option<String>, Option<Vex>) {
 
 /// Grype's severities; `Negligible`, `Unknown` and anything else are info.
 fn severity(word: Option<&str>) -> Severity {
-    let word = word.unwrap_or("").trim();
-    let is = |name: &str| word.eq_ignore_ascii_case(name);
-    if is("Critical") {
-        Severity::Critical
-    } else if is("High") {
-        Severity::High
-    } else if is("Medium") {
-        Severity::Medium
-    } else if is("Low") {
-        Severity::Low
-    } else {
-        Severity::Info
-    }
+    crate::common::severity_band(word)
 }
 
 fn finding(found: Match) -> Finding {

@@ -10,19 +10,7 @@ use crate::ids;
 
 /// Trivy's severities; `UNKNOWN` (no rating yet) and anything else is info.
 pub(super) fn severity(word: Option<&str>) -> Severity {
-    let word = word.unwrap_or("").trim();
-    let is = |name: &str| word.eq_ignore_ascii_case(name);
-    if is("CRITICAL") {
-        Severity::Critical
-    } else if is("HIGH") {
-        Severity::High
-    } else if is("MEDIUM") {
-        Severity::Medium
-    } else if is("LOW") {
-        Severity::Low
-    } else {
-        Severity::Info
-    }
+    crate::common::severity_band(word)
 }
 
 pub(super) fn vulnerability(target: &Target, item: Vulnerability) -> Finding {
