@@ -14,7 +14,8 @@
 //! 3. for a leaked secret: the rule, the file and the secret's keyed hash;
 //! 4. for a third-party component: the advisory (its CVE when it has one),
 //!    the package without its version (an upgrade that is still vulnerable is
-//!    the same problem) and the manifest or image it was found in;
+//!    the same problem), but not the manifest or the tool, so two SCA tools
+//!    that report one advisory on one package agree;
 //! 5. the rule, the file (or logical location, such as a DAST finding's URL)
 //!    and the message with digit runs masked, for tools that give no snippet.
 //!
@@ -98,7 +99,11 @@ impl Fingerprint {
                 .find(|id| id.starts_with("CVE-"))
                 .map_or(finding.rule_id.as_str(), String::as_str);
             let component = package_identity(package);
-            return Fingerprint::hash(&["package", advisory, &component, place.unwrap_or("")]);
+            // The manifest is left out: tools name it differently (`/app/package-lock.json`,
+            // `package-lock.json`, an image), and the same advisory on the same package in
+            // one repository is one problem whichever tool reports it. A package in two
+            // manifests is told apart by order of occurrence.
+            return Fingerprint::hash(&["package", advisory, &component]);
         }
         Fingerprint::compute(
             &finding.rule_id,
@@ -107,6 +112,39 @@ impl Fingerprint {
             location.and_then(|l| l.snippet.as_deref()),
             &finding.message,
         )
+    }
+
+    /// The content layer's key: for a finding whose fingerprint came from
+    /// the tool, the tool family, the rule, the file and the flagged code (or
+    /// the message with its numbers masked); for any other finding its
+    /// fingerprint, which is already built from content.
+    pub fn content(finding: &Finding) -> Fingerprint {
+        let has_tool_fingerprint = finding.tool_fingerprints.values().any(|v| is_usable(v));
+        if !has_tool_fingerprint || finding.secret.is_some() || finding.package.is_some() {
+            return finding.fingerprint.clone();
+        }
+        let location = finding.location.as_ref();
+        let place = location.and_then(|l| l.path.as_deref().or(l.logical.as_deref()));
+        let family = crate::matching::tool_family(&finding.tool);
+        let first_line = location
+            .and_then(|l| l.snippet.as_deref())
+            .and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()));
+        match first_line.map(collapse_whitespace) {
+            Some(code) => Fingerprint::hash(&[
+                "content-code",
+                &family,
+                &finding.rule_id,
+                place.unwrap_or(""),
+                &code,
+            ]),
+            None => Fingerprint::hash(&[
+                "content-message",
+                &family,
+                &finding.rule_id,
+                place.unwrap_or(""),
+                &mask_digits(&finding.message),
+            ]),
+        }
     }
 
     fn hash(parts: &[&str]) -> Fingerprint {
@@ -186,7 +224,7 @@ fn place_of(finding: &Finding) -> Place {
     use std::hash::{Hash, Hasher};
     let location = finding.location.as_ref();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    location.and_then(|l| l.path.as_deref()).hash(&mut hasher);
+    location.and_then(|l| l.path.as_deref().or(l.logical.as_deref())).hash(&mut hasher);
     (hasher.finish(), location.and_then(|l| l.start_line), location.and_then(|l| l.start_column))
 }
 
@@ -304,7 +342,7 @@ mod tests {
     }
 
     #[test]
-    fn a_package_keeps_its_fingerprint_across_versions_but_not_manifests() {
+    fn a_package_keeps_its_fingerprint_across_versions_manifests_and_tools() {
         let at = |version: &str, manifest: &str| {
             let mut finding = Finding::new("Trivy", "GHSA-x", "t", crate::Severity::High);
             finding.add_advisory("cve-2021-23337");
@@ -319,7 +357,7 @@ mod tests {
             Fingerprint::of(&finding)
         };
         assert_eq!(at("4.17.15", "package-lock.json"), at("4.17.20", "package-lock.json"));
-        assert_ne!(at("4.17.15", "package-lock.json"), at("4.17.15", "web/package-lock.json"));
+        assert_eq!(at("4.17.15", "package-lock.json"), at("4.17.15", "/app/package-lock.json"));
         assert_eq!(
             package_identity(&crate::Package {
                 name: "x".into(),

@@ -5,12 +5,14 @@
 pub mod finding;
 pub mod fingerprint;
 pub mod link;
+pub mod matching;
 pub mod scan;
 pub mod severity;
 pub mod ticket;
 
 pub use finding::{Cvss, Finding, Location, Package, SecretRef, Suppression, TraceStep, Vex};
 pub use fingerprint::Fingerprint;
+pub use matching::{MatchLayer, Matcher};
 pub use scan::{ImportCounts, RunInfo, ScanContext, ScopeKey};
 pub use severity::Severity;
 pub use ticket::{MoveDetails, TicketState, TicketType, TransitionError, UnknownName};
