@@ -54,10 +54,13 @@ pub enum TicketState {
     RiskAccepted,
     Duplicate,
     Reopened,
+    /// Closed by a person without a scan's proof: an override, with a
+    /// reason, reported apart from verified closures.
+    Closed,
 }
 
 impl TicketState {
-    pub const ALL: [TicketState; 9] = [
+    pub const ALL: [TicketState; 10] = [
         TicketState::New,
         TicketState::Triaged,
         TicketState::InProgress,
@@ -67,6 +70,7 @@ impl TicketState {
         TicketState::RiskAccepted,
         TicketState::Duplicate,
         TicketState::Reopened,
+        TicketState::Closed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +84,7 @@ impl TicketState {
             TicketState::RiskAccepted => "risk_accepted",
             TicketState::Duplicate => "duplicate",
             TicketState::Reopened => "reopened",
+            TicketState::Closed => "closed",
         }
     }
 
@@ -94,23 +99,49 @@ impl TicketState {
             TicketState::RiskAccepted => "Risk accepted",
             TicketState::Duplicate => "Duplicate",
             TicketState::Reopened => "Reopened",
+            TicketState::Closed => "Closed (override)",
         }
+    }
+
+    /// A state in which work on the ticket is still to do or to prove.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            TicketState::New
+                | TicketState::Triaged
+                | TicketState::InProgress
+                | TicketState::Fixed
+                | TicketState::Reopened
+        )
+    }
+
+    /// A decision that the finding needs no fix: it stays suppressed.
+    pub fn is_decision(self) -> bool {
+        matches!(self, TicketState::FalsePositive | TicketState::RiskAccepted)
+    }
+
+    /// Closed, by a scan's proof or by an override.
+    pub fn is_closed(self) -> bool {
+        matches!(self, TicketState::Verified | TicketState::Closed)
     }
 
     /// The states a person may move a ticket of `kind` to from this one.
     pub fn manual_targets(self, kind: TicketType) -> &'static [TicketState] {
         use TicketState::*;
         match (self, kind) {
-            (New, _) => &[Triaged, InProgress, FalsePositive, RiskAccepted, Duplicate],
-            (Triaged, _) => &[InProgress, Fixed, FalsePositive, RiskAccepted, Duplicate],
-            (InProgress, _) => &[Triaged, Fixed, FalsePositive, RiskAccepted, Duplicate],
-            (Reopened, _) => &[Triaged, InProgress, Fixed, FalsePositive, RiskAccepted, Duplicate],
+            (New, _) => &[Triaged, InProgress, FalsePositive, RiskAccepted, Duplicate, Closed],
+            (Triaged, _) => &[InProgress, Fixed, FalsePositive, RiskAccepted, Duplicate, Closed],
+            (InProgress, _) => &[Triaged, Fixed, FalsePositive, RiskAccepted, Duplicate, Closed],
+            (Reopened, _) => {
+                &[Triaged, InProgress, Fixed, FalsePositive, RiskAccepted, Duplicate, Closed]
+            }
             // A security ticket marked fixed waits for a scan to verify it;
-            // an ordinary ticket is confirmed by a person.
-            (Fixed, TicketType::Vulnerability) => &[InProgress],
+            // closing it without one is an override. An ordinary ticket is
+            // confirmed by a person.
+            (Fixed, TicketType::Vulnerability) => &[InProgress, Closed],
             (Fixed, _) => &[InProgress, Verified],
-            // Undoing a dismissal is a reopening, which counts.
-            (FalsePositive | RiskAccepted | Duplicate, _) => &[Reopened],
+            // Undoing a dismissal or an override is a reopening, which counts.
+            (FalsePositive | RiskAccepted | Duplicate | Closed, _) => &[Reopened],
             (Verified, TicketType::Vulnerability) => &[],
             (Verified, _) => &[Reopened],
         }
@@ -130,7 +161,9 @@ impl TicketState {
         match to {
             TicketState::Triaged if !details.has_owner => Err(missing("an owner (`owner`)")),
             TicketState::Triaged if !details.has_due_date => Err(missing("a due date (`due_at`)")),
-            TicketState::FalsePositive | TicketState::Reopened if !details.has_reason => {
+            TicketState::FalsePositive | TicketState::Reopened | TicketState::Closed
+                if !details.has_reason =>
+            {
                 Err(missing("a reason (`reason`)"))
             }
             TicketState::RiskAccepted if !details.has_reason => Err(missing("a reason (`reason`)")),
@@ -286,7 +319,25 @@ mod tests {
             assert_eq!(s.as_str().parse::<TicketState>(), Ok(s));
         }
         assert_eq!("In Progress".parse::<TicketState>(), Ok(TicketState::InProgress));
-        assert!("closed".parse::<TicketState>().unwrap_err().to_string().contains("verified"));
+        assert!("done".parse::<TicketState>().unwrap_err().to_string().contains("verified"));
+    }
+
+    #[test]
+    fn closing_without_a_scan_is_an_override_with_a_reason() {
+        let no_reason = MoveDetails { has_reason: false, ..full() };
+        let err = TicketState::Fixed
+            .check_manual_move(TicketState::Closed, TicketType::Vulnerability, &no_reason)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            TransitionError::Missing { to: TicketState::Closed, what: "a reason (`reason`)" }
+        );
+        assert!(
+            TicketState::Fixed
+                .check_manual_move(TicketState::Closed, TicketType::Vulnerability, &full())
+                .is_ok()
+        );
+        assert!(TicketState::Closed.is_closed() && !TicketState::Closed.is_open());
     }
 
     #[test]

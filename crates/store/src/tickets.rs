@@ -241,9 +241,16 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        // A decision (false positive, risk accepted) is kept on the ticket for
+        // the gate and the VEX export while the ticket stays decided.
+        let decided = change.to.is_decision();
+        let closed = change.to.is_closed();
         let updated = sqlx::query(
             "UPDATE tickets SET state = $1, owner = COALESCE($2, owner), \
-             due_at = COALESCE($3, due_at), updated_at = $4 \
+             due_at = COALESCE($3, due_at), updated_at = $4, decision_reason = $7, \
+             decision_approver = $8, decision_expires_at = $9, \
+             closed_at = CASE WHEN $10 = 1 THEN $4 ELSE NULL END, \
+             closed_by_scan_id = NULL \
              WHERE ticket_key = $5 AND state = $6 RETURNING id",
         )
         .bind(change.to.as_str())
@@ -252,6 +259,10 @@ impl Store {
         .bind(millis(now))
         .bind(key)
         .bind(change.from.as_str())
+        .bind(change.reason.as_deref().filter(|_| decided))
+        .bind(change.approver.as_deref().filter(|_| decided))
+        .bind(change.expires_at.filter(|_| decided).map(millis))
+        .bind(i64::from(closed))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = updated else {
