@@ -150,6 +150,7 @@ async fn import(fixgate: &Fixgate, path: &Path) -> anyhow::Result<u64> {
         context: ScanContext {
             application: Some("payments".into()),
             repository: Some("https://example.invalid/acme/payments".into()),
+            branch: Some("main".into()),
             ..ScanContext::default()
         },
         ..ImportRequest::default()

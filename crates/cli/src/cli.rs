@@ -88,6 +88,14 @@ pub struct ImportArgs {
     /// Report format; detected from the content when not given.
     #[arg(long)]
     pub format: Option<String>,
+    /// The scan covered only some paths or rules: it closes no ticket.
+    #[arg(long)]
+    pub partial: bool,
+    /// The repository's default branch, whose scans open and close tickets
+    /// (remembered; default: main or master). Other branches only feed the
+    /// gate, unless the policy tracks them.
+    #[arg(long)]
+    pub default_branch: Option<String>,
     /// Import through this server's API instead of into the local store.
     #[arg(long, env = "FIXGATE_SERVER")]
     pub server: Option<String>,

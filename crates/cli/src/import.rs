@@ -32,6 +32,8 @@ async fn import_local(store: &StoreArgs, args: &ImportArgs) -> anyhow::Result<Va
     let request = ImportRequest {
         context: context(args),
         format: args.format.clone(),
+        partial: args.partial,
+        default_branch: args.default_branch.clone(),
         progress: Some(progress),
     };
     let result = fixgate.import(reader, request).await;
@@ -102,6 +104,8 @@ fn import_remote(server: &str, args: &ImportArgs) -> anyhow::Result<Value> {
         ("environment", &args.environment),
         ("category", &args.category),
         ("format", &args.format),
+        ("default_branch", &args.default_branch),
+        ("partial", &args.partial.then(|| "true".to_string())),
     ];
     let query: Vec<String> = params
         .iter()
@@ -159,16 +163,34 @@ fn summary(report: &Value) -> String {
             n("unchanged")
         )
     } else {
-        format!(
+        let mut line = format!(
             "scan {scan}: {} findings; {} new tickets, {} seen again, {} reappeared, \
-             {} no longer seen, {} suppressed\n",
+             {} no longer seen, {} suppressed\n  {} verified, {} reopened, {} failed verification",
             n("findings"),
             n("opened"),
             n("seen_again"),
             n("reappeared"),
             n("no_longer_seen"),
-            n("suppressed")
-        )
+            n("suppressed"),
+            n("verified"),
+            n("reopened"),
+            n("verification_failed"),
+        );
+        if n("grouped") > 0 {
+            line.push_str(&format!(", {} added to existing tickets", n("grouped")));
+        }
+        line.push('\n');
+        let flag = |key: &str| report.get(key).and_then(Value::as_bool);
+        if flag("tracked") == Some(false) {
+            line.push_str(
+                "  this branch is not tracked: the scan opened and closed no ticket \
+                 (see --default-branch and the tracked_branches policy)\n",
+            );
+        }
+        if flag("partial") == Some(true) {
+            line.push_str("  partial scan: nothing it did not see was closed\n");
+        }
+        line
     };
     out.push_str(&format!(
         "  application {}, repository {}, branch {}, commit {}, tools {}\n",

@@ -172,7 +172,7 @@ impl fmt::Display for Fingerprint {
 
 /// A package without its version: the purl up to its `@version`, qualifiers
 /// and subpath (type lowercased), else the ecosystem and the name.
-fn package_identity(package: &crate::Package) -> String {
+pub fn package_identity(package: &crate::Package) -> String {
     if let Some(purl) = package.purl.as_deref().filter(|p| p.starts_with("pkg:")) {
         let end = purl.find(['@', '?', '#']).unwrap_or(purl.len());
         let base = purl.get(..end).unwrap_or(purl);

@@ -52,7 +52,7 @@ impl ScopeKey {
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportCounts {
-    /// Findings no earlier scan of the scope had seen; each opened a ticket.
+    /// Tickets this scan opened.
     pub opened: u64,
     /// Findings the previous scan of the scope saw too.
     pub seen_again: u64,
@@ -65,4 +65,17 @@ pub struct ImportCounts {
     pub unchanged: u64,
     /// Suppressed results: recorded, no ticket.
     pub suppressed: u64,
+    /// Tickets this scan closed because no finding of theirs is seen any more.
+    pub verified: u64,
+    /// Closed tickets whose finding this scan saw again.
+    pub reopened: u64,
+    /// Tickets marked fixed whose finding this scan still saw.
+    pub verification_failed: u64,
+    /// Findings added to a ticket that already tracked another finding: a
+    /// package upgrade, a rule's group, or the same problem from another tool.
+    pub grouped: u64,
+    /// Findings recognised by the content layer (their tool fingerprint changed).
+    pub matched_by_content: u64,
+    /// Findings recognised by the location layer (nothing else stable).
+    pub matched_by_location: u64,
 }

@@ -28,6 +28,9 @@ pub(crate) struct UploadContext {
     environment: Option<String>,
     category: Option<String>,
     format: Option<String>,
+    /// `true` when the scan covered only some paths or rules.
+    partial: Option<bool>,
+    default_branch: Option<String>,
 }
 
 impl UploadContext {
@@ -40,10 +43,20 @@ impl UploadContext {
             "environment" => &mut self.environment,
             "category" => &mut self.category,
             "format" => &mut self.format,
+            "default_branch" => &mut self.default_branch,
+            "partial" => {
+                let partial = value.parse().map_err(|_| {
+                    ApiError::bad_request(format!(
+                        "form field partial: expected true or false, not {value:?}"
+                    ))
+                })?;
+                self.partial = Some(partial);
+                return Ok(());
+            }
             other => {
                 return Err(ApiError::bad_request(format!(
                     "unknown form field {other:?}; expected report, application, repository, \
-                     branch, commit, environment, category or format"
+                     branch, default_branch, commit, environment, category, format or partial"
                 )));
             }
         };
@@ -98,6 +111,8 @@ pub(crate) async fn upload_scan(
             uploader: Some(actor),
         },
         format: context.format,
+        partial: context.partial.unwrap_or(false),
+        default_branch: context.default_branch,
         progress: None,
     };
     let report = state.fixgate.import(file, import).await?;

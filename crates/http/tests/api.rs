@@ -97,7 +97,13 @@ async fn a_multipart_upload_carries_its_context_in_form_fields() {
         let api = api(&env, None, 1 << 30);
         let boundary = "fixgate-boundary";
         let mut body = Vec::new();
-        for (name, value) in [("application", "shop"), ("branch", "release/2")] {
+        let fields = [
+            ("application", "shop"),
+            ("branch", "release/2"),
+            ("default_branch", "release/2"),
+            ("partial", "true"),
+        ];
+        for (name, value) in fields {
             body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
         }
         body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"report\"; filename=\"r.sarif\"\r\nContent-Type: application/json\r\n\r\n").bytes());
@@ -110,6 +116,7 @@ async fn a_multipart_upload_carries_its_context_in_form_fields() {
         let (status, _, body) = api.call(request).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         assert_eq!(body["branch"], "release/2");
+        assert_eq!((body["tracked"].clone(), body["partial"].clone()), (json!(true), json!(true)));
         assert_eq!(body["opened"], 2);
     })
     .await;

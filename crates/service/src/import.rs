@@ -26,6 +26,10 @@ pub struct ImportRequest {
     pub context: ScanContext,
     /// Skip detection and use this format.
     pub format: Option<String>,
+    /// The scan covered only some paths or rules: it proves nothing absent.
+    pub partial: bool,
+    /// The repository's default branch, when the caller knows it.
+    pub default_branch: Option<String>,
     pub progress: Option<Progress>,
 }
 
@@ -35,6 +39,10 @@ pub struct ImportReport {
     pub scan_id: i64,
     /// The report is the one the scope's latest scan already imported.
     pub duplicate: bool,
+    /// The branch opens and closes tickets (the default branch, or one the
+    /// policy tracks); other branches' scans only record what they saw.
+    pub tracked: bool,
+    pub partial: bool,
     #[serde(flatten)]
     pub counts: ImportCounts,
     pub findings: u64,
@@ -93,9 +101,20 @@ impl Fixgate {
 
         let context = &request.context;
         let now = self.clock.now();
-        let mut session = match identity(context, &[]) {
-            Some(start) if context.repository.is_some() => {
-                Some(self.store.begin_scan(start_of(start, context, now)).await?)
+        let policy = self.import_policy().await?;
+        let begin = |identity, branch: String| ScanStart {
+            branch,
+            default_branch: given(&request.default_branch),
+            partial: request.partial,
+            policy: policy.clone(),
+            ..start_of(identity, context, now)
+        };
+        // Findings are recorded as they are parsed when the caller named the
+        // repository and the branch; otherwise they wait for the report to
+        // tell them.
+        let mut session = match (identity(context, &[]), given(&context.branch)) {
+            (Some(start), Some(branch)) if context.repository.is_some() => {
+                Some(self.store.begin_scan(begin(start, branch)).await?)
             }
             _ => None,
         };
@@ -129,18 +148,21 @@ impl Fixgate {
                                 .into(),
                         )
                     })?;
-                self.store.begin_scan(start_of((application, repository), context, now)).await?
+                let branch = branch_of(context, &parsed.runs);
+                self.store.begin_scan(begin((application, repository), branch)).await?
             }
         };
         let findings: u64 = session_findings(&mut session, waiting).await?;
         let end = end_of(&parsed, context);
-        let summary = (end.branch.clone(), end.commit.clone(), end.category.clone());
+        let summary = (branch_of(context, &parsed.runs), end.commit.clone(), end.category.clone());
         let tools: Vec<String> = end.scopes.iter().map(|s| s.tool.clone()).collect();
         let outcome = session.finish(end).await?;
 
         let report = ImportReport {
             scan_id: outcome.scan_id,
             duplicate: outcome.duplicate,
+            tracked: outcome.tracked,
+            partial: outcome.partial,
             findings,
             counts: outcome.counts,
             opened_tickets: outcome.opened_tickets,
@@ -179,6 +201,10 @@ fn log_import(report: &ImportReport) {
         opened = report.counts.opened,
         seen_again = report.counts.seen_again,
         no_longer_seen = report.counts.no_longer_seen,
+        verified = report.counts.verified,
+        reopened = report.counts.reopened,
+        verification_failed = report.counts.verification_failed,
+        tracked = report.tracked,
         duplicate = report.duplicate,
         duration_ms = report.duration_ms,
         "imported report"
@@ -274,9 +300,20 @@ fn start_of(
     ScanStart {
         application,
         repository,
+        branch: String::new(),
+        default_branch: None,
+        partial: false,
+        policy: Default::default(),
         uploader: given(&context.uploader).unwrap_or_else(|| "anonymous".into()),
         imported_at: now,
     }
+}
+
+/// The branch, from the caller first, then the report, else `main`.
+fn branch_of(context: &ScanContext, runs: &[RunInfo]) -> String {
+    given(&context.branch)
+        .or_else(|| from_runs(runs, |r| r.branch.as_ref()))
+        .unwrap_or_else(|| "main".into())
 }
 
 /// The rest of the scan's context, from the caller first, then the report.
@@ -297,9 +334,6 @@ fn end_of(parsed: &Parsed, context: &ScanContext) -> ScanEnd {
         scope_of_run.push(index);
     }
     ScanEnd {
-        branch: given(&context.branch)
-            .or_else(|| from_runs(runs, |r| r.branch.as_ref()))
-            .unwrap_or_else(|| "main".into()),
         commit: given(&context.commit).or_else(|| from_runs(runs, |r| r.commit.as_ref())),
         environment: given(&context.environment),
         category: category.or_else(|| from_runs(runs, |r| r.category.as_ref())).unwrap_or_default(),

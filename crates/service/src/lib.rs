@@ -5,6 +5,7 @@
 mod clock;
 mod error;
 mod import;
+mod policy;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod tickets;
@@ -12,6 +13,7 @@ mod tickets;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::ServiceError;
 pub use import::{ImportReport, ImportRequest, Progress};
+pub use policy::POLICY_KEYS;
 pub use tickets::{CreateTicket, MoveTicket};
 
 use std::sync::Arc;

@@ -62,6 +62,39 @@ impl Store {
         Ok(value.0)
     }
 
+    /// Every installation-wide value whose name starts with `prefix`.
+    pub async fn settings(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, value FROM settings WHERE name LIKE $1 ORDER BY name")
+                .bind(format!("{prefix}%"))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows)
+    }
+
+    /// Sets an installation-wide value, or removes it when `value` is `None`.
+    pub async fn set_setting(&self, name: &str, value: Option<&str>) -> Result<(), StoreError> {
+        match value {
+            Some(value) => {
+                sqlx::query(
+                    "INSERT INTO settings (name, value) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(name)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM settings WHERE name = $1")
+                    .bind(name)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -336,8 +336,44 @@ fn describe(kind: &str, data: &Value) -> String {
         ("comment", _) => format!("comment: {}", field("text").unwrap_or("")),
         ("no_longer_seen", Some(scan)) => format!("no longer seen by scan {scan}"),
         ("seen_again", Some(scan)) => format!("seen again by scan {scan}"),
+        ("verified", Some(scan)) => format!("verified by scan {scan}{}", at_commit(data)),
+        ("verification_failed", Some(scan)) => {
+            format!("verification failed: scan {scan}{} still sees it", at_commit(data))
+        }
+        ("reopened", Some(scan)) => {
+            format!("reopened: scan {scan}{} sees it again", at_commit(data))
+        }
+        ("acceptance_expired", Some(scan)) => {
+            format!("risk acceptance expired and scan {scan} still sees it: reopened")
+        }
+        ("finding_added", Some(scan)) => {
+            let place = match (field("path"), data.get("line").and_then(Value::as_u64)) {
+                (Some(path), Some(line)) => format!(" at {path}:{line}"),
+                (Some(path), None) => format!(" at {path}"),
+                _ => String::new(),
+            };
+            format!(
+                "scan {scan} added {} {}{place}",
+                field("tool").unwrap_or("a tool's"),
+                field("rule_id").unwrap_or("finding")
+            )
+        }
         (other, _) => other.replace('_', " "),
     }
+}
+
+/// " at commit abc1234 on main", when the event says.
+fn at_commit(data: &Value) -> String {
+    let commit = data.get("commit").and_then(Value::as_str).filter(|c| !c.is_empty());
+    let branch = data.get("branch").and_then(Value::as_str).filter(|b| !b.is_empty());
+    let mut out = String::new();
+    if let Some(commit) = commit {
+        out.push_str(&format!(" at commit {}", commit.get(..12).unwrap_or(commit)));
+    }
+    if let Some(branch) = branch {
+        out.push_str(&format!(" on {branch}"));
+    }
+    out
 }
 
 fn state_change<'a>(field: impl Fn(&str) -> Option<&'a str>) -> String {
@@ -388,6 +424,13 @@ mod tests {
         );
         assert_eq!(describe("seen_again", &json!({ "scan_id": 9 })), "seen again by scan 9");
         assert_eq!(describe("opened", &json!({ "scan_id": 1 })), "opened by scan 1");
+        assert_eq!(
+            describe(
+                "verified",
+                &json!({ "scan_id": 4, "commit": "0123456789abcdef", "branch": "main" })
+            ),
+            "verified by scan 4 at commit 0123456789ab on main"
+        );
         assert_eq!(
             describe("due_date_set", &json!({ "due_at": "2025-04-01T00:00:00Z" })),
             "due date set to 2025-04-01"
