@@ -14,9 +14,9 @@ use std::time::Instant;
 use anyhow::Context;
 use fixgate_domain::{Finding, RunInfo, ScanContext};
 use fixgate_intake::{Limits, Sink, SinkError, sarif};
-use fixgate_service::{Fixgate, ImportRequest, SystemClock};
+use fixgate_service::{Fixgate, ImportReport, ImportRequest, SystemClock};
 use fixgate_store::{ConnectOptions, Store};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::cli::BenchArgs;
 use crate::output::print;
@@ -48,6 +48,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
 
     // Each phase runs in a process of its own, so its peak memory is its own.
     print("phase           results    seconds   results/s   peak RSS (MB)\n")?;
+    let mut last_counts: Option<Value> = None;
     for (phase, path) in [("parse", &report), ("first import", &report), ("re-import", &rescan)] {
         let output = Command::new(std::env::current_exe()?)
             .arg("bench")
@@ -64,9 +65,59 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             "the {phase} phase failed: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         );
-        print(&String::from_utf8_lossy(&output.stdout))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        for line in text.lines() {
+            match line.strip_prefix(COUNTS) {
+                Some(counts) => last_counts = serde_json::from_str(counts).ok(),
+                None => print(&format!("{line}\n"))?,
+            }
+        }
     }
+    check_rescan(&report, &rescan, last_counts.as_ref())
+}
+
+/// What a phase prints after its line: the import's counts as JSON.
+const COUNTS: &str = "counts ";
+
+/// Prints what the re-import did against what the two reports say it must
+/// do: open exactly the new results and verify exactly the dropped ones.
+fn check_rescan(report: &Path, rescan: &Path, counts: Option<&Value>) -> anyhow::Result<()> {
+    let before = fingerprints(report)?;
+    let after = fingerprints(rescan)?;
+    let new = after.difference(&before).count() as u64;
+    let dropped = before.difference(&after).count() as u64;
+    let count = |key: &str| counts.and_then(|c| c.get(key)).and_then(Value::as_u64).unwrap_or(0);
+    let (opened, verified) = (count("opened"), count("verified"));
+    print(&format!(
+        "re-import: opened {opened} tickets for {new} new results, verified {verified} \
+         tickets for {dropped} dropped results, {} seen again\n",
+        count("seen_again")
+    ))?;
+    anyhow::ensure!(
+        opened == new && verified == dropped,
+        "the re-import must open exactly the new results and verify exactly the dropped ones"
+    );
     Ok(())
+}
+
+/// The fingerprints of a report's findings, numbered as an import numbers
+/// them.
+fn fingerprints(path: &Path) -> anyhow::Result<std::collections::HashSet<String>> {
+    struct Collect(Vec<Finding>);
+    impl Sink for Collect {
+        fn finding(&mut self, finding: Finding) -> Result<(), SinkError> {
+            self.0.push(finding);
+            Ok(())
+        }
+        fn run(&mut self, _index: usize, _info: RunInfo) -> Result<(), SinkError> {
+            Ok(())
+        }
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut collect = Collect(Vec::new());
+    sarif::parse(file, &Limits::default(), &mut collect)?;
+    fixgate_domain::fingerprint::Occurrences::default().assign(&mut collect.0);
+    Ok(collect.0.into_iter().map(|f| f.fingerprint.as_str().to_string()).collect())
 }
 
 /// One phase, in this process: `parse`, `first import` or `re-import` of
@@ -85,9 +136,10 @@ async fn run_phase(args: &BenchArgs, phase: &str) -> anyhow::Result<()> {
     let store =
         Store::connect(&format!("sqlite://{}", db.display()), ConnectOptions::default()).await?;
     let fixgate = Fixgate::new(store, Arc::new(SystemClock));
-    let (results, seconds, peak) = measure(|| import(&fixgate, &report)).await?;
+    let (report, seconds, peak) = measure(|| import(&fixgate, &report)).await?;
     fixgate.store().close().await;
-    line(phase, results, seconds, peak)
+    line(phase, report.findings, seconds, peak)?;
+    print(&format!("{COUNTS}{}\n", serde_json::to_string(&report.counts)?))
 }
 
 fn line(phase: &str, results: u64, seconds: f64, peak_kb: Option<u64>) -> anyhow::Result<()> {
@@ -100,10 +152,10 @@ fn line(phase: &str, results: u64, seconds: f64, peak_kb: Option<u64>) -> anyhow
 
 /// Runs one phase, returning its result count, wall seconds and the peak
 /// resident set size during it (Linux: the peak is reset before the phase).
-async fn measure<F, Fut>(phase: F) -> anyhow::Result<(u64, f64, Option<u64>)>
+async fn measure<T, F, Fut>(phase: F) -> anyhow::Result<(T, f64, Option<u64>)>
 where
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<u64>>,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
 {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let started = Instant::now();
@@ -142,7 +194,7 @@ async fn parse_only(path: &Path) -> anyhow::Result<u64> {
     .await?
 }
 
-async fn import(fixgate: &Fixgate, path: &Path) -> anyhow::Result<u64> {
+async fn import(fixgate: &Fixgate, path: &Path) -> anyhow::Result<ImportReport> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let request = ImportRequest {
         // Named up front, as a CI pipeline would, so findings are recorded
@@ -155,8 +207,7 @@ async fn import(fixgate: &Fixgate, path: &Path) -> anyhow::Result<u64> {
         },
         ..ImportRequest::default()
     };
-    let report = fixgate.import(file, request).await?;
-    Ok(report.findings)
+    Ok(fixgate.import(file, request).await?)
 }
 
 /// A generated report in the work folder, written by the standard generator

@@ -88,6 +88,11 @@ pub fn tool_family(tool: &str) -> String {
     tool.split_whitespace().next().unwrap_or("").to_ascii_lowercase()
 }
 
+fn place_hash(place: &Place) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(place)
+}
+
 /// Earlier findings, indexed by each layer's key. `T` is what the caller
 /// keeps per finding (a row id, a ticket).
 #[derive(Debug)]
@@ -95,8 +100,12 @@ pub struct Matcher<T> {
     items: Vec<T>,
     claimed: Vec<bool>,
     by_fingerprint: HashMap<String, usize>,
-    by_content: HashMap<String, Vec<usize>>,
-    by_place: HashMap<Place, Vec<(u32, usize)>>,
+    /// Content keys that differ from the fingerprint; several earlier
+    /// findings may share one (repeats of a result in one file).
+    by_content: HashMap<String, usize>,
+    more_content: HashMap<usize, Vec<usize>>,
+    /// By a hash of the place, to keep a large index small.
+    by_place: HashMap<u64, Vec<(u32, usize)>>,
 }
 
 impl<T> Default for Matcher<T> {
@@ -106,6 +115,7 @@ impl<T> Default for Matcher<T> {
             claimed: Vec::new(),
             by_fingerprint: HashMap::new(),
             by_content: HashMap::new(),
+            more_content: HashMap::new(),
             by_place: HashMap::new(),
         }
     }
@@ -117,8 +127,9 @@ impl<T> Matcher<T> {
             items: Vec::with_capacity(capacity),
             claimed: Vec::with_capacity(capacity),
             by_fingerprint: HashMap::with_capacity(capacity),
-            by_content: HashMap::new(),
-            by_place: HashMap::new(),
+            by_content: HashMap::with_capacity(capacity),
+            more_content: HashMap::new(),
+            by_place: HashMap::with_capacity(capacity),
         }
     }
 
@@ -128,13 +139,20 @@ impl<T> Matcher<T> {
         self.items.push(item);
         self.claimed.push(false);
         if keys.content != keys.fingerprint {
-            self.by_content.entry(keys.content).or_default().push(index);
+            match self.by_content.entry(keys.content) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    self.more_content.entry(*first.get()).or_default().push(index);
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(index);
+                }
+            }
         }
         // The fingerprint is also the content key of findings without tool
         // fingerprints.
         self.by_fingerprint.insert(keys.fingerprint, index);
         if let (Some(place), Some(line)) = (keys.place, keys.line) {
-            self.by_place.entry(place).or_default().push((line, index));
+            self.by_place.entry(place_hash(&place)).or_default().push((line, index));
         }
         index
     }
@@ -174,13 +192,10 @@ impl<T> Matcher<T> {
             self.claim(index);
             return Some((index, MatchLayer::Tool));
         }
-        let candidates = self
-            .by_content
-            .get(&keys.content)
-            .into_iter()
-            .flatten()
-            .copied()
-            .chain(self.by_fingerprint.get(&keys.content).copied());
+        let first = self.by_content.get(&keys.content).copied();
+        let more = first.and_then(|f| self.more_content.get(&f)).into_iter().flatten().copied();
+        let candidates =
+            first.into_iter().chain(more).chain(self.by_fingerprint.get(&keys.content).copied());
         for index in candidates.collect::<Vec<_>>() {
             if !self.is_claimed(index) {
                 self.claim(index);
@@ -208,7 +223,7 @@ impl<T> Matcher<T> {
     fn nearest(&self, keys: &Keys) -> Option<usize> {
         let (place, line) = (keys.place.as_ref()?, keys.line?);
         self.by_place
-            .get(place)?
+            .get(&place_hash(place))?
             .iter()
             .filter(|(other, index)| {
                 line.abs_diff(*other) <= LINE_WINDOW && !self.is_claimed(*index)

@@ -411,14 +411,19 @@ fn upgrade_summary(members: &[&Member], advisories: usize) -> (String, String) {
 }
 
 /// The smallest version of a fixed-version list (`"4.17.21, 5.0.1"`) above
-/// the installed one; tools list one fix per release line.
+/// the installed one (tools list one fix per release line); the largest
+/// listed when the tool lists none above it.
 fn smallest_fix(list: &str, installed: Option<&str>) -> Option<String> {
-    list.split([',', '|', ' '])
+    let listed: Vec<&str> = list
+        .split([',', '|', ' '])
         .map(|v| v.trim().trim_start_matches(">=").trim())
         .filter(|v| !v.is_empty())
+        .collect();
+    let above = listed
+        .iter()
         .filter(|v| installed.is_none_or(|i| compare_versions(v, i).is_gt()))
-        .min_by(|a, b| compare_versions(a, b))
-        .map(str::to_string)
+        .min_by(|a, b| compare_versions(a, b));
+    above.or_else(|| listed.iter().max_by(|a, b| compare_versions(a, b))).map(|v| v.to_string())
 }
 
 #[cfg(test)]

@@ -198,7 +198,7 @@ impl Store {
         };
         let tracked = start.policy.tracks(&start.branch, default_branch.as_deref());
         let scan = write::insert_scan(&mut tx, &start, (application, repository), tracked).await?;
-        let known = write::known_findings(&mut tx, application, repository).await?;
+        let known = write::known_findings(&mut tx, self.backend, application, repository).await?;
         let tickets = write::known_tickets(&mut tx, application, repository).await?;
         let mut session = ImportSession {
             tx,
@@ -527,7 +527,7 @@ impl ImportSession {
         let mut distinct = scope_ids.clone();
         distinct.sort_unstable();
         distinct.dedup();
-        let sightings = write::known_sightings(conn, &distinct).await?;
+        let sightings = write::known_sightings(conn, self.backend, &distinct).await?;
         let plan = plan_sightings(&self.seen, &end, &scope_ids, &sightings, &mut self.counts)?;
         let ticket_of: HashMap<i64, Option<i64>> =
             self.known.iter().map(|(k, _)| (k.id, k.ticket)).collect();

@@ -171,33 +171,80 @@ pub(super) struct KnownRow {
 
 pub(super) async fn known_findings(
     conn: &mut AnyConnection,
+    backend: Backend,
     application: i64,
     repository: Option<i64>,
 ) -> Result<Vec<KnownRow>, StoreError> {
-    let mut rows = sqlx::query(
-        "SELECT id, fingerprint, COALESCE(content_fingerprint, fingerprint), ticket_id, tool, \
-         rule_id, path, start_line, cwes FROM findings \
-         WHERE application_id = $1 AND COALESCE(repository_id, 0) = $2",
-    )
-    .bind(application)
-    .bind(repository.unwrap_or(0))
-    .fetch(&mut *conn);
+    let select = format!(
+        "SELECT CAST(id AS TEXT) || '{SEP}' || COALESCE(CAST(ticket_id AS TEXT), '') \
+         || '{SEP}' || fingerprint || '{SEP}' || COALESCE(content_fingerprint, '') \
+         || '{SEP}' || cwes || '{SEP}' || COALESCE(CAST(start_line AS TEXT), '') \
+         || '{SEP}' || tool || '{SEP}' || rule_id || '{SEP}' || COALESCE(path, '{SEP}') AS p, \
+         id / 1024 AS g \
+         FROM findings WHERE application_id = $1 AND COALESCE(repository_id, 0) = $2"
+    );
     let mut known = Vec::new();
-    while let Some(row) = rows.try_next().await? {
+    for packed in
+        packed_rows(conn, backend, &select, &[application, repository.unwrap_or(0)]).await?
+    {
+        let mut parts = packed.splitn(9, SEP);
+        let mut next = || parts.next().unwrap_or_default().to_string();
+        let (id, ticket, fingerprint, content, cwes) = (next(), next(), next(), next(), next());
+        let (line, tool, rule_id, path) = (next(), next(), next(), next());
+        let id = id
+            .parse()
+            .map_err(|_| StoreError::Invalid(format!("finding id {id:?} is not a number")))?;
         known.push(KnownRow {
-            id: row.try_get(0)?,
-            fingerprint: row.try_get(1)?,
-            content: row.try_get(2)?,
-            ticket: row.try_get(3)?,
-            tool: row.try_get(4)?,
-            rule_id: row.try_get(5)?,
-            path: row.try_get(6)?,
-            line: row.try_get::<Option<i64>, _>(7)?.and_then(|l| u32::try_from(l).ok()),
-            cwes: row.try_get(8)?,
+            id,
+            ticket: ticket.parse().ok(),
+            content: if content.is_empty() { fingerprint.clone() } else { content },
+            fingerprint,
+            cwes,
+            line: line.parse().ok(),
+            tool,
+            rule_id,
+            // A missing path is written as the separator alone, which no
+            // path is.
+            path: (path != SEP.to_string()).then_some(path),
         });
     }
     Ok(known)
 }
+
+/// Runs `select`, which yields a text column `p` and a group number `g`,
+/// and returns every `p`. Rows travel from the database a group at a time,
+/// joined by [`ROW_SEP`]: each row a query returns costs far more than its
+/// bytes, so a few hundred large rows beat a hundred thousand small ones.
+async fn packed_rows(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    select: &str,
+    binds: &[i64],
+) -> Result<Vec<String>, StoreError> {
+    let join = match backend {
+        Backend::Sqlite => format!("group_concat(t.p, '{ROW_SEP}')"),
+        Backend::Postgres => format!("string_agg(t.p, '{ROW_SEP}')"),
+    };
+    let sql = format!("SELECT {join} FROM ({select}) AS t GROUP BY t.g");
+    let mut query = sqlx::query(&sql);
+    for value in binds {
+        query = query.bind(*value);
+    }
+    let mut out = Vec::new();
+    for row in query.fetch_all(&mut *conn).await? {
+        let group: Option<String> = row.try_get(0)?;
+        out.extend(group.iter().flat_map(|g| g.split(ROW_SEP)).map(str::to_string));
+    }
+    Ok(out)
+}
+
+/// Joins rows in [`packed_rows`]: the ASCII record separator.
+const ROW_SEP: char = '\u{1e}';
+
+/// Joins the columns of [`known_findings`]: the ASCII unit separator. Like
+/// the record separator, it is a control character no path, rule or tool
+/// name holds.
+const SEP: char = '\u{1f}';
 
 /// The repository's tickets that are not simply open, and its group
 /// tickets.
@@ -232,18 +279,21 @@ pub(super) async fn known_tickets(
 
 pub(super) async fn known_sightings(
     conn: &mut AnyConnection,
+    backend: Backend,
     scopes: &[i64],
 ) -> Result<HashMap<(i64, i64), KnownSighting>, StoreError> {
     let mut known = HashMap::new();
     for scope in scopes {
-        let mut rows =
-            sqlx::query("SELECT id, finding_id, present FROM sightings WHERE scope_id = $1")
-                .bind(*scope)
-                .fetch(&mut *conn);
-        while let Some(row) = rows.try_next().await? {
-            let sighting =
-                KnownSighting { id: row.try_get(0)?, present: row.try_get::<i64, _>(2)? == 1 };
-            known.insert((*scope, row.try_get(1)?), sighting);
+        let select = "SELECT CAST(id AS TEXT) || ',' || CAST(finding_id AS TEXT) || ',' \
+             || CAST(present AS TEXT) AS p, id / 1024 AS g FROM sightings WHERE scope_id = $1";
+        for packed in packed_rows(conn, backend, select, &[*scope]).await? {
+            let mut numbers = packed.split(',').map(str::parse::<i64>);
+            let (Some(Ok(id)), Some(Ok(finding)), Some(Ok(present))) =
+                (numbers.next(), numbers.next(), numbers.next())
+            else {
+                return Err(StoreError::Invalid(format!("sighting row {packed:?} is malformed")));
+            };
+            known.insert((*scope, finding), KnownSighting { id, present: present == 1 });
         }
     }
     Ok(known)
