@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use fixgate_service::gate::FailOn;
 
 /// fixgate: scanners' reports in, tickets developers own out.
 #[derive(Debug, Parser)]
@@ -41,6 +42,22 @@ pub enum Command {
     Demo(ServeArgs),
     /// Import a scanner's report.
     Import(ImportArgs),
+    /// The CI gate: compare a report with what fixgate tracks and fail on new findings.
+    ///
+    /// Sorts the report's findings into new (not tracked as open: never seen, seen only
+    /// on untracked branches, or a closed ticket's problem back again), still open,
+    /// fixed by this change (tracked on the repository's tracked branches for the
+    /// report's tools, but no longer in the report) and suppressed (by the report, a
+    /// false positive, a risk accepted until a future date, a duplicate). Stores
+    /// nothing.
+    ///
+    /// What fixgate tracks comes from --server (the API's /api/v1/check), or from
+    /// --baseline (an earlier report, offline), or else from the local store.
+    ///
+    /// Exit codes: 0 the check passed; 1 the policy failed (a new finding at or above
+    /// --fail-on); 2 error (unreadable report, unreachable server, bad arguments).
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
     /// Print the findings fixgate reads from a report, without storing anything.
     Parse(ParseArgs),
     /// List or show tickets.
@@ -103,6 +120,49 @@ pub struct ImportArgs {
     #[arg(long, env = "FIXGATE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The report of the change (`-` reads standard input).
+    pub report: PathBuf,
+    /// URL of the repository the findings are tracked for, as imports name it
+    /// (default: the report's versionControlProvenance).
+    #[arg(long = "repo")]
+    pub repository: Option<String>,
+    /// Branch of the change, shown in the summary (default: from the report).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Compare with this application's findings only (default: every application
+    /// of the repository).
+    #[arg(long = "app")]
+    pub application: Option<String>,
+    /// Report format; detected from the content when not given.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Ask this fixgate server (POST /api/v1/check) instead of the local store.
+    #[arg(long, env = "FIXGATE_SERVER", conflicts_with = "baseline")]
+    pub server: Option<String>,
+    /// The server's API token.
+    #[arg(long, env = "FIXGATE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Compare with this earlier report instead: each of its findings counts as
+    /// tracked and open. Offline; no decisions apply.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Fail on new findings of this severity or above: critical, high, medium, low,
+    /// or none (never fail).
+    #[arg(long, default_value = "high")]
+    pub fail_on: FailOn,
+    /// Also write the summary as Markdown for a pull request comment.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write the findings as SARIF 2.1.0 with baselineState and suppressions.
+    #[arg(long, value_name = "FILE")]
+    pub sarif_out: Option<PathBuf>,
+    /// Print the classification as one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
 }

@@ -58,7 +58,7 @@ fn context(args: &ImportArgs) -> ScanContext {
     }
 }
 
-fn open_report(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
+pub(crate) fn open_report(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
     if path.as_os_str() == "-" {
         return Ok((Box::new(std::io::stdin()), None));
     }
@@ -139,7 +139,7 @@ fn import_remote(server: &str, args: &ImportArgs) -> anyhow::Result<Value> {
 }
 
 /// Percent-encodes a query value.
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {

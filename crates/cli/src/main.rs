@@ -1,10 +1,13 @@
 //! The `fixgate` command: parses arguments and calls the library crates.
 //!
-//! Exit codes: 0 success, 2 error (the message and its causes go to stderr).
-//! A closed stdout (`fixgate tickets list | head`) ends the command quietly.
+//! Exit codes: 0 success, 1 a check whose policy failed (`fixgate check`),
+//! 2 error (the message and its causes go to stderr; clap's usage errors
+//! too). A closed stdout (`fixgate tickets list | head`) ends the command
+//! quietly.
 
 mod bench;
 mod bench_formats;
+mod check;
 mod cli;
 mod demo;
 mod import;
@@ -20,7 +23,10 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return output::usage(&err),
+    };
     serve::init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -28,19 +34,22 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(run(cli));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => output::fail(&err),
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let done = match cli.command {
+        // The only command whose outcome is more than success or error.
+        Command::Check(args) => return check::check(&cli.store, args).await,
         Command::Serve(args) => serve::serve(&cli.store, args).await,
         Command::Demo(args) => demo::demo(&cli.store, args).await,
         Command::Import(args) => import::import(&cli.store, args).await,
         Command::Parse(args) => parse::parse(&args),
         Command::Tickets(args) => tickets::tickets(&cli.store, args).await,
         Command::Bench(args) => bench::bench(args).await,
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }

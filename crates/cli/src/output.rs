@@ -14,6 +14,13 @@ pub fn fail(err: &anyhow::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Prints clap's message: help and version on stdout with exit code 0, a
+/// usage error on stderr with exit code 2, like every other error.
+pub fn usage(err: &clap::Error) -> ExitCode {
+    let _ = err.print();
+    if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS }
+}
+
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause

@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use fixgate_service::{CreateTicket, MoveTicket};
 use serde::Deserialize;
 
+use crate::check::check;
 use crate::filters::TicketQuery;
 use crate::upload::upload_scan;
 use crate::{ApiError, AppState};
@@ -18,6 +19,7 @@ const OPENAPI: &str = include_str!("../openapi.json");
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/scans", post(upload_scan))
+        .route("/api/v1/check", post(check))
         .route("/api/v1/tickets", get(list_tickets).post(create_ticket))
         .route("/api/v1/tickets/{key}", get(ticket))
         .route("/api/v1/tickets/{key}/transitions", post(move_ticket))

@@ -2,6 +2,7 @@
 //! pages, and the OpenAPI document. One router serves them all.
 
 mod api;
+mod check;
 mod error;
 mod filters;
 mod pages;

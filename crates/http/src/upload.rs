@@ -151,7 +151,11 @@ async fn read_form(
 }
 
 /// Writes a byte stream to `path`, refusing it once it passes `limit` bytes.
-async fn spool_stream<S, E>(stream: S, path: &std::path::Path, limit: u64) -> Result<(), ApiError>
+pub(crate) async fn spool_stream<S, E>(
+    stream: S,
+    path: &std::path::Path,
+    limit: u64,
+) -> Result<(), ApiError>
 where
     S: Stream<Item = Result<Bytes, E>>,
     E: std::fmt::Display,

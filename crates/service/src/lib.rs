@@ -1,9 +1,11 @@
-//! fixgate's use cases: import a report as a scan, list and read tickets,
-//! open a ticket by hand and move it along the workflow. The HTTP API, the
-//! web pages and the CLI all go through here.
+//! fixgate's use cases: import a report as a scan, check a report against
+//! what fixgate tracks (the CI gate), list and read tickets, open a ticket
+//! by hand and move it along the workflow. The HTTP API, the web pages and
+//! the CLI all go through here.
 
 mod clock;
 mod error;
+pub mod gate;
 mod import;
 mod policy;
 #[cfg(feature = "testkit")]

@@ -19,6 +19,31 @@ pub struct Env {
     pub fixgate: Fixgate,
     pub clock: Arc<FixedClock>,
     pub backend: &'static str,
+    /// The database's URL and, on PostgreSQL, the test's schema.
+    database: (String, Option<String>),
+}
+
+impl Env {
+    /// Runs one SQL statement on the test's database, for state no use case
+    /// writes yet (say so where it is used).
+    pub async fn execute(&self, statement: &str) {
+        use sqlx::Connection;
+        let (url, schema) = &self.database;
+        match schema {
+            Some(schema) => {
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query(&format!("SET search_path TO \"{schema}\""))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                sqlx::query(statement).execute(&mut conn).await.unwrap();
+            }
+            None => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+                sqlx::query(statement).execute(&mut conn).await.unwrap();
+            }
+        }
+    }
 }
 
 /// The PostgreSQL URL tests use, if any; under CI its absence is an error.
@@ -53,7 +78,8 @@ async fn sqlite(dir: &tempfile::TempDir) -> Env {
     let url = format!("sqlite://{}", dir.path().join("fixgate.db").display());
     let store = Store::connect(&url, ConnectOptions::default()).await.unwrap();
     let clock = Arc::new(FixedClock::new(start()));
-    Env { fixgate: Fixgate::new(store, clock.clone()), clock, backend: "sqlite" }
+    let fixgate = Fixgate::new(store, clock.clone());
+    Env { fixgate, clock, backend: "sqlite", database: (url, None) }
 }
 
 async fn postgres(url: &str, test: &str) -> (Env, String) {
@@ -67,7 +93,9 @@ async fn postgres(url: &str, test: &str) -> (Env, String) {
     let options = ConnectOptions { schema: Some(schema.clone()) };
     let store = Store::connect(url, options).await.unwrap();
     let clock = Arc::new(FixedClock::new(start()));
-    (Env { fixgate: Fixgate::new(store, clock.clone()), clock, backend: "postgres" }, schema)
+    let fixgate = Fixgate::new(store, clock.clone());
+    let database = (url.to_string(), Some(schema.clone()));
+    (Env { fixgate, clock, backend: "postgres", database }, schema)
 }
 
 /// Runs `test` on SQLite, then on PostgreSQL when available.

@@ -13,12 +13,14 @@ mod batch;
 mod connect;
 mod details;
 mod error;
+mod gate;
 mod import;
 mod rows;
 mod tickets;
 
 pub use connect::{Backend, ConnectOptions};
 pub use error::StoreError;
+pub use gate::{TrackedFinding, TrackedTicket};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, SightingRow, StateChange, TicketDetail, TicketFilter,
