@@ -11,6 +11,7 @@
 
 mod batch;
 mod connect;
+mod decisions;
 mod details;
 mod error;
 mod import;
@@ -18,6 +19,7 @@ mod rows;
 mod tickets;
 
 pub use connect::{Backend, ConnectOptions};
+pub use decisions::Decision;
 pub use error::StoreError;
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use rows::{
