@@ -1,9 +1,11 @@
 //! fixgate's use cases: import a report as a scan, list and read tickets,
-//! open a ticket by hand and move it along the workflow. The HTTP API, the
+//! open a ticket by hand, move it along the workflow, and export the
+//! decisions taken on tickets to the scanners. The HTTP API, the
 //! web pages and the CLI all go through here.
 
 mod clock;
 mod error;
+mod export;
 mod import;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -11,6 +13,7 @@ mod tickets;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::ServiceError;
+pub use export::{Export, ExportKind, ExportRequest};
 pub use import::{ImportReport, ImportRequest, Progress};
 pub use tickets::{CreateTicket, MoveTicket};
 
