@@ -12,11 +12,12 @@ mod cyclonedx;
 mod ignore;
 mod openvex;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use fixgate_domain::{Package, TicketState};
+use fixgate_domain::Package;
+use fixgate_domain::TicketState::RiskAccepted;
 use fixgate_intake::purl::package_purl;
 use fixgate_store::Decision;
 use jiff::Timestamp;
@@ -169,11 +170,13 @@ struct VexEntry<'a> {
 }
 
 /// The (advisory, package) pairs of the decided SCA findings, each once,
-/// and the findings left out because their package has no purl.
+/// and the findings left out because their package has no purl. When two
+/// tickets decided one pair differently (the package at two paths), the
+/// accepted risk wins: it claims less than a false positive does.
 fn vex_entries(decisions: &[Decision]) -> (Vec<VexEntry<'_>>, Vec<String>) {
-    let mut entries = Vec::new();
+    let mut entries: Vec<VexEntry> = Vec::new();
     let mut left_out = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     for decision in decisions {
         for finding in &decision.findings {
             let Some(package) = &finding.package else { continue };
@@ -190,9 +193,14 @@ fn vex_entries(decisions: &[Decision]) -> (Vec<VexEntry<'_>>, Vec<String>) {
             };
             let product = without_qualifiers(&purl).to_string();
             for advisory in &finding.advisories {
-                if !seen.insert((advisory.clone(), product.clone())) {
+                if let Some(&at) = seen.get(&(advisory.as_str(), product.clone())) {
+                    let earlier: Option<&mut VexEntry> = entries.get_mut(at);
+                    if let Some(earlier) = earlier.filter(|_| decision.state == RiskAccepted) {
+                        earlier.decision = decision;
+                    }
                     continue;
                 }
+                seen.insert((advisory.as_str(), product.clone()), entries.len());
                 let aliases =
                     finding.advisories.iter().filter(|a| *a != advisory).map(String::as_str);
                 entries.push(VexEntry {
@@ -243,7 +251,7 @@ fn summary(decision: &Decision) -> String {
     let reason =
         decision.reason.as_deref().map(one_line).unwrap_or_else(|| "no reason given".into());
     let mut out = match decision.state {
-        TicketState::RiskAccepted => format!("Risk accepted in fixgate {}", decision.key),
+        RiskAccepted => format!("Risk accepted in fixgate {}", decision.key),
         _ => format!("False positive in fixgate {}", decision.key),
     };
     if let Some(approver) = &decision.approver {
@@ -263,6 +271,8 @@ fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use fixgate_domain::{Finding, Severity, TicketState};
+
     use super::*;
 
     #[test]
@@ -283,6 +293,54 @@ mod tests {
         );
         assert_eq!(without_qualifiers("pkg:npm/a@1#lib"), "pkg:npm/a@1");
         assert_eq!(without_qualifiers("pkg:npm/a@1"), "pkg:npm/a@1");
+    }
+
+    fn decided(key: &str, state: TicketState, purl: &str) -> Decision {
+        let mut finding = Finding::new("Grype", "CVE-2021-33574", "libc6", Severity::High);
+        finding.add_advisory("CVE-2021-33574");
+        finding.package =
+            Some(Package { name: "libc6".into(), purl: Some(purl.into()), ..Package::default() });
+        Decision {
+            key: key.into(),
+            title: "libc6".into(),
+            state,
+            application: None,
+            reason: Some("why".into()),
+            approver: None,
+            expires_at: None,
+            decided_at: Timestamp::UNIX_EPOCH,
+            findings: vec![finding],
+        }
+    }
+
+    #[test]
+    fn one_package_decided_twice_is_one_entry_and_the_acceptance_wins() {
+        let decisions = [
+            decided("SEC-1", TicketState::FalsePositive, "pkg:deb/debian/libc6@2.28?arch=amd64"),
+            decided("SEC-2", TicketState::RiskAccepted, "pkg:deb/debian/libc6@2.28?arch=arm64"),
+            decided("SEC-3", TicketState::FalsePositive, "pkg:deb/debian/libc6@2.28"),
+        ];
+        let (entries, left_out) = vex_entries(&decisions);
+        assert!(left_out.is_empty());
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].product, "pkg:deb/debian/libc6@2.28");
+        assert_eq!(entries[0].decision.key, "SEC-2");
+    }
+
+    #[test]
+    fn a_package_without_a_purl_is_left_out_and_said_so() {
+        let mut decision = decided("SEC-4", TicketState::FalsePositive, "");
+        decision.findings[0].package = Some(Package {
+            name: "libfoo".into(),
+            ecosystem: Some("nix".into()),
+            ..Package::default()
+        });
+        let (entries, left_out) = vex_entries(std::slice::from_ref(&decision));
+        assert!(entries.is_empty());
+        assert_eq!(
+            left_out,
+            ["SEC-4: libfoo (nix) has no package URL, so no VEX statement can name it"]
+        );
     }
 
     #[test]

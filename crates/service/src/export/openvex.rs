@@ -31,7 +31,6 @@ pub(super) fn document(decisions: &[Decision], context: &Context) -> Export {
         "@context": CONTEXT,
         "@id": id,
         "author": "fixgate",
-        "role": "Decisions recorded in fixgate",
         "timestamp": context.now.to_string(),
         "version": 1,
         "tooling": format!("fixgate {VERSION}"),
