@@ -7,6 +7,7 @@ mod bench;
 mod bench_formats;
 mod cli;
 mod demo;
+mod export;
 mod import;
 mod output;
 mod parse;
@@ -41,6 +42,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::import(&cli.store, args).await,
         Command::Parse(args) => parse::parse(&args),
         Command::Tickets(args) => tickets::tickets(&cli.store, args).await,
+        Command::Export(args) => export::export(&cli.store, args).await,
         Command::Bench(args) => bench::bench(args).await,
     }
 }
