@@ -189,7 +189,7 @@ async fn an_empty_list_says_so() {
 async fn a_bad_filter_shows_the_form_with_an_alert() {
     let demo = demo().await;
     for (uri, message) in [
-        ("/tickets?state=closed", "state: unknown state &#34;closed&#34;: expected one of new"),
+        ("/tickets?state=done", "state: unknown state &#34;done&#34;: expected one of new"),
         ("/tickets?cwe=xss", "cwe: &#34;xss&#34; is not a CWE id"),
         ("/tickets?page=first", "page"),
     ] {
