@@ -101,13 +101,15 @@ fn collect<'a>(
 }
 
 fn header(kind: ExportKind, context: &Context) -> String {
-    let scope = match context.application {
-        Some(app) => format!("{} (application {app})", context.repository),
-        None => context.repository.to_string(),
+    let (scope, app) = match context.application {
+        Some(app) => {
+            (format!("{} (application {app})", context.repository), format!(" --app {app}"))
+        }
+        None => (context.repository.to_string(), String::new()),
     };
     format!(
         "# {} written by fixgate from the decisions in force on {scope} at {}.\n\
-         # Regenerate it with `fixgate export {kind} --repo {}` rather than editing it.\n",
+         # Regenerate it with `fixgate export {kind} --repo {}{app}` rather than editing it.\n",
         kind.file_name(),
         context.now,
         context.repository
