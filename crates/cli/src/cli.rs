@@ -62,6 +62,9 @@ pub enum Command {
     Parse(ParseArgs),
     /// List or show tickets.
     Tickets(TicketsArgs),
+    /// Write the decisions in force (false positives, accepted risks) as a
+    /// file scanners read: vex, openvex, trivyignore or gitleaksignore.
+    Export(ExportArgs),
     /// Measure parsing and importing a large SARIF report.
     Bench(BenchArgs),
 }
@@ -232,6 +235,25 @@ pub struct ListArgs {
     pub seen: Option<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// What to write: vex (CycloneDX), openvex, trivyignore or gitleaksignore.
+    pub kind: fixgate_service::ExportKind,
+    /// The repository whose tickets' decisions are exported, as scans name it.
+    #[arg(long = "repo")]
+    pub repository: String,
+    /// Only this application's tickets.
+    #[arg(long = "app")]
+    pub application: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// VEX only: the scanned artifact (e.g. `pkg:oci/shop?repository_url=...`),
+    /// named as each statement's product with the package as its subcomponent.
+    #[arg(long)]
+    pub product: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -10,6 +10,7 @@ mod bench_formats;
 mod check;
 mod cli;
 mod demo;
+mod export;
 mod import;
 mod output;
 mod parse;
@@ -49,6 +50,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::import(&cli.store, args).await,
         Command::Parse(args) => parse::parse(&args),
         Command::Tickets(args) => tickets::tickets(&cli.store, args).await,
+        Command::Export(args) => export::export(&cli.store, args).await,
         Command::Bench(args) => bench::bench(args).await,
     };
     done.map(|()| ExitCode::SUCCESS)

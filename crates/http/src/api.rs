@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use fixgate_service::{CreateTicket, MoveTicket};
+use fixgate_service::{CreateTicket, ExportKind, ExportRequest, MoveTicket};
 use serde::Deserialize;
 
 use crate::check::check;
@@ -24,6 +24,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/tickets/{key}", get(ticket))
         .route("/api/v1/tickets/{key}/transitions", post(move_ticket))
         .route("/api/v1/tickets/{key}/comments", post(comment))
+        .route("/api/v1/exports/{kind}", get(export))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|uri: axum::http::Uri| async move {
@@ -86,6 +87,38 @@ async fn comment(
     let request: Comment = json_body(&body)?;
     state.fixgate.comment(&key, &request.text, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    repository: Option<String>,
+    application: Option<String>,
+    product: Option<String>,
+}
+
+/// The decisions in force on a repository, as a file a scanner reads.
+async fn export(
+    State(state): State<AppState>,
+    Path(kind): Path<String>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let kind: ExportKind = kind.parse().map_err(ApiError::not_found)?;
+    let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
+    let repository = query.repository.ok_or_else(|| {
+        ApiError::bad_request("an export needs `repository`, the repository's URL")
+    })?;
+    let request =
+        ExportRequest { kind, repository, application: query.application, product: query.product };
+    let export = state.fixgate.export(&request).await?;
+    let disposition = format!("attachment; filename=\"{}\"", kind.file_name());
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        export.body,
+    ))
 }
 
 async fn openapi() -> impl IntoResponse {

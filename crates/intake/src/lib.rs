@@ -34,7 +34,7 @@ mod npm_audit;
 mod nuclei;
 mod osv_scanner;
 mod pip_audit;
-mod purl;
+pub mod purl;
 pub mod sarif;
 pub mod secrets;
 mod semgrep;

@@ -137,6 +137,39 @@ pub(crate) fn purl(ecosystem: &str, name: &str, version: Option<&str>) -> Option
     Some(purl)
 }
 
+/// A purl for a package as a report named it, for documents that need one
+/// (VEX statements): [`purl`]'s language ecosystems, Java archives as Trivy
+/// types them (`jar`, `pom`: Maven), and the packages of the Linux
+/// distributions Trivy names by family (`alpine`, `debian`, `redhat`, ...),
+/// whose family is the purl's namespace. The distribution's release, which a
+/// scanner writes as a qualifier, is left out, so the purl stands for the
+/// package in any release.
+pub fn package_purl(ecosystem: &str, name: &str, version: Option<&str>) -> Option<String> {
+    let ecosystem = ecosystem.trim().to_ascii_lowercase();
+    if let Some(built) = purl(&ecosystem, name, version) {
+        return Some(built);
+    }
+    let (kind, namespace) = match ecosystem.as_str() {
+        "jar" | "pom" => return purl("maven", name, version),
+        "alpine" | "wolfi" | "chainguard" => ("apk", ecosystem.as_str()),
+        "debian" | "ubuntu" => ("deb", ecosystem.as_str()),
+        "redhat" | "centos" | "rocky" | "alma" | "amazon" | "oracle" | "fedora" | "photon" => {
+            ("rpm", ecosystem.as_str())
+        }
+        _ => return None,
+    };
+    let name = name.trim();
+    if name.is_empty() {
+        return None;
+    }
+    let mut built = format!("pkg:{kind}/{namespace}/{}", encode(name));
+    if let Some(version) = version.map(str::trim).filter(|v| !v.is_empty()) {
+        built.push('@');
+        built.push_str(&encode(version));
+    }
+    Some(built)
+}
+
 /// Percent-encodes everything but letters, digits and `.-_~+`.
 fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -207,6 +240,24 @@ mod building {
             purl("nuget", "System.Net.Http", Some(" ")).as_deref(),
             Some("pkg:nuget/System.Net.Http")
         );
+    }
+
+    #[test]
+    fn package_purls_cover_trivy_java_and_distribution_packages() {
+        assert_eq!(
+            package_purl("jar", "org.apache.commons:commons-compress", Some("1.14")).as_deref(),
+            Some("pkg:maven/org.apache.commons/commons-compress@1.14")
+        );
+        assert_eq!(
+            package_purl("alpine", "freetype", Some("2.9.1-r2")).as_deref(),
+            Some("pkg:apk/alpine/freetype@2.9.1-r2")
+        );
+        assert_eq!(
+            package_purl("Debian", "libc6", Some("2.28-10+deb10u1")).as_deref(),
+            Some("pkg:deb/debian/libc6@2.28-10+deb10u1")
+        );
+        assert_eq!(package_purl("npm", "lodash", None).as_deref(), Some("pkg:npm/lodash"));
+        assert_eq!(package_purl("deb", "openssl", Some("1.1")), None);
     }
 
     #[test]

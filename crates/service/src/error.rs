@@ -26,6 +26,9 @@ pub enum ServiceError {
     /// Reading the report failed.
     #[error("reading the report failed")]
     Io(#[source] std::io::Error),
+    /// The system's random source gave no bytes.
+    #[error("the system's random source failed")]
+    Random(#[source] getrandom::Error),
     /// A background task died.
     #[error("an internal task failed")]
     Task(#[source] tokio::task::JoinError),

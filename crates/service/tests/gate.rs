@@ -146,9 +146,9 @@ async fn decisions_suppress_until_they_expire_and_verified_tickets_come_back_as_
             ..to(TicketState::RiskAccepted)
         };
         env.fixgate.move_ticket("SEC-2", accepted, "dana").await.unwrap();
-        // Only a scan may verify a ticket, and scans do not verify yet: the
-        // state is written directly.
-        env.execute("UPDATE tickets SET state = 'verified' WHERE ticket_key = 'SEC-3'").await;
+        // A complete re-scan without the third finding verifies its ticket.
+        let rescan = import_bytes(&env, sarif("CodeQL", &THREE[..2]), context("shop")).await;
+        assert_eq!(rescan.counts.verified, 1);
 
         let result = check(&env, sarif("CodeQL", THREE), request(SHOP)).await;
         let keys =
@@ -177,8 +177,7 @@ async fn findings_seen_only_on_untracked_branches_are_new() {
         import_bytes(&env, sarif("CodeQL", &THREE[..1]), context("shop")).await;
         let feature = ScanContext { branch: Some("feature/x".into()), ..context("shop") };
         import_bytes(&env, sarif("CodeQL", &THREE[1..]), feature).await;
-        // The importer does not mark branches untracked yet: written directly.
-        env.execute("UPDATE scopes SET tracked = 0 WHERE branch = 'feature/x'").await;
+        // A feature branch's scan opens no ticket: its findings feed the gate.
 
         let result = check(&env, sarif("CodeQL", &THREE[1..]), request(SHOP)).await;
         let rules: Vec<_> = result.groups.new.iter().map(|i| i.rule_id.as_str()).collect();

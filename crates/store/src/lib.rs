@@ -11,6 +11,7 @@
 
 mod batch;
 mod connect;
+mod decisions;
 mod details;
 mod error;
 mod gate;
@@ -19,6 +20,7 @@ mod rows;
 mod tickets;
 
 pub use connect::{Backend, ConnectOptions};
+pub use decisions::Decision;
 pub use error::StoreError;
 pub use gate::{TrackedFinding, TrackedTicket};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};

@@ -105,7 +105,11 @@ fn place(tool: &str, rule_id: &str, path: Option<&str>) -> Option<Place> {
 /// whether a tracked branch ever saw the finding.
 fn standing(finding: &TrackedFinding, now: Timestamp) -> Standing {
     let Some(ticket) = &finding.ticket else {
-        return Standing::NotOpen("no ticket tracks it".into());
+        return Standing::NotOpen(if finding.seen_on_tracked {
+            "no ticket tracks it".into()
+        } else {
+            "seen only on branches fixgate does not track".into()
+        });
     };
     let state = ticket.state;
     let expired = ticket.decision_expires_at.filter(|at| *at <= now);
