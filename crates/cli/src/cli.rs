@@ -65,8 +65,30 @@ pub enum Command {
     /// Write the decisions in force (false positives, accepted risks) as a
     /// file scanners read: vex, openvex, trivyignore or gitleaksignore.
     Export(ExportArgs),
+    /// Show or change the import policy: tracked branches and grouping.
+    Policy(PolicyArgs),
     /// Measure parsing and importing a large SARIF report.
     Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum PolicyCommand {
+    /// Print every setting with its value in force.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change one setting, e.g. `tracked_branches 'release/*'` or
+    /// `grouping.code rule:20`.
+    Set { key: String, value: String },
+    /// Restore a setting's default.
+    Reset { key: String },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -14,6 +14,7 @@ mod export;
 mod import;
 mod output;
 mod parse;
+mod policy;
 mod serve;
 mod tickets;
 
@@ -51,6 +52,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Parse(args) => parse::parse(&args),
         Command::Tickets(args) => tickets::tickets(&cli.store, args).await,
         Command::Export(args) => export::export(&cli.store, args).await,
+        Command::Policy(args) => policy::policy(&cli.store, args).await,
         Command::Bench(args) => bench::bench(args).await,
     };
     done.map(|()| ExitCode::SUCCESS)

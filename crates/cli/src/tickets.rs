@@ -114,6 +114,12 @@ fn show(detail: &fixgate_store::TicketDetail) -> String {
             out.push_str(&format!("  {label:<11} {value}\n"));
         }
     }
+    if !detail.tools.is_empty() {
+        out.push_str(&format!("  seen by     {}\n", detail.tools.join(", ")));
+    }
+    if let Some(scan) = detail.closed_by_scan_id {
+        out.push_str(&format!("  closed by   scan {scan}\n"));
+    }
     if !detail.description.is_empty() {
         out.push_str(&format!("\n{}\n", detail.description));
     }

@@ -207,3 +207,43 @@ fn every_parser_refuses_nesting_past_the_limit() {
         }
     }
 }
+
+/// A clean scan proves every earlier finding of its scope fixed, so a
+/// report with no findings must still say which tool wrote it: that names
+/// the scope. Checked on every empty report of the corpus.
+#[test]
+fn a_report_without_findings_still_names_its_tool() {
+    let Some(dir) = support::corpus_dir() else { return };
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
+    let mut checked = 0;
+    for line in manifest.lines().skip(1) {
+        let cells: Vec<&str> = line.split('\t').collect();
+        if cells[7] != "0" {
+            continue;
+        }
+        // The corpus names formats by tool and file type (`osv-scanner-json`);
+        // fixgate's name is the longest one the corpus name starts with.
+        let format = formats::FORMATS
+            .iter()
+            .filter(|f| cells[1].starts_with(f.name))
+            .max_by_key(|f| f.name.len())
+            .unwrap_or_else(|| panic!("no fixgate format for {}", cells[1]));
+        let bytes = std::fs::read(dir.join(cells[0])).unwrap();
+        let mut sink = Collected::default();
+        // A format that refuses an empty file (OSV-Scanner always writes a
+        // document) verifies nothing with it: that is safe too.
+        if (format.parse)(&mut bytes.as_slice(), &options(), &mut sink).is_err() {
+            continue;
+        }
+        assert!(sink.findings.is_empty(), "{}", cells[0]);
+        assert!(
+            !sink.runs.is_empty() && sink.runs.iter().all(|r| !r.tool.is_empty()),
+            "{} ({}): {:?}",
+            cells[0],
+            format.name,
+            sink.runs
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} empty reports in the corpus");
+}

@@ -172,6 +172,17 @@ async fn the_example_app_second_commit_fixes_some_and_moves_others() {
         let opened: Vec<u64> = first.iter().map(|c| c.opened).collect();
         assert_eq!(opened, [21, 13, 27, 7], "{}", env.backend);
         assert_eq!(first[1].grouped, 10);
+        // Such a ticket lists both tools.
+        let all_tickets = env.fixgate.list_tickets(&all()).await.unwrap();
+        let mut joined = 0;
+        for ticket in &all_tickets.items {
+            let detail = env.fixgate.ticket(&ticket.key).await.unwrap();
+            if detail.tools.len() > 1 {
+                assert_eq!(detail.tools, ["Bandit", "Semgrep OSS"], "{}", ticket.key);
+                joined += detail.findings.len() - 1;
+            }
+        }
+        assert_eq!(joined, 10, "{}", env.backend);
 
         let mut second = Vec::new();
         for tool in ["bandit", "semgrep", "checkov", "eslint"] {

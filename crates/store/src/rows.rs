@@ -38,8 +38,28 @@ pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: TicketRow,
     pub description: String,
+    /// Every tool that saw one of the ticket's findings, in order of first
+    /// sight: one problem, however many tools report it.
+    pub tools: Vec<String>,
+    /// How the ticket was closed: by which scan, or by an override.
+    pub closed_by_scan_id: Option<i64>,
+    pub reopen_count: i64,
     pub findings: Vec<FindingRow>,
     pub events: Vec<EventRow>,
+}
+
+impl TicketDetail {
+    pub(crate) fn tools_of(findings: &[FindingRow]) -> Vec<String> {
+        let mut sightings: Vec<&SightingRow> = findings.iter().flat_map(|f| &f.sightings).collect();
+        sightings.sort_by_key(|s| s.first_seen_at);
+        let mut tools: Vec<String> = Vec::new();
+        for s in sightings {
+            if !tools.contains(&s.tool) {
+                tools.push(s.tool.clone());
+            }
+        }
+        tools
+    }
 }
 
 /// A stored finding with where and when it was seen.

@@ -73,7 +73,21 @@ impl Store {
         let description: String = row.try_get(20)?;
         let findings = self.ticket_findings(ticket.id).await?;
         let events = self.ticket_events(ticket.id).await?;
-        Ok(TicketDetail { ticket, description, findings, events })
+        let closing: (Option<i64>, i64) = sqlx::query_as(
+            "SELECT closed_by_scan_id, CAST(reopen_count AS BIGINT) FROM tickets WHERE id = $1",
+        )
+        .bind(ticket.id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(TicketDetail {
+            tools: TicketDetail::tools_of(&findings),
+            closed_by_scan_id: closing.0,
+            reopen_count: closing.1,
+            ticket,
+            description,
+            findings,
+            events,
+        })
     }
 
     async fn ticket_findings(&self, ticket: i64) -> Result<Vec<FindingRow>, StoreError> {

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use fixgate_domain::link::web_url;
 use fixgate_domain::{Finding, Location, Severity, TicketState, TicketType, TraceStep};
-use fixgate_store::{EventRow, FindingRow, SightingRow, TicketDetail, TicketRow};
+use fixgate_store::{EventRow, FindingRow, SightingRow, TicketDetail};
 use serde_json::Value;
 
 use super::error::PageError;
@@ -106,7 +106,7 @@ impl TicketPage {
             severity_label: severity_label(ticket.severity),
             state: ticket.state.label(),
             no_longer_seen: ticket.ticket_type == TicketType::Vulnerability && !ticket.present,
-            facts: facts(ticket),
+            facts: facts(&detail),
             cwes: ticket.cwes.iter().copied().map(cwe_link).collect(),
             advisories: ticket.advisories.iter().map(|id| advisory_link(id)).collect(),
             findings: detail
@@ -120,7 +120,8 @@ impl TicketPage {
     }
 }
 
-fn facts(ticket: &TicketRow) -> Vec<Fact> {
+fn facts(detail: &TicketDetail) -> Vec<Fact> {
+    let ticket = &detail.ticket;
     let text = |label, value: &Option<String>| {
         value.as_ref().map(|v| Fact { label, value: Link::plain(v.clone()), full: None })
     };
@@ -136,6 +137,22 @@ fn facts(ticket: &TicketRow) -> Vec<Fact> {
     });
     let due =
         ticket.due_at.map(|at| Fact { label: "Due", value: Link::plain(date(at)), full: None });
+    let tools = (!detail.tools.is_empty()).then(|| Fact {
+        label: "Seen by",
+        value: Link::plain(detail.tools.join(", ")),
+        full: None,
+    });
+    let closed = match (ticket.state, detail.closed_by_scan_id) {
+        (TicketState::Verified, Some(scan)) => Some(format!("verified by scan {scan}")),
+        (TicketState::Closed, _) => Some("closed by hand, without a scan's proof".to_string()),
+        _ => None,
+    }
+    .map(|text| Fact { label: "Closed", value: Link::plain(text), full: None });
+    let reopened = (detail.reopen_count > 0).then(|| Fact {
+        label: "Reopened",
+        value: Link::plain(format!("{} times", detail.reopen_count)),
+        full: None,
+    });
 
     [
         Some(Fact { label: "Type", value: Link::plain(ticket.ticket_type.as_str()), full: None }),
@@ -143,6 +160,9 @@ fn facts(ticket: &TicketRow) -> Vec<Fact> {
         repository,
         text("Branch", &ticket.branch),
         commit,
+        tools,
+        closed,
+        reopened,
         text("Owner", &ticket.owner),
         due,
         Some(Fact {

@@ -509,7 +509,14 @@ impl ImportSession {
             self.tracked,
         )
         .await?;
-        if let Some(previous) = write::repeated_report(conn, &scopes, &end.report_sha256).await? {
+        if let Some(previous) = write::repeated_report(
+            conn,
+            &scopes,
+            &end.report_sha256,
+            (self.start.partial, self.tracked),
+        )
+        .await?
+        {
             let counts =
                 ImportCounts { unchanged: self.seen.len() as u64, ..ImportCounts::default() };
             self.tx.rollback().await?;

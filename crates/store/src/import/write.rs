@@ -87,22 +87,27 @@ pub(super) async fn upsert_scopes(
 }
 
 /// The latest scan of these scopes, when every scope's latest scan imported
-/// this very report.
+/// this very report in the same way (complete or partial, on a tracked
+/// branch or not): importing it again would change nothing.
 pub(super) async fn repeated_report(
     conn: &mut AnyConnection,
     scopes: &[(i64, Option<i64>)],
     sha256: &str,
+    (partial, tracked): (bool, bool),
 ) -> Result<Option<i64>, StoreError> {
     let mut latest = None;
     for (_, last_scan) in scopes {
         let Some(last_scan) = last_scan else {
             return Ok(None);
         };
-        let row = sqlx::query("SELECT report_sha256 FROM scans WHERE id = $1")
+        let row = sqlx::query("SELECT report_sha256, partial, tracked FROM scans WHERE id = $1")
             .bind(*last_scan)
             .fetch_one(&mut *conn)
             .await?;
-        if row.try_get::<String, _>(0)? != sha256 {
+        let same = row.try_get::<String, _>(0)? == sha256
+            && row.try_get::<i64, _>(1)? == i64::from(partial)
+            && row.try_get::<i64, _>(2)? == i64::from(tracked);
+        if !same {
             return Ok(None);
         }
         latest = latest.max(Some(*last_scan));
