@@ -199,6 +199,15 @@ async fn the_example_app_second_commit_fixes_some_and_moves_others() {
         // Bandit wrote an empty snippet for its unchanged verify=False finding
         // in charge(): the location layer still knows it.
         assert_eq!(second[0].matched_by_location, 1);
+        let mut by_location = Vec::new();
+        for ticket in env.fixgate.list_tickets(&all()).await.unwrap().items {
+            let detail = env.fixgate.ticket(&ticket.key).await.unwrap();
+            for f in detail.findings.iter().filter(|f| f.matched_by.as_deref() == Some("location"))
+            {
+                by_location.push((f.finding.rule_id.clone(), f.finding.tool.clone()));
+            }
+        }
+        assert_eq!(by_location, [("B501".to_string(), "Bandit".to_string())]);
         // v2 fixes two SQL injections, md5, eval and the public bucket. A
         // ticket both Bandit and Semgrep see is verified only once neither
         // sees it: Bandit's scan verifies one, Semgrep's the four it shared.

@@ -75,6 +75,9 @@ pub struct FindingRow {
     /// Other tickets whose findings leaked the same secret (same keyed hash).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub same_secret_in: Vec<String>,
+    /// The layer of identity that recognised it in its latest scan (`tool`,
+    /// `content`, `location`); none before a second scan saw it.
+    pub matched_by: Option<String>,
 }
 
 /// Where (which scope) and when a finding was seen.

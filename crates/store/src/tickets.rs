@@ -92,7 +92,7 @@ impl Store {
 
     async fn ticket_findings(&self, ticket: i64) -> Result<Vec<FindingRow>, StoreError> {
         let sql = format!(
-            "SELECT f.id, s.commit_sha, r.url, {} FROM findings f \
+            "SELECT f.id, s.commit_sha, r.url, {}, f.matched_by FROM findings f \
              LEFT JOIN scans s ON s.id = f.last_scan_id \
              LEFT JOIN repositories r ON r.id = f.repository_id \
              WHERE f.ticket_id = $1 ORDER BY f.id",
@@ -116,6 +116,7 @@ impl Store {
                 finding,
                 sightings: sightings.remove(&id).unwrap_or_default(),
                 same_secret_in,
+                matched_by: row.try_get(9)?,
             });
         }
         Ok(findings)

@@ -207,7 +207,7 @@ impl FindingView {
             remediation: finding.remediation.clone(),
             help: finding.help_uri.as_deref().and_then(http_url),
             suppression: suppression(finding),
-            details: details(finding),
+            details: details(finding).into_iter().chain(recognised_by(row)).collect(),
             references: finding
                 .references
                 .iter()
@@ -380,6 +380,17 @@ fn describe(kind: &str, data: &Value) -> String {
         }
         (other, _) => other.replace('_', " "),
     }
+}
+
+/// Which layer of identity recognised the finding in its latest scan.
+fn recognised_by(row: &FindingRow) -> Option<Fact> {
+    let text = match row.matched_by.as_deref()? {
+        "tool" => "its fingerprint",
+        "content" => "its code (the tool's fingerprint changed)",
+        "location" => "its place (rule, file and a line within 3)",
+        other => other,
+    };
+    Some(Fact { label: "Recognised by", value: Link::plain(text), full: None })
 }
 
 /// " at commit abc1234 on main", when the event says.
