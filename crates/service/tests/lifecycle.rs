@@ -242,7 +242,6 @@ async fn a_fix_is_refuted_by_a_scan_that_still_sees_it_and_proven_by_one_that_do
 }
 
 #[tokio::test]
-#[ignore = "product bug: the importer takes a byte-identical report of a later commit for a re-upload (duplicate) and changes nothing"]
 async fn the_same_report_at_a_later_commit_still_refutes_a_fix() {
     each_backend("same_report_later_commit", |env| async move {
         import_bytes(&env, sarif("CodeQL", &[A, B]), context("shop")).await;

@@ -509,7 +509,7 @@ impl ImportSession {
             self.tracked,
         )
         .await?;
-        if let Some(previous) = write::repeated_report(conn, &scopes, &end.report_sha256).await? {
+        if let Some(previous) = write::repeated_report(conn, &scopes, &end).await? {
             let counts =
                 ImportCounts { unchanged: self.seen.len() as u64, ..ImportCounts::default() };
             self.tx.rollback().await?;

@@ -87,22 +87,25 @@ pub(super) async fn upsert_scopes(
 }
 
 /// The latest scan of these scopes, when every scope's latest scan imported
-/// this very report.
+/// this very report at the same commit. A scanner writes the same bytes for
+/// a later commit when nothing changed, and that scan is new evidence: it
+/// refutes a fix and sees the findings again.
 pub(super) async fn repeated_report(
     conn: &mut AnyConnection,
     scopes: &[(i64, Option<i64>)],
-    sha256: &str,
+    end: &ScanEnd,
 ) -> Result<Option<i64>, StoreError> {
     let mut latest = None;
     for (_, last_scan) in scopes {
         let Some(last_scan) = last_scan else {
             return Ok(None);
         };
-        let row = sqlx::query("SELECT report_sha256 FROM scans WHERE id = $1")
+        let row = sqlx::query("SELECT report_sha256, commit_sha FROM scans WHERE id = $1")
             .bind(*last_scan)
             .fetch_one(&mut *conn)
             .await?;
-        if row.try_get::<String, _>(0)? != sha256 {
+        let commit: Option<String> = row.try_get(1)?;
+        if row.try_get::<String, _>(0)? != end.report_sha256 || commit != end.commit {
             return Ok(None);
         }
         latest = latest.max(Some(*last_scan));
