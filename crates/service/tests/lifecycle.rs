@@ -523,6 +523,41 @@ async fn one_advisory_from_two_sca_tools_is_one_ticket_closed_when_neither_sees_
     .await;
 }
 
+#[tokio::test]
+#[ignore = "product bug: a Trivy package without a purl is `debian:apt` to the fingerprint, Grype's is `pkg:deb/debian/apt`: two tickets"]
+async fn trivy_and_grype_naming_one_advisory_on_one_package_share_its_ticket() {
+    let Some(corpus) = common::shared_corpus() else { return };
+    each_backend("trivy_and_grype", |env| {
+        let corpus = corpus.clone();
+        async move {
+            env.fixgate.set_policy("grouping.sca", Some("finding")).await.unwrap();
+            let read = |path: &str| std::fs::read(corpus.join(path)).unwrap();
+            import_bytes(&env, read("trivy-json/legacy_many_vulns.json"), context("shop")).await;
+            let grype =
+                import_bytes(&env, read("grype-json/many_vulns3.json"), context("shop")).await;
+            // Both name CVE-2011-3374 on Debian's apt (Trivy's legacy report
+            // without a purl, Grype with `pkg:deb/debian/apt`).
+            let filter = TicketFilter { text: Some("CVE-2011-3374".into()), ..all() };
+            let mut apt = Vec::new();
+            for row in env.fixgate.list_tickets(&filter).await.unwrap().items {
+                let detail = ticket(&env, &row.key).await;
+                if detail.findings[0].finding.package.as_ref().unwrap().name == "apt" {
+                    apt.push(detail);
+                }
+            }
+            assert_eq!(apt.len(), 1, "{}: {:?}", env.backend, grype.counts);
+            let detail = &apt[0];
+            assert_eq!(detail.findings.len(), 1);
+            let mut tools: Vec<&str> =
+                detail.findings[0].sightings.iter().map(|s| s.tool.as_str()).collect();
+            tools.sort_unstable();
+            tools.dedup();
+            assert_eq!(tools.len(), 2, "{tools:?}");
+        }
+    })
+    .await;
+}
+
 // 8. Grouping by upgrade.
 
 #[tokio::test]
