@@ -509,13 +509,8 @@ impl ImportSession {
             self.tracked,
         )
         .await?;
-        if let Some(previous) = write::repeated_report(
-            conn,
-            &scopes,
-            &end.report_sha256,
-            (self.start.partial, self.tracked),
-        )
-        .await?
+        if let Some(previous) =
+            write::repeated_report(conn, &scopes, &end, (self.start.partial, self.tracked)).await?
         {
             let counts =
                 ImportCounts { unchanged: self.seen.len() as u64, ..ImportCounts::default() };

@@ -87,12 +87,15 @@ pub(super) async fn upsert_scopes(
 }
 
 /// The latest scan of these scopes, when every scope's latest scan imported
-/// this very report in the same way (complete or partial, on a tracked
-/// branch or not): importing it again would change nothing.
+/// this very report at the same commit, in the same way (complete or
+/// partial, on a tracked branch or not): importing it again would change
+/// nothing. A scanner writes the same bytes for a later commit when nothing
+/// changed, and that scan is new evidence: it refutes a fix and sees the
+/// findings again.
 pub(super) async fn repeated_report(
     conn: &mut AnyConnection,
     scopes: &[(i64, Option<i64>)],
-    sha256: &str,
+    end: &ScanEnd,
     (partial, tracked): (bool, bool),
 ) -> Result<Option<i64>, StoreError> {
     let mut latest = None;
@@ -100,13 +103,17 @@ pub(super) async fn repeated_report(
         let Some(last_scan) = last_scan else {
             return Ok(None);
         };
-        let row = sqlx::query("SELECT report_sha256, partial, tracked FROM scans WHERE id = $1")
-            .bind(*last_scan)
-            .fetch_one(&mut *conn)
-            .await?;
-        let same = row.try_get::<String, _>(0)? == sha256
-            && row.try_get::<i64, _>(1)? == i64::from(partial)
-            && row.try_get::<i64, _>(2)? == i64::from(tracked);
+        let row = sqlx::query(
+            "SELECT report_sha256, commit_sha, partial, tracked FROM scans WHERE id = $1",
+        )
+        .bind(*last_scan)
+        .fetch_one(&mut *conn)
+        .await?;
+        let commit: Option<String> = row.try_get(1)?;
+        let same = row.try_get::<String, _>(0)? == end.report_sha256
+            && commit == end.commit
+            && row.try_get::<i64, _>(2)? == i64::from(partial)
+            && row.try_get::<i64, _>(3)? == i64::from(tracked);
         if !same {
             return Ok(None);
         }
