@@ -26,6 +26,10 @@ pub struct RunInfo {
     pub commit: Option<String>,
     pub branch: Option<String>,
     pub category: Option<String>,
+    /// The run says it is not a complete scan (a SARIF run without a
+    /// `results` array): it proves nothing absent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// What one kind of scan is authoritative for: a later complete scan of the

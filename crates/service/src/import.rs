@@ -342,6 +342,7 @@ fn end_of(parsed: &Parsed, context: &ScanContext) -> ScanEnd {
         report_bytes: parsed.bytes as i64,
         scopes,
         scope_of_run,
+        partial: runs.iter().any(|r| r.partial),
     }
 }
 

@@ -265,7 +265,8 @@ impl Store {
              due_at = COALESCE($3, due_at), updated_at = $4, decision_reason = $7, \
              decision_approver = $8, decision_expires_at = $9, \
              closed_at = CASE WHEN $10 = 1 THEN $4 ELSE NULL END, \
-             closed_by_scan_id = NULL \
+             closed_by_scan_id = NULL, \
+             reopen_count = reopen_count + CASE WHEN $1 = 'reopened' THEN 1 ELSE 0 END \
              WHERE ticket_key = $5 AND state = $6 RETURNING id",
         )
         .bind(change.to.as_str())

@@ -26,6 +26,8 @@ pub(crate) struct RunContext {
     pub taxonomies: Vec<Option<String>>,
     pub automation: Option<AutomationDetails>,
     pub version_control: Option<VersionControl>,
+    /// The run had a `results` array, even an empty one: it is a scan.
+    pub results_read: bool,
 }
 
 /// A result's rule, the tool component that defines it, and what the rule
@@ -102,6 +104,10 @@ impl RunContext {
             commit: owned(control.and_then(|c| c.revision_id.as_ref())),
             branch: owned(control.and_then(|c| c.branch.as_ref())),
             category: self.automation.as_ref().and_then(|a| category(a.id.as_deref()?)),
+            // SARIF: `results` "must be present (but may be empty) if a log
+            // file represents an actual scan"; absent or null, the run is
+            // rules metadata or a tool that did not finish.
+            partial: !self.results_read,
         }
     }
 

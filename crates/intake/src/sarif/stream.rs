@@ -314,7 +314,7 @@ impl<'de> Visitor<'de> for RunVisitor<'_, '_> {
                 }
                 RunKey::Results => {
                     let seed = Results { parse: &mut *parse, run: &run, waiting: &mut waiting };
-                    map.next_value_seed(seed)?;
+                    run.results_read = map.next_value_seed(seed)?;
                 }
                 RunKey::Artifacts => {
                     let artifacts: Option<Vec<Artifact>> =
@@ -358,9 +358,10 @@ struct Results<'a, 'r, 's> {
 }
 
 impl<'de> DeserializeSeed<'de> for Results<'_, '_, '_> {
-    type Value = ();
+    /// Whether the value was an array of results (else `null`).
+    type Value = bool;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
         let index = self.run.index;
         let parse: &mut Parse = self.parse;
         let visitor = ResultsVisitor { parse: &mut *parse, run: self.run, waiting: self.waiting };
@@ -377,18 +378,19 @@ struct ResultsVisitor<'a, 'r, 's> {
 }
 
 impl<'de> Visitor<'de> for ResultsVisitor<'_, '_, '_> {
-    type Value = ();
+    type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of results")
     }
 
-    /// `"results": null` means the tool produced none.
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
+    /// `"results": null`: the tool produced none, and did not say it
+    /// finished a scan.
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
         for position in 0.. {
             let Some(raw) = seq.next_element::<Box<RawValue>>()? else {
                 break;
@@ -400,7 +402,7 @@ impl<'de> Visitor<'de> for ResultsVisitor<'_, '_, '_> {
                 self.waiting.push(raw);
             }
         }
-        Ok(())
+        Ok(true)
     }
 }
 

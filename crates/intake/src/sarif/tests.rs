@@ -690,6 +690,7 @@ fn run_info_from_tool_provenance_and_automation_details() {
             commit: Some("abc123".into()),
             branch: Some("refs/heads/main".into()),
             category: Some("my-analysis/linux/".into()),
+            partial: false,
         }
     );
 }

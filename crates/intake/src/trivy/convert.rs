@@ -52,10 +52,17 @@ pub(super) fn vulnerability(target: &Target, item: Vulnerability) -> Finding {
     if let (Some(name), Some(fixed)) = (&name, &fixed_version) {
         finding.remediation = Some(format!("Upgrade {name} to {fixed}."));
     }
+    let version = given(item.installed_version);
+    // Older Trivy reports give no purl; one built from the target's kind lets
+    // another tool's finding on the same package be recognised as the same.
+    let purl = given(item.pkg_identifier.and_then(|p| p.purl)).or_else(|| {
+        let (kind, name) = (target.kind.as_deref()?, name.as_deref()?);
+        crate::purl::package_purl(kind, name, version.as_deref())
+    });
     finding.package = name.map(|name| Package {
         name,
-        version: given(item.installed_version),
-        purl: given(item.pkg_identifier.and_then(|p| p.purl)),
+        version,
+        purl,
         ecosystem: target.kind.clone(),
         fixed_version,
     });

@@ -72,6 +72,7 @@ impl<'s> Parse<'s> {
                 let kind = given(self.artifact_type.take()).unwrap_or_else(|| "artifact".into());
                 format!("{kind}:{}", without_tag(&name))
             }),
+            partial: false,
         }
     }
 

@@ -207,6 +207,7 @@ fn the_run_says_which_trivy_and_which_commit() {
             commit: Some("abc123".into()),
             branch: Some("main".into()),
             category: Some("container_image:shop".into()),
+            partial: false,
         }
     );
 }

@@ -68,6 +68,8 @@ pub struct ScanEnd {
     pub scopes: Vec<ScanScope>,
     /// For each run of the report, the index of its scope in `scopes`.
     pub scope_of_run: Vec<usize>,
+    /// The report says it is not a complete scan.
+    pub partial: bool,
 }
 
 /// The part of a scope that varies between the runs of one report.
@@ -200,6 +202,7 @@ impl Store {
         let scan = write::insert_scan(&mut tx, &start, (application, repository), tracked).await?;
         let known = write::known_findings(&mut tx, self.backend, application, repository).await?;
         let tickets = write::known_tickets(&mut tx, application, repository).await?;
+        let groups = group_tickets(&tickets);
         let mut session = ImportSession {
             tx,
             backend: self.backend,
@@ -209,7 +212,7 @@ impl Store {
             scan,
             tracked,
             known: Matcher::with_capacity(known.len()),
-            tickets: KnownTickets { special: tickets, ..KnownTickets::default() },
+            tickets: KnownTickets { special: tickets, groups, ..KnownTickets::default() },
             held: Vec::new(),
             seen: Vec::new(),
             counts: ImportCounts::default(),
@@ -242,13 +245,6 @@ impl ImportSession {
         let keys =
             Keys { fingerprint: row.fingerprint, content: row.content, place, line: row.line };
         self.known.insert(keys, KnownFinding { id: row.id, ticket: row.ticket });
-        if let Some(ticket) = row.ticket
-            && let Some(info) = self.tickets.special.get(&ticket)
-            && info.state.is_open()
-            && let Some(key) = &info.group_key
-        {
-            self.tickets.groups.insert(key.clone(), ticket);
-        }
     }
 
     /// Records a chunk of the report's findings. Their fingerprints must be
@@ -500,6 +496,8 @@ impl ImportSession {
     /// imported, in which case nothing is kept.
     pub async fn finish(mut self, end: ScanEnd) -> Result<ImportOutcome, StoreError> {
         self.settle_held().await?;
+        // The caller says so, or the report does.
+        self.start.partial |= end.partial;
         let conn: &mut AnyConnection = &mut self.tx;
         let scopes = write::upsert_scopes(
             conn,
@@ -636,6 +634,25 @@ impl ImportSession {
             now: millis(self.start.imported_at),
         }
     }
+}
+
+/// The ticket each group key's new findings join: its open ticket, else
+/// its latest closed one, which the scan then reopens (a package that is back
+/// with a new advisory is the same upgrade to make). A group whose ticket
+/// was decided (false positive, accepted risk) gets a new ticket: the
+/// decision did not cover advisories nobody saw.
+fn group_tickets(tickets: &HashMap<i64, TicketInfo>) -> HashMap<String, i64> {
+    let mut best: HashMap<String, (bool, i64)> = HashMap::new();
+    for (id, info) in tickets {
+        let Some(key) = &info.group_key else { continue };
+        if !info.state.is_open() && !info.state.is_closed() {
+            continue;
+        }
+        let rank = (info.state.is_open(), *id);
+        let slot = best.entry(key.clone()).or_insert(rank);
+        *slot = (*slot).max(rank);
+    }
+    best.into_iter().map(|(key, (_, id))| (key, id)).collect()
 }
 
 /// `",79,89,"` back to its numbers.

@@ -656,8 +656,9 @@ pub(super) async fn finish_scan(
         "UPDATE scans SET commit_sha = $1, environment = $2, category = $3, \
          tools = $4, format = $5, report_sha256 = $6, report_bytes = $7, findings_count = $8, \
          opened = $9, seen_again = $10, reappeared = $11, no_longer_seen = $12, suppressed = $13, \
-         verified = $14, reopened = $15, verification_failed = $16 \
-         WHERE id = $17",
+         verified = $14, reopened = $15, verification_failed = $16, \
+         partial = CASE WHEN $17 = 1 THEN 1 ELSE partial END \
+         WHERE id = $18",
     )
     .bind(end.commit.as_deref())
     .bind(end.environment.as_deref())
@@ -675,6 +676,7 @@ pub(super) async fn finish_scan(
     .bind(counts.verified as i64)
     .bind(counts.reopened as i64)
     .bind(counts.verification_failed as i64)
+    .bind(i64::from(end.partial))
     .bind(scan)
     .execute(&mut *conn)
     .await?;
