@@ -116,14 +116,11 @@ async fn import_commit(fixgate: &Fixgate, label: &str, commit: &Commit) -> anyho
             .import(std::io::Cursor::new(report), request)
             .await
             .with_context(|| format!("importing the demo's {tool} report"))?;
+        let c = &outcome.counts;
         print(&format!(
-            "  {tool:<14} {:>3} findings: {:>3} new tickets, {:>3} seen again, {:>3} no longer seen, \
-             {} suppressed in the source\n",
-            outcome.findings,
-            outcome.counts.opened,
-            outcome.counts.seen_again,
-            outcome.counts.no_longer_seen,
-            outcome.counts.suppressed
+            "  {tool:<14} {:>3} findings: {:>3} new tickets, {:>3} joined a ticket, \
+             {:>3} seen again, {:>3} verified, {} suppressed in the source\n",
+            outcome.findings, c.opened, c.grouped, c.seen_again, c.verified, c.suppressed
         ))?;
     }
     Ok(())
