@@ -58,7 +58,10 @@ fn text(policy: &ImportPolicy) -> String {
 }
 
 fn as_json(policy: &ImportPolicy) -> serde_json::Value {
-    let map: serde_json::Map<String, serde_json::Value> =
+    let mut map: serde_json::Map<String, serde_json::Value> =
         values(policy).into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    // Scripts get the patterns themselves, none when only default branches
+    // are tracked.
+    map.insert("tracked_branches".into(), json!(policy.tracked_branches));
     serde_json::Value::Object(map)
 }

@@ -71,7 +71,7 @@ fn the_policy_decides_which_branches_open_tickets() {
     assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
     let shown = fixgate(data.path(), &["policy", "show", "--json"]);
     let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
-    assert_eq!(shown["tracked_branches"], "release/*");
+    assert_eq!(shown["tracked_branches"], serde_json::json!(["release/*"]));
     assert_eq!(shown["grouping.sca"], "upgrade");
 
     let release = import(data.path(), "v1", &["--branch", "release/1", "--commit", "2"]);

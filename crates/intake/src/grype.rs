@@ -42,6 +42,38 @@ struct Report {
     #[serde(rename = "ignoredMatches")]
     ignored_matches: Option<Vec<Match>>,
     descriptor: Option<Descriptor>,
+    source: Option<Source>,
+}
+
+/// What was scanned: an image (`target` an object with `userInput`), a
+/// directory or a file (`target` its path).
+#[derive(Debug, Deserialize)]
+struct Source {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    target: Option<serde_json::Value>,
+}
+
+impl Source {
+    /// The scan's category: the kind of thing scanned and its name (an image
+    /// without its tag, as for Trivy), so a scan of one image never proves
+    /// another image's findings gone.
+    fn category(&self) -> Option<String> {
+        let target = self.target.as_ref()?;
+        let name = target
+            .get("userInput")
+            .and_then(serde_json::Value::as_str)
+            .or_else(|| target.as_str())
+            .map(str::trim)
+            .filter(|n| !n.is_empty())?;
+        let kind = match self.kind.as_deref().unwrap_or("artifact") {
+            "image" => "container_image",
+            "directory" | "file" => "filesystem",
+            other => other,
+        };
+        let name = if kind == "container_image" { crate::trivy::without_tag(name) } else { name };
+        Some(format!("{kind}:{name}"))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,7 +213,8 @@ pub(crate) fn parse(
         emit(sink, finding)?;
     }
     let tool_version = report.descriptor.and_then(|d| d.version).filter(|v| !v.is_empty());
-    let info = RunInfo { tool: TOOL.into(), tool_version, ..RunInfo::default() };
+    let category = report.source.as_ref().and_then(Source::category);
+    let info = RunInfo { tool: TOOL.into(), tool_version, category, ..RunInfo::default() };
     sink.run(0, info).map_err(ParseError::Sink)
 }
 
@@ -461,6 +494,29 @@ mod tests {
     fn the_run_names_grype_and_its_version() {
         let run = &parse_text(REPORT).unwrap().runs[0];
         assert_eq!((run.tool.as_str(), run.tool_version.as_deref()), ("Grype", Some("0.74.0")));
+        assert_eq!(run.category.as_deref(), Some("container_image:shop"));
+    }
+
+    #[test]
+    fn each_image_or_directory_is_a_category_of_its_own() {
+        let category = |source: &str| {
+            let text = format!(r#"{{"matches": [], "source": {source}}}"#);
+            parse_text(&text).unwrap().runs[0].category.clone()
+        };
+        let image = |name: &str| {
+            category(&format!(r#"{{"type": "image", "target": {{"userInput": "{name}"}}}}"#))
+        };
+        assert_eq!(
+            image("registry:5000/shop:1.4"),
+            Some("container_image:registry:5000/shop".into())
+        );
+        assert_eq!(image("shop:1.5"), image("shop@sha256:abc"));
+        assert_ne!(image("shop:1.5"), image("busybox:1.5"));
+        assert_eq!(
+            category(r#"{"type": "directory", "target": "."}"#),
+            Some("filesystem:.".into())
+        );
+        assert_eq!(category("null"), None);
     }
 
     #[test]

@@ -100,6 +100,15 @@ impl Fixgate {
             tokio::task::spawn_blocking(move || parse(reader, forced, options, progress, sender));
 
         let context = &request.context;
+        // A CI variable that was not set must not turn a feature branch's
+        // scan into one of the default branch.
+        if context.branch.as_deref().is_some_and(|b| b.trim().is_empty()) {
+            return Err(ServiceError::Invalid(
+                "the branch is empty: name the branch scanned (--branch, `branch`) or leave \
+                 it out to take it from the report"
+                    .into(),
+            ));
+        }
         let now = self.clock.now();
         let policy = self.import_policy().await?;
         let begin = |identity, branch: String| ScanStart {

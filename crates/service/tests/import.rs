@@ -309,3 +309,37 @@ async fn a_report_over_the_size_limit_is_refused_and_stores_nothing() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_empty_branch_is_refused_rather_than_taken_for_main() {
+    each_backend("empty_branch", |env| async move {
+        let context = ScanContext { branch: Some(" ".into()), ..context("shop") };
+        let err = try_import(&env, sarif("CodeQL", FIRST), context).await.unwrap_err();
+        assert!(err.to_string().contains("the branch is empty"), "{err}");
+        assert_eq!(ticket_count(&env).await, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_licence_finding_on_a_package_is_not_an_upgrade() {
+    each_backend("licence", |env| async move {
+        let report = serde_json::json!({"fixgate": 1, "tool": {"name": "Trivy"}, "findings": [
+            {"rule": "GPL-2.0", "title": "GPL-2.0 licence", "severity": "medium",
+             "location": "Dockerfile",
+             "package": {"name": "musl", "version": "1.2", "purl": "pkg:apk/alpine/musl@1.2"}},
+            {"rule": "MIT", "title": "MIT licence", "severity": "low", "location": "Dockerfile",
+             "package": {"name": "musl", "version": "1.2", "purl": "pkg:apk/alpine/musl@1.2"}},
+            {"rule": "CVE-2025-1", "title": "overflow", "severity": "high",
+             "advisories": ["CVE-2025-1"], "location": "Dockerfile",
+             "package": {"name": "musl", "version": "1.2", "purl": "pkg:apk/alpine/musl@1.2",
+                         "fixed_version": "1.3"}}
+        ]});
+        let report =
+            import_bytes(&env, serde_json::to_vec(&report).unwrap(), context("shop")).await;
+        assert_eq!((report.counts.opened, report.counts.grouped), (3, 0), "{}", env.backend);
+        let upgrade = env.fixgate.ticket(&report.opened_tickets[2]).await.unwrap();
+        assert_eq!(upgrade.ticket.title, "Upgrade musl from 1.2 to 1.3 fixes 1 vulnerability");
+    })
+    .await;
+}

@@ -55,6 +55,7 @@
 mod convert;
 mod model;
 mod stream;
+pub(crate) use stream::without_tag;
 
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,8 @@ pub(super) struct Parse<'s> {
     version: Option<String>,
     artifact_name: Option<String>,
     artifact_type: Option<String>,
+    /// The whole report was `null`: it names nothing it scanned.
+    bare_null: bool,
 }
 
 impl<'s> Parse<'s> {
@@ -46,6 +48,7 @@ impl<'s> Parse<'s> {
             version: None,
             artifact_name: None,
             artifact_type: None,
+            bare_null: false,
         }
     }
 
@@ -72,7 +75,10 @@ impl<'s> Parse<'s> {
                 let kind = given(self.artifact_type.take()).unwrap_or_else(|| "artifact".into());
                 format!("{kind}:{}", without_tag(&name))
             }),
-            partial: false,
+            // Old Trivy wrote `null` for a clean scan, but so does a broken
+            // step that lost the report: it shows no target was scanned, so
+            // it proves nothing absent.
+            partial: self.bare_null,
         }
     }
 
@@ -236,7 +242,7 @@ pub(super) fn place_of(target: &str) -> String {
 
 /// An image reference without its tag or digest: `registry:5000/shop:1.4`
 /// → `registry:5000/shop`.
-pub(super) fn without_tag(image: &str) -> &str {
+pub(crate) fn without_tag(image: &str) -> &str {
     let image = image.split('@').next().unwrap_or(image);
     let name_start = image.rfind('/').map_or(0, |at| at + 1);
     match image.get(name_start..).and_then(|name| name.rfind(':')) {
@@ -329,8 +335,9 @@ impl<'de> Visitor<'de> for Report<'_, '_> {
         Ok(())
     }
 
-    /// A legacy report of a clean scan.
+    /// A legacy report of a clean scan, or of nothing at all.
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.bare_null = true;
         Ok(())
     }
 

@@ -251,6 +251,9 @@ fn legacy_reports_are_arrays_or_null() {
     assert_eq!(all[0].location.as_ref().unwrap().path.as_deref(), Some("package-lock.json"));
     assert_eq!(all[0].package.as_ref().unwrap().ecosystem.as_deref(), Some("npm"));
     assert!(findings("null").is_empty());
+    // `null` names nothing scanned: it proves nothing absent.
+    assert!(parse_text("null").unwrap().runs[0].partial);
+    assert!(!parse_text("[]").map(|c| c.runs[0].partial).unwrap_or(false));
     assert!(findings("[]").is_empty());
 }
 

@@ -130,7 +130,9 @@ pub(super) async fn settle(
         &failed,
     )
     .await?;
-    events.extend(failed.iter().map(|t| (*t, "verification_failed", evidence(None))));
+    events.extend(
+        failed.iter().map(|t| (*t, "verification_failed", evidence(Some(TicketState::Fixed)))),
+    );
 
     let reopened: Vec<i64> = reopen.iter().map(|(t, _)| *t).collect();
     for_ids(
@@ -154,7 +156,11 @@ pub(super) async fn settle(
         &expired,
     )
     .await?;
-    events.extend(expired.iter().map(|t| (*t, "acceptance_expired", evidence(None))));
+    events.extend(
+        expired
+            .iter()
+            .map(|t| (*t, "acceptance_expired", evidence(Some(TicketState::RiskAccepted)))),
+    );
 
     // The rest of what changed, once per ticket.
     let told: HashSet<i64> = events.iter().map(|(t, _, _)| *t).collect();

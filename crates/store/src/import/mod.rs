@@ -435,7 +435,9 @@ impl ImportSession {
             None => Target::NewGroup(key),
         };
         match (self.start.policy.grouping(kind), &f.package) {
-            (Grouping::Upgrade, Some(package)) => {
+            // Only a vulnerability goes away with an upgrade; a licence
+            // finding on a package does not.
+            (Grouping::Upgrade, Some(package)) if !f.advisories.is_empty() => {
                 return group(format!("upgrade:{}", package_identity(package)));
             }
             (Grouping::RuleOver(limit), _) => {
