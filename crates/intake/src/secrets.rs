@@ -124,7 +124,9 @@ pub(crate) struct GuardSecrets<'a> {
 
 impl crate::Sink for GuardSecrets<'_> {
     fn finding(&mut self, mut finding: fixgate_domain::Finding) -> Result<(), crate::SinkError> {
-        if finding.secret.is_none() && is_secrets_tool(&finding.tool) {
+        if let Some(password) = quoted_password(&finding) {
+            protect_quoted(&mut finding, &password, self.key);
+        } else if finding.secret.is_none() && is_secrets_tool(&finding.tool) {
             let flagged = finding.location.as_mut().and_then(|l| l.snippet.take());
             if let Some(flagged) = flagged.filter(|s| !s.trim().is_empty()) {
                 let value = flagged.trim();
@@ -151,9 +153,69 @@ impl crate::Sink for GuardSecrets<'_> {
     }
 }
 
+/// The password a SAST rule for hard-coded passwords quotes in its message:
+/// Bandit's B105, B106 and B107 say `Possible hardcoded password: 'value'`.
+fn quoted_password(finding: &fixgate_domain::Finding) -> Option<String> {
+    if finding.secret.is_some()
+        || !finding.tool.to_ascii_lowercase().starts_with("bandit")
+        || !matches!(finding.rule_id.as_str(), "B105" | "B106" | "B107")
+    {
+        return None;
+    }
+    let (_, rest) = finding.message.split_once("password: '")?;
+    let line = rest.lines().next()?;
+    let value = line.get(..line.rfind('\'')?)?;
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+/// Keeps a password a SAST tool quoted only as a preview and a keyed hash,
+/// in every text of the finding, its code included.
+fn protect_quoted(finding: &mut fixgate_domain::Finding, value: &str, key: &SecretKey) {
+    scrub_in(&mut finding.title, value);
+    scrub_in(&mut finding.message, value);
+    if let Some(snippet) = finding.location.as_mut().and_then(|l| l.snippet.as_mut()) {
+        scrub_in(snippet, value);
+    }
+    for step in &mut finding.trace {
+        if let Some(message) = step.message.as_mut() {
+            scrub_in(message, value);
+        }
+        if let Some(snippet) = step.location.snippet.as_mut() {
+            scrub_in(snippet, value);
+        }
+    }
+    finding.secret = Some(key.protect(value));
+    finding.fingerprint = fixgate_domain::Fingerprint::of(finding);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_bandit_quotes_is_kept_only_as_a_secret_reference() {
+        let key = SecretKey::random();
+        let mut finding = fixgate_domain::Finding::new(
+            "Bandit",
+            "B105",
+            "Possible hardcoded password: 'vulnshop-dev-secret-0000'",
+            fixgate_domain::Severity::Low,
+        );
+        finding.message =
+            "Possible hardcoded password: 'vulnshop-dev-secret-0000'\n\nConfidence: MEDIUM.".into();
+        finding.location = Some(fixgate_domain::Location {
+            path: Some("app/main.py".into()),
+            snippet: Some("SECRET = 'vulnshop-dev-secret-0000'".into()),
+            ..Default::default()
+        });
+        let mut sink = crate::Collected::default();
+        let mut guard = GuardSecrets { sink: &mut sink, key: &key };
+        crate::Sink::finding(&mut guard, finding).unwrap();
+        let kept = &sink.findings[0];
+        assert!(!serde_json::to_string(kept).unwrap().contains("vulnshop-dev-secret-0000"));
+        assert!(kept.title.contains("vul…000 (24 chars)"), "{}", kept.title);
+        assert_eq!(kept.secret.as_ref().unwrap().hash, key.hash("vulnshop-dev-secret-0000"));
+    }
 
     #[test]
     fn the_preview_shows_the_ends_and_never_much() {
