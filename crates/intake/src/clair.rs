@@ -124,7 +124,11 @@ pub(crate) fn parse(
             emit(sink, klar_finding(entry, &bucket))?;
         }
     }
-    sink.run(0, RunInfo { tool: TOOL.into(), ..RunInfo::default() }).map_err(ParseError::Sink)
+    // Scans of two images are scans of different things.
+    let category =
+        image.as_deref().map(|i| format!("container_image:{}", crate::trivy::without_tag(i)));
+    sink.run(0, RunInfo { tool: TOOL.into(), category, ..RunInfo::default() })
+        .map_err(ParseError::Sink)
 }
 
 /// Clair's severities: `Defcon1` is critical, then the four usual bands;
@@ -268,6 +272,13 @@ mod tests {
 
     fn findings(text: &str) -> Vec<Finding> {
         parse_text(text).unwrap().findings
+    }
+
+    #[test]
+    fn the_image_without_its_tag_is_the_scans_category() {
+        let run = &parse_text(SCANNER).unwrap().runs[0];
+        assert_eq!(run.category.as_deref(), Some("container_image:registry.example:443/shop"));
+        assert_eq!(parse_text(KLAR).unwrap().runs[0].category, None);
     }
 
     const SCANNER: &str = r#"{

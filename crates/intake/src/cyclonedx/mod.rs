@@ -134,8 +134,16 @@ impl<'a> Context<'a> {
 
     /// Reports the run, after every finding.
     fn finish(self, sink: &mut dyn Sink) -> Result<(), ParseError> {
-        let info =
-            RunInfo { tool: self.tool, tool_version: self.tool_version, ..RunInfo::default() };
+        // A BOM of one image or application is not a scan of another: its
+        // subject, without an image's tag, is the scan's category.
+        let category =
+            self.subject.as_deref().map(|s| format!("bom:{}", crate::trivy::without_tag(s)));
+        let info = RunInfo {
+            tool: self.tool,
+            tool_version: self.tool_version,
+            category,
+            ..RunInfo::default()
+        };
         sink.run(0, info).map_err(ParseError::Sink)
     }
 

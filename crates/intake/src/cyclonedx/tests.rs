@@ -478,3 +478,14 @@ fn xml_vulnerabilities_before_components_and_metadata_are_resolved() {
     assert_eq!(finding.package.as_ref().unwrap().name, "lodash");
     assert_eq!(finding.location.as_ref().unwrap().path.as_deref(), Some("shop/web:1.0"));
 }
+
+#[test]
+fn the_boms_subject_is_the_scans_category() {
+    assert_eq!(parse_text(JSON_1_5).runs[0].category.as_deref(), Some("bom:shop-api"));
+    let xml = parse_text(XML_1_4);
+    assert_eq!(
+        xml.runs[0].category.as_deref(),
+        Some("bom:shop/web"),
+        "the image's tag is left out"
+    );
+}
