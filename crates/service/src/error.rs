@@ -9,7 +9,7 @@ use fixgate_store::StoreError;
 pub enum ServiceError {
     /// The report could not be read. The parser's message is part of this
     /// one, not a separate cause, so it is printed once.
-    #[error("the report cannot be imported: {0}")]
+    #[error("the report cannot be read: {0}")]
     Parse(ParseError),
     /// No parser recognised the report.
     #[error("unrecognised report format: {found}; supported formats: {supported}")]
