@@ -580,6 +580,8 @@ async fn advisories_on_one_package_are_one_upgrade_ticket_retitled_as_they_go() 
             "Upgrade lodash from 4.17.15 to 4.17.21 fixes 3 vulnerabilities"
         );
         assert_eq!(detail.findings.len(), 3);
+        // The history reads in the order things happened.
+        assert_eq!(kinds(&detail), ["opened", "finding_added", "finding_added"]);
 
         // The 4.17.21 advisory is withdrawn: the ticket stays, retitled.
         let two = lodash_advisories()[..2].to_vec();

@@ -599,9 +599,14 @@ pub(super) async fn insert_events_at(
     actor: &str,
     events: &[Event],
 ) -> Result<(), StoreError> {
-    let mut kinds: Vec<&'static str> = events.iter().map(|(_, kind, _)| *kind).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
+    // Kinds in the order they first occur, so a ticket's history reads in
+    // the order things happened ("opened" before "finding_added").
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for (_, kind, _) in events {
+        if !kinds.contains(kind) {
+            kinds.push(kind);
+        }
+    }
     for kind in kinds {
         let of_kind: Vec<&Event> = events.iter().filter(|(_, k, _)| *k == kind).collect();
         // The kind is one of fixgate's own words, so it is written as a literal.
