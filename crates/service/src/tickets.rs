@@ -42,6 +42,22 @@ pub struct MoveTicket {
     pub duplicate_of: Option<String>,
 }
 
+impl MoveTicket {
+    /// A move to `state` that gives nothing else; fill in what the move
+    /// needs with struct update syntax.
+    pub fn to(state: TicketState) -> MoveTicket {
+        MoveTicket {
+            state,
+            reason: None,
+            owner: None,
+            due_at: None,
+            approver: None,
+            expires_at: None,
+            duplicate_of: None,
+        }
+    }
+}
+
 impl Fixgate {
     pub async fn list_tickets(
         &self,

@@ -28,20 +28,8 @@ const LIBC: &str = "pkg:deb/debian/libc6@2.28-10";
 
 // ---- the scenario ----------------------------------------------------------
 
-fn to(state: TicketState) -> MoveTicket {
-    MoveTicket {
-        state,
-        reason: None,
-        owner: None,
-        due_at: None,
-        approver: None,
-        expires_at: None,
-        duplicate_of: None,
-    }
-}
-
 fn false_positive(reason: &str) -> MoveTicket {
-    MoveTicket { reason: Some(reason.into()), ..to(TicketState::FalsePositive) }
+    MoveTicket { reason: Some(reason.into()), ..MoveTicket::to(TicketState::FalsePositive) }
 }
 
 /// The keys of the tickets whose advisories or text match `text`.
@@ -80,7 +68,7 @@ async fn decide(env: &Env, corpus: &std::path::Path) {
         reason: Some("No PNG fonts\nare rendered".into()),
         approver: Some("dana".into()),
         expires_at: Some(EXPIRY.parse().unwrap()),
-        ..to(TicketState::RiskAccepted)
+        ..MoveTicket::to(TicketState::RiskAccepted)
     };
     let freetype = keys_of(env, "CVE-2020-15999").await;
     env.fixgate.move_ticket(&freetype[0], accept, "ana").await.unwrap();

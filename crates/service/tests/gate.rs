@@ -50,18 +50,6 @@ async fn totals(env: &Env) -> u64 {
     env.fixgate.list_tickets(&all).await.unwrap().total
 }
 
-fn to(state: TicketState) -> MoveTicket {
-    MoveTicket {
-        state,
-        reason: None,
-        owner: None,
-        due_at: None,
-        approver: None,
-        expires_at: None,
-        duplicate_of: None,
-    }
-}
-
 #[tokio::test]
 async fn bandits_second_commit_against_its_first() {
     each_backend("gate_bandit", |env| async move {
@@ -136,14 +124,16 @@ const SHOP: &str = "https://github.com/acme/shop";
 async fn decisions_suppress_until_they_expire_and_verified_tickets_come_back_as_new() {
     each_backend("gate_decisions", |env| async move {
         import_bytes(&env, sarif("CodeQL", THREE), context("shop")).await;
-        let false_positive =
-            MoveTicket { reason: Some("test fixture".into()), ..to(TicketState::FalsePositive) };
+        let false_positive = MoveTicket {
+            reason: Some("test fixture".into()),
+            ..MoveTicket::to(TicketState::FalsePositive)
+        };
         env.fixgate.move_ticket("SEC-1", false_positive, "dana").await.unwrap();
         let accepted = MoveTicket {
             reason: Some("internal only".into()),
             approver: Some("cio".into()),
             expires_at: Some("2026-12-11T00:00:00Z".parse().unwrap()),
-            ..to(TicketState::RiskAccepted)
+            ..MoveTicket::to(TicketState::RiskAccepted)
         };
         env.fixgate.move_ticket("SEC-2", accepted, "dana").await.unwrap();
         // A complete re-scan without the third finding verifies its ticket.

@@ -69,27 +69,16 @@ async fn import_partial(env: &Env, bytes: Vec<u8>) -> ImportReport {
     import_with(env, bytes, request).await
 }
 
-fn to(state: TicketState) -> MoveTicket {
-    MoveTicket {
-        state,
-        reason: None,
-        owner: None,
-        due_at: None,
-        approver: None,
-        expires_at: None,
-        duplicate_of: None,
-    }
-}
-
 /// Triage (owner and due date), then the developer says it is fixed.
 async fn triage_and_fix(env: &Env, key: &str) {
     let triage = MoveTicket {
         owner: Some("carol".into()),
         due_at: Some("2026-12-31T00:00:00Z".parse().unwrap()),
-        ..to(TicketState::Triaged)
+        ..MoveTicket::to(TicketState::Triaged)
     };
     env.fixgate.move_ticket(key, triage, "bob").await.unwrap();
-    let fixed = env.fixgate.move_ticket(key, to(TicketState::Fixed), "carol").await.unwrap();
+    let fixed =
+        env.fixgate.move_ticket(key, MoveTicket::to(TicketState::Fixed), "carol").await.unwrap();
     assert_eq!(fixed.ticket.state, TicketState::Fixed);
 }
 
@@ -205,7 +194,10 @@ async fn a_fix_is_refuted_by_a_scan_that_still_sees_it_and_proven_by_one_that_do
 
         // Fixed again, for real this time: a scan without it is the proof.
         env.clock.advance(SignedDuration::from_hours(2));
-        env.fixgate.move_ticket("SEC-1", to(TicketState::Fixed), "carol").await.unwrap();
+        env.fixgate
+            .move_ticket("SEC-1", MoveTicket::to(TicketState::Fixed), "carol")
+            .await
+            .unwrap();
         let proof = import_bytes(&env, sarif("CodeQL", &[C]), at_commit(&"3".repeat(40))).await;
         let c = &proof.counts;
         assert_eq!(
@@ -713,8 +705,10 @@ async fn a_rule_firing_past_the_threshold_is_one_ticket_and_the_others_one_each(
 async fn a_false_positive_stays_one_whether_its_finding_is_seen_or_not() {
     each_backend("false_positive", |env| async move {
         import_bytes(&env, sarif("CodeQL", &[A, B]), context("shop")).await;
-        let fp =
-            MoveTicket { reason: Some("q is a constant".into()), ..to(TicketState::FalsePositive) };
+        let fp = MoveTicket {
+            reason: Some("q is a constant".into()),
+            ..MoveTicket::to(TicketState::FalsePositive)
+        };
         env.fixgate.move_ticket("SEC-1", fp, "dana").await.unwrap();
 
         let seen = import_bytes(&env, sarif("CodeQL", &[A]), context("shop")).await;
@@ -744,7 +738,7 @@ async fn a_risk_acceptance_holds_until_it_expires_then_a_scan_that_sees_it_reope
             reason: Some("internal tool, no untrusted input".into()),
             approver: Some("ciso".into()),
             expires_at: Some("2027-01-01T00:00:00Z".parse().unwrap()),
-            ..to(TicketState::RiskAccepted)
+            ..MoveTicket::to(TicketState::RiskAccepted)
         };
         env.fixgate.move_ticket("SEC-1", accept, "dana").await.unwrap();
 
@@ -777,14 +771,16 @@ async fn an_override_needs_a_reason_and_a_scan_that_sees_the_finding_reopens_it(
     each_backend("override", |env| async move {
         import_bytes(&env, sarif("CodeQL", &[A, B]), context("shop")).await;
 
-        let bare = env.fixgate.move_ticket("SEC-1", to(TicketState::Closed), "erin").await;
+        let bare =
+            env.fixgate.move_ticket("SEC-1", MoveTicket::to(TicketState::Closed), "erin").await;
         let err = bare.unwrap_err();
         assert!(matches!(err, ServiceError::Workflow(_)), "{err:?}");
         assert!(err.to_string().contains("reason"), "{err}");
         assert_eq!(state(&env, "SEC-1").await, TicketState::New);
 
         let reason = "the service was decommissioned";
-        let close = MoveTicket { reason: Some(reason.into()), ..to(TicketState::Closed) };
+        let close =
+            MoveTicket { reason: Some(reason.into()), ..MoveTicket::to(TicketState::Closed) };
         let closed = env.fixgate.move_ticket("SEC-1", close, "erin").await.unwrap();
         assert_eq!(closed.ticket.state, TicketState::Closed);
         let event = closed.events.last().unwrap();
@@ -805,9 +801,13 @@ async fn an_override_needs_a_reason_and_a_scan_that_sees_the_finding_reopens_it(
         assert_eq!((detail.reopen_count, detail.closed_by_scan_id), (1, None));
 
         // Undoing an override by hand is a reopening too, and counts.
-        let close = MoveTicket { reason: Some(reason.into()), ..to(TicketState::Closed) };
+        let close =
+            MoveTicket { reason: Some(reason.into()), ..MoveTicket::to(TicketState::Closed) };
         env.fixgate.move_ticket("SEC-1", close, "erin").await.unwrap();
-        let reopen = MoveTicket { reason: Some("still there".into()), ..to(TicketState::Reopened) };
+        let reopen = MoveTicket {
+            reason: Some("still there".into()),
+            ..MoveTicket::to(TicketState::Reopened)
+        };
         let detail = env.fixgate.move_ticket("SEC-1", reopen, "erin").await.unwrap();
         assert_eq!(detail.reopen_count, 2);
     })

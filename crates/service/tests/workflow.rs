@@ -22,18 +22,6 @@ fn create(kind: TicketType) -> CreateTicket {
     }
 }
 
-fn to(state: TicketState) -> MoveTicket {
-    MoveTicket {
-        state,
-        reason: None,
-        owner: None,
-        due_at: None,
-        approver: None,
-        expires_at: None,
-        duplicate_of: None,
-    }
-}
-
 #[tokio::test]
 async fn hand_made_tickets_get_keys_by_type() {
     each_backend("hand_made", |env| async move {
@@ -59,21 +47,29 @@ async fn a_ticket_moves_along_the_workflow_and_every_move_is_logged() {
     each_backend("workflow", |env| async move {
         import_bytes(&env, sarif("CodeQL", &[("py/xss", "a.py", 3, "x")]), context("shop")).await;
 
-        let missing = env.fixgate.move_ticket("SEC-1", to(TicketState::Triaged), "bob").await;
+        let missing =
+            env.fixgate.move_ticket("SEC-1", MoveTicket::to(TicketState::Triaged), "bob").await;
         assert!(missing.unwrap_err().to_string().contains("needs an owner"));
 
         let triage = MoveTicket {
             owner: Some("carol".into()),
             due_at: Some("2026-12-31T00:00:00Z".parse().unwrap()),
-            ..to(TicketState::Triaged)
+            ..MoveTicket::to(TicketState::Triaged)
         };
         let ticket = env.fixgate.move_ticket("SEC-1", triage, "bob").await.unwrap();
         assert_eq!(ticket.ticket.state, TicketState::Triaged);
         assert_eq!(ticket.ticket.owner.as_deref(), Some("carol"));
 
-        env.fixgate.move_ticket("SEC-1", to(TicketState::InProgress), "carol").await.unwrap();
-        env.fixgate.move_ticket("SEC-1", to(TicketState::Fixed), "carol").await.unwrap();
-        let verify = env.fixgate.move_ticket("SEC-1", to(TicketState::Verified), "carol").await;
+        env.fixgate
+            .move_ticket("SEC-1", MoveTicket::to(TicketState::InProgress), "carol")
+            .await
+            .unwrap();
+        env.fixgate
+            .move_ticket("SEC-1", MoveTicket::to(TicketState::Fixed), "carol")
+            .await
+            .unwrap();
+        let verify =
+            env.fixgate.move_ticket("SEC-1", MoveTicket::to(TicketState::Verified), "carol").await;
         assert!(matches!(verify, Err(ServiceError::Workflow(_))), "{verify:?}");
 
         env.fixgate.comment("SEC-1", "deployed in 1.4.2", "carol").await.unwrap();
@@ -106,7 +102,7 @@ async fn risk_acceptance_needs_reason_approver_and_a_future_expiry() {
             reason: Some("internal only".into()),
             approver: Some("ciso".into()),
             expires_at: Some("2020-01-01T00:00:00Z".parse().unwrap()),
-            ..to(TicketState::RiskAccepted)
+            ..MoveTicket::to(TicketState::RiskAccepted)
         };
         let err = env.fixgate.move_ticket("SEC-1", past.clone(), "alice").await.unwrap_err();
         assert!(err.to_string().contains("not in the future"), "{err}");
@@ -124,8 +120,10 @@ async fn risk_acceptance_needs_reason_approver_and_a_future_expiry() {
 async fn duplicates_must_name_an_existing_ticket() {
     each_backend("duplicates", |env| async move {
         env.fixgate.create_ticket(create(TicketType::Request), "alice").await.unwrap();
-        let wrong =
-            MoveTicket { duplicate_of: Some("REQ-99".into()), ..to(TicketState::Duplicate) };
+        let wrong = MoveTicket {
+            duplicate_of: Some("REQ-99".into()),
+            ..MoveTicket::to(TicketState::Duplicate)
+        };
         let err = env.fixgate.move_ticket("req-1", wrong, "alice").await.unwrap_err();
         assert!(matches!(err, ServiceError::Store(fixgate_store::StoreError::Invalid(_))), "{err}");
         assert!(err.to_string().contains("no ticket REQ-99 for REQ-1 to duplicate"), "{err}");
@@ -134,7 +132,7 @@ async fn duplicates_must_name_an_existing_ticket() {
         let past = MoveTicket {
             owner: Some("dana".into()),
             due_at: Some("2020-01-01T00:00:00Z".parse().unwrap()),
-            ..to(TicketState::Triaged)
+            ..MoveTicket::to(TicketState::Triaged)
         };
         let err = env.fixgate.move_ticket("REQ-1", past, "alice").await.unwrap_err();
         assert!(err.to_string().starts_with("due_at: "), "{err}");
