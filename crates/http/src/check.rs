@@ -5,13 +5,12 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
-use axum::http::header;
 use axum::response::IntoResponse;
 use fixgate_service::gate::CheckRequest;
 use serde::Deserialize;
 
 use crate::api::authorize;
-use crate::upload::spool_stream;
+use crate::upload::{spool_for, spool_stream};
 use crate::{ApiError, AppState};
 
 /// What the report is checked against, as query parameters.
@@ -33,16 +32,7 @@ pub(crate) async fn check(
     // A check reads what fixgate tracks and shows ticket keys and titles:
     // it needs the same token as the writes.
     authorize(&state, request.headers())?;
-    let announced = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|length| length > state.max_upload) {
-        return Err(ApiError::too_large(state.max_upload));
-    }
-    let spool = tempfile::NamedTempFile::new_in(&*state.spool_dir)
-        .map_err(|err| ApiError::Internal(Box::new(err)))?;
+    let spool = spool_for(&state, request.headers())?;
     spool_stream(request.into_body().into_data_stream(), spool.path(), state.max_upload).await?;
 
     let file = spool.reopen().map_err(|err| ApiError::Internal(Box::new(err)))?;

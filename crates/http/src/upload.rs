@@ -65,6 +65,24 @@ impl UploadContext {
     }
 }
 
+/// A temporary file for a report the request carries, once its announced
+/// length is within the upload limit: a report too large is refused before
+/// a byte of it is read.
+pub(crate) fn spool_for(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<tempfile::NamedTempFile, ApiError> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > state.max_upload) {
+        return Err(ApiError::too_large(state.max_upload));
+    }
+    tempfile::NamedTempFile::new_in(&*state.spool_dir)
+        .map_err(|err| ApiError::Internal(Box::new(err)))
+}
+
 pub(crate) async fn upload_scan(
     State(state): State<AppState>,
     context: Result<Query<UploadContext>, QueryRejection>,
@@ -72,17 +90,7 @@ pub(crate) async fn upload_scan(
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(mut context) = context.map_err(|err| ApiError::bad_request(err.body_text()))?;
     let actor = authorize(&state, request.headers())?;
-    let announced = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|length| length > state.max_upload) {
-        // Refused before a byte of the body is read.
-        return Err(ApiError::too_large(state.max_upload));
-    }
-    let spool = tempfile::NamedTempFile::new_in(&*state.spool_dir)
-        .map_err(|err| ApiError::Internal(Box::new(err)))?;
+    let spool = spool_for(&state, request.headers())?;
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
