@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
 
 use super::TicketInfo;
-use super::write::{Event, for_ids};
+use super::write::{Event, for_ids, insert_events_at};
 use crate::{Backend, StoreError};
 
 /// The scan that proves, and who uploaded it.
@@ -171,7 +171,7 @@ pub(super) async fn settle(
     for t in reappeared_tickets.iter().filter(|t| !told.contains(t)) {
         events.push((*t, "seen_again", plain.clone()));
     }
-    insert_events(conn, backend, &proof, &events).await?;
+    insert_events_at(conn, backend, proof.now, proof.actor, &events).await?;
 
     let groups: Vec<i64> = sorted(
         changes.groups.iter().copied().chain(
@@ -195,15 +195,6 @@ fn sorted(ids: impl Iterator<Item = i64>) -> Vec<i64> {
     out.sort_unstable();
     out.dedup();
     out
-}
-
-async fn insert_events(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    proof: &Proof<'_>,
-    events: &[Event],
-) -> Result<(), StoreError> {
-    super::write::insert_events_at(conn, backend, proof.now, proof.actor, events).await
 }
 
 /// Whether a tracked scope still sees one of the ticket's findings.
