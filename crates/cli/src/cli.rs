@@ -69,6 +69,95 @@ pub enum Command {
     Policy(PolicyArgs),
     /// Measure parsing and importing a large SARIF report.
     Bench(BenchArgs),
+    /// People, teams, applications' owners and API tokens, on the local store.
+    Admin(AdminArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Create a person who signs in with a password.
+    ///
+    /// Without --password-stdin, fixgate makes a random password, prints it
+    /// once, and asks for a new one at the first sign-in.
+    CreateUser {
+        name: String,
+        /// administrator, security, developer, viewer or scanner.
+        #[arg(long)]
+        role: String,
+        /// A team to join (created when missing); repeat for several.
+        #[arg(long = "team")]
+        teams: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a person's password (from the first line of standard input, or
+    /// a random one printed once that must be changed at the next sign-in).
+    SetPassword {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create an API token for a person or a service account, printed once.
+    CreateToken {
+        /// The person the token acts as.
+        #[arg(long, conflicts_with = "service", required_unless_present = "service")]
+        user: Option<String>,
+        /// The service account the token acts as (created on its first token).
+        #[arg(long)]
+        service: Option<String>,
+        /// administrator, security, developer, viewer or scanner; never more than the
+        /// holder's own role.
+        #[arg(long)]
+        role: String,
+        /// Limit the token to one application.
+        #[arg(long = "app")]
+        application: Option<String>,
+        /// When the token stops working: a date (2027-01-31, at 00:00 UTC) or an
+        /// RFC 3339 time.
+        #[arg(long)]
+        expires: Option<String>,
+        /// Teams a service account joins.
+        #[arg(long = "team")]
+        teams: Vec<String>,
+        /// Print `{"token": …}` and the token's details as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the API tokens (never their values).
+    Tokens {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an API token by its id.
+    RevokeToken { id: i64 },
+    /// List people and service accounts with their roles and teams.
+    Users {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a person or service account to a team (created when missing).
+    AddMember {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// Make a team an owner of an application: its members see the application's tickets.
+    AddOwner {
+        #[arg(long = "app")]
+        application: String,
+        #[arg(long)]
+        team: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -96,10 +185,16 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "FIXGATE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// API token that uploads and changes must carry as `Authorization: Bearer …`.
-    /// Without one, the API is open: keep such a server on 127.0.0.1.
-    #[arg(long, env = "FIXGATE_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    /// Count the client address from the last `X-Forwarded-For` entry: only behind a
+    /// reverse proxy that sets it.
+    #[arg(long, env = "FIXGATE_TRUST_FORWARDED")]
+    pub trust_forwarded: bool,
+    /// Sign-in attempts allowed per client address per minute.
+    #[arg(long, env = "FIXGATE_SIGN_INS_PER_MINUTE", default_value_t = 10)]
+    pub sign_ins_per_minute: u32,
+    /// Uploads and checks allowed per token per minute (four times as many per address).
+    #[arg(long, env = "FIXGATE_UPLOADS_PER_MINUTE", default_value_t = 120)]
+    pub uploads_per_minute: u32,
     /// Largest report upload accepted, in megabytes.
     #[arg(long, env = "FIXGATE_MAX_UPLOAD_MB", default_value_t = 1024)]
     pub max_upload_mb: u64,

@@ -6,8 +6,9 @@
 //! They are compiled into the binary, so the demo runs from anywhere.
 
 use anyhow::Context;
+use fixgate_domain::Role;
 use fixgate_domain::ScanContext;
-use fixgate_service::{Fixgate, ImportRequest};
+use fixgate_service::{CreateToken, CreateUser, Fixgate, ImportRequest, TokenHolder};
 use serde::Deserialize;
 
 use crate::cli::{ServeArgs, StoreArgs};
@@ -73,15 +74,52 @@ pub async fn demo(store: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
     for (label, commit) in &COMMITS {
         import_commit(&fixgate, label, commit).await?;
     }
+    let accounts = demo_accounts(&fixgate).await?;
 
     let listener = crate::serve::bind(&args.listen).await?;
     let addr = listener.local_addr()?;
     print(&format!(
         "\nfixgate demo is ready: open http://{addr}/tickets (Ctrl-C stops it)\n\
-         data: {}\n",
+         data: {}\n{accounts}",
         crate::serve::database_url(&store)?
     ))?;
     crate::serve::run(fixgate, &store, &args, listener).await
+}
+
+/// The demo's people: an administrator, and a developer whose team owns
+/// the example application. Their passwords are random, made afresh with
+/// each demo store and printed once.
+async fn demo_accounts(fixgate: &Fixgate) -> anyhow::Result<String> {
+    let context: DemoContext = serde_json::from_str(COMMITS[0].1.context)
+        .context("the demo's context.json is not valid")?;
+    fixgate.add_owner(&context.application, "shop-team").await?;
+    let mut out = String::from("sign in as:\n");
+    for (name, role, teams) in
+        [("admin", Role::Administrator, vec![]), ("dev", Role::Developer, vec!["shop-team".into()])]
+    {
+        let password = fixgate_service::access::new_password()?;
+        let user = CreateUser { name: name.into(), role, teams, password: Some(password.clone()) };
+        fixgate.create_user(user).await?;
+        out.push_str(&format!("  {name:<6} {password}  ({role})\n"));
+    }
+    let token = fixgate
+        .create_token(
+            CreateToken {
+                holder: TokenHolder::Service("demo-ci".into()),
+                role: Role::Scanner,
+                application: Some(context.application),
+                expires_at: None,
+                teams: Vec::new(),
+            },
+            "demo",
+        )
+        .await?;
+    out.push_str(&format!(
+        "upload token (scanner, {} only): {}\n",
+        token.application.unwrap_or_default(),
+        token.token
+    ));
+    Ok(out)
 }
 
 /// The demo always starts from an empty store in its own folder.

@@ -54,7 +54,7 @@ fn context(args: &ImportArgs) -> ScanContext {
         commit: args.commit.clone(),
         environment: args.environment.clone(),
         category: args.category.clone(),
-        uploader: Some(std::env::var("USER").map_or("cli".into(), |user| format!("cli:{user}"))),
+        uploader: Some(local_actor()),
     }
 }
 
@@ -215,4 +215,9 @@ mod tests {
     fn query_values_are_percent_encoded() {
         assert_eq!(encode("https://x/a b"), "https%3A%2F%2Fx%2Fa%20b");
     }
+}
+
+/// Who acts from the command line: `cli:$USER`, or `cli`.
+pub fn local_actor() -> String {
+    std::env::var("USER").map_or("cli".into(), |user| format!("cli:{user}"))
 }

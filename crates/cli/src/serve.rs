@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use fixgate_http::AppState;
+use fixgate_http::{AppState, RateLimitSettings, RateLimits};
 use fixgate_service::{Fixgate, SystemClock};
 use fixgate_store::{ConnectOptions, Store};
 use tokio::net::TcpListener;
@@ -78,15 +78,19 @@ pub async fn run(
     let max_bytes = args.max_upload_mb.saturating_mul(1024 * 1024);
     let fixgate = fixgate
         .with_limits(fixgate_intake::Limits { max_bytes, ..fixgate_intake::Limits::default() });
+    let limits = RateLimitSettings {
+        sign_ins_per_minute: args.sign_ins_per_minute,
+        uploads_per_minute: args.uploads_per_minute,
+    };
     let state = AppState {
-        fixgate: fixgate.clone(),
-        token: args.token.clone().filter(|t| !t.is_empty()).map(Arc::from),
-        spool_dir: Arc::from(spool_dir.as_path()),
-        max_upload: max_bytes,
+        limits: Arc::new(RateLimits::new(limits)),
+        trust_forwarded: args.trust_forwarded,
+        ..AppState::new(fixgate.clone(), &spool_dir, max_bytes)
     };
     tokio::spawn(checkpoints(fixgate.clone()));
     tracing::info!(addr = %listener.local_addr()?, "serving");
-    axum::serve(listener, fixgate_http::router(state))
+    let app = fixgate_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -70,6 +70,8 @@ fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
         cwe,
         text: args.text.clone(),
         present,
+        // The local store's files hold every ticket: whoever reads them sees all.
+        visibility: fixgate_store::Visibility::everything(),
         limit: args.limit,
         page: args.page,
     })

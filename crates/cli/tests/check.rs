@@ -210,9 +210,27 @@ impl Drop for Server {
     }
 }
 
-fn serve(data: &str, token: &str) -> Server {
+/// A scanner token made on the local store, as an administrator would.
+fn scanner_token(data: &str) -> String {
+    let output = fixgate(&[
+        "--data-dir",
+        data,
+        "admin",
+        "create-token",
+        "--service",
+        "ci",
+        "--role",
+        "scanner",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+    created["token"].as_str().unwrap().to_string()
+}
+
+fn serve(data: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fixgate"))
-        .args(["--data-dir", data, "serve", "--listen", "127.0.0.1:0", "--token", token])
+        .args(["--data-dir", data, "serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(format!("{data}/server.log")).unwrap())
         .spawn()
@@ -228,11 +246,12 @@ fn serve(data: &str, token: &str) -> Server {
 #[test]
 fn a_server_answers_the_check() {
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path().to_str().unwrap(), "t0ken");
+    let token = scanner_token(dir.path().to_str().unwrap());
+    let server = serve(dir.path().to_str().unwrap());
     let (v1, v2) = (example("v1/bandit.json"), example("v2/bandit.json"));
     let url = server.1.as_str();
     let import = fixgate(&[
-        "import", &v1, "--app", "vulnshop", "--repo", REPO, "--server", url, "--token", "t0ken",
+        "import", &v1, "--app", "vulnshop", "--repo", REPO, "--server", url, "--token", &token,
     ]);
     assert!(
         import.status.success(),
@@ -241,7 +260,7 @@ fn a_server_answers_the_check() {
         std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
     );
 
-    let args = ["check", &v2, "--repo", REPO, "--server", url, "--token", "t0ken", "--json"];
+    let args = ["check", &v2, "--repo", REPO, "--server", url, "--token", &token, "--json"];
     let output = fixgate(&args);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let check: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -251,5 +270,8 @@ fn a_server_answers_the_check() {
 
     let refused = fixgate(&["check", &v2, "--repo", REPO, "--server", url, "--token", "wrong"]);
     assert_eq!(refused.status.code(), Some(2));
-    assert!(stderr(&refused).contains("the token is not valid"), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("not a fixgate token"), "{}", stderr(&refused));
+    let missing = fixgate(&["check", &v2, "--repo", REPO, "--server", url]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("Authorization: Bearer"), "{}", stderr(&missing));
 }

@@ -2,6 +2,7 @@
 //! compare, how fingerprints are computed and which workflow moves a ticket may
 //! make. Nothing here does I/O, so every rule can be tested on its own.
 
+pub mod access;
 pub mod finding;
 pub mod fingerprint;
 pub mod link;
@@ -11,6 +12,7 @@ pub mod scan;
 pub mod severity;
 pub mod ticket;
 
+pub use access::{Action, Role};
 pub use finding::{Cvss, Finding, Location, Package, SecretRef, Suppression, TraceStep, Vex};
 pub use fingerprint::Fingerprint;
 pub use matching::{MatchLayer, Matcher};

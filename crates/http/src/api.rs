@@ -1,74 +1,125 @@
 //! The JSON API under `/api/v1`.
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use fixgate_service::{CreateTicket, ExportKind, ExportRequest, MoveTicket};
+use fixgate_domain::{Action, Role, TicketState};
+use fixgate_service::{
+    CreateTicket, CreateToken, CreateUser, ExportKind, ExportRequest, MoveTicket, Principal,
+    TokenHolder,
+};
+use fixgate_store::TicketDetail;
 use serde::Deserialize;
+use serde_json::json;
 
-use crate::check::check;
+use crate::auth::Caller;
 use crate::filters::TicketQuery;
-use crate::upload::upload_scan;
+use crate::routes::Routes;
 use crate::{ApiError, AppState};
 
 const OPENAPI: &str = include_str!("../openapi.json");
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/scans", post(upload_scan))
-        .route("/api/v1/check", post(check))
-        .route("/api/v1/tickets", get(list_tickets).post(create_ticket))
-        .route("/api/v1/tickets/{key}", get(ticket))
-        .route("/api/v1/tickets/{key}/transitions", post(move_ticket))
-        .route("/api/v1/tickets/{key}/comments", post(comment))
-        .route("/api/v1/exports/{kind}", get(export))
-        .route("/api/v1/openapi.json", get(openapi))
-        .route("/healthz", get(|| async { "ok" }))
-        .fallback(|uri: axum::http::Uri| async move {
-            ApiError::not_found(format!("there is nothing at {}", uri.path()))
-        })
+/// The API's routes, apart from the two that take reports (see
+/// [`crate::upload`]).
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/tickets", list_tickets)
+        .post("/api/v1/tickets", create_ticket)
+        .get("/api/v1/tickets/{key}", ticket)
+        .post("/api/v1/tickets/{key}/transitions", move_ticket)
+        .post("/api/v1/tickets/{key}/comments", comment)
+        .get("/api/v1/exports/{kind}", export)
+        .put("/api/v1/policy/{key}", set_policy)
+        .get("/api/v1/me", me)
+        .get("/api/v1/tokens", list_tokens)
+        .post("/api/v1/tokens", create_token)
+        .delete("/api/v1/tokens/{id}", revoke_token)
+        .get("/api/v1/users", list_users)
+        .post("/api/v1/users", create_user)
+        .post("/api/v1/teams/{team}/members", add_member)
+        .post("/api/v1/applications/{application}/owners", add_owner)
+        .get("/api/v1/openapi.json", openapi)
+        .get("/healthz", || async { "ok" })
 }
 
 async fn list_tickets(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     query: Result<Query<TicketQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::Read)?;
     let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    let filter = query.to_filter(50)?;
+    let filter = query.to_filter(50, caller.visibility())?;
     Ok(Json(state.fixgate.list_tickets(&filter).await?))
 }
 
 async fn ticket(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(key): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.fixgate.ticket(&key).await?))
+    caller.require(Action::Read)?;
+    Ok(Json(visible_ticket(&state, &caller, &key).await?))
+}
+
+/// The ticket `key` as `caller` may see it: a ticket of an application the
+/// caller cannot see does not exist for them (404, as for a wrong key), and
+/// links to other tickets they cannot see are left out.
+pub(crate) async fn visible_ticket(
+    state: &AppState,
+    caller: &Principal,
+    key: &str,
+) -> Result<TicketDetail, ApiError> {
+    let mut detail = state.fixgate.ticket(key).await?;
+    if !state.fixgate.sees(caller, detail.ticket.application.as_deref()).await? {
+        return Err(ApiError::not_found(format!("ticket {} not found", key.trim())));
+    }
+    let visibility = caller.visibility();
+    if !visibility.is_everything() {
+        for finding in &mut detail.findings {
+            finding.same_secret_in =
+                state.fixgate.store().visible_keys(&finding.same_secret_in, &visibility).await?;
+        }
+    }
+    Ok(detail)
 }
 
 async fn create_ticket(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Caller(caller): Caller,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let actor = authorize(&state, &headers)?;
+    caller.require(Action::CreateTicket)?;
     let request: CreateTicket = json_body(&body)?;
-    let created = state.fixgate.create_ticket(request, &actor).await?;
+    let application = request.application.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    if let Some(application) = application {
+        caller.require_application(application)?;
+    }
+    if !caller.visibility().is_everything() && !state.fixgate.sees(&caller, application).await? {
+        return Err(ApiError::forbidden(
+            "a ticket you open must belong to an application of one of your teams",
+        ));
+    }
+    let created = state.fixgate.create_ticket(request, &caller.actor()).await?;
     let location = format!("/api/v1/tickets/{}", created.ticket.key);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(created)))
 }
 
 async fn move_ticket(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(key): Path<String>,
-    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let actor = authorize(&state, &headers)?;
+    caller.require(Action::Work)?;
+    visible_ticket(&state, &caller, &key).await?;
     let request: MoveTicket = json_body(&body)?;
-    Ok(Json(state.fixgate.move_ticket(&key, request, &actor).await?))
+    if request.state.is_decision() || request.state == TicketState::Closed {
+        caller.require(Action::Decide)?;
+    }
+    Ok(Json(state.fixgate.move_ticket(&key, request, &caller.actor()).await?))
 }
 
 #[derive(Deserialize)]
@@ -79,13 +130,14 @@ struct Comment {
 
 async fn comment(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(key): Path<String>,
-    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let actor = authorize(&state, &headers)?;
+    caller.require(Action::Work)?;
+    let ticket = visible_ticket(&state, &caller, &key).await?;
     let request: Comment = json_body(&body)?;
-    state.fixgate.comment(&key, &request.text, &actor).await?;
+    state.fixgate.comment(&ticket.ticket.key, &request.text, &caller.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -100,16 +152,18 @@ struct ExportQuery {
 /// The decisions in force on a repository, as a file a scanner reads.
 async fn export(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(kind): Path<String>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::Read)?;
     let kind: ExportKind = kind.parse().map_err(ApiError::not_found)?;
     let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
     let repository = query.repository.ok_or_else(|| {
         ApiError::bad_request("an export needs `repository`, the repository's URL")
     })?;
-    let request =
-        ExportRequest { kind, repository, application: query.application, product: query.product };
+    let application = repository_scope(&state, &caller, &repository, query.application).await?;
+    let request = ExportRequest { kind, repository, application, product: query.product };
     let export = state.fixgate.export(&request).await?;
     let disposition = format!("attachment; filename=\"{}\"", kind.file_name());
     Ok((
@@ -121,34 +175,222 @@ async fn export(
     ))
 }
 
+/// The application a read of `repository` is limited to for `caller`. A
+/// caller who sees every application the repository belongs to reads it
+/// whole; one who sees some must name which; one who sees none is told the
+/// repository does not exist.
+pub(crate) async fn repository_scope(
+    state: &AppState,
+    caller: &Principal,
+    repository: &str,
+    application: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    let application = application.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    let application = application.or_else(|| caller.application.clone());
+    if let Some(application) = &application {
+        caller.require_application(application)?;
+    }
+    if caller.visibility().is_everything() {
+        return Ok(application);
+    }
+    let mut visible = Vec::new();
+    let owners = state.fixgate.store().repository_applications(repository.trim()).await?;
+    for owner in &owners {
+        if state.fixgate.sees(caller, Some(owner)).await? {
+            visible.push(owner.clone());
+        }
+    }
+    let hidden = || ApiError::not_found(format!("repository {} not found", repository.trim()));
+    match application {
+        Some(application) if visible.contains(&application) => Ok(Some(application)),
+        Some(_) => Err(hidden()),
+        None if visible.is_empty() => Err(hidden()),
+        None if visible.len() == owners.len() => Ok(None),
+        None => match visible.as_slice() {
+            [only] => Ok(Some(only.clone())),
+            _ => Err(ApiError::bad_request(
+                "this repository belongs to several applications: name one with `application`",
+            )),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyValue {
+    /// `null` restores the default.
+    value: Option<String>,
+}
+
+async fn set_policy(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::SetPolicy)?;
+    let request: PolicyValue = json_body(&body)?;
+    state.fixgate.set_policy(&key, request.value.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who the caller is, and how far they reach.
+async fn me(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    let user = state.fixgate.store().user(&caller.name).await?;
+    Ok(Json(json!({
+        "name": caller.name,
+        "role": caller.role,
+        "teams": user.map(|u| u.teams).unwrap_or_default(),
+        "application": caller.application,
+        "token": caller.token_id,
+        "sees_every_application": caller.visibility().is_everything(),
+    })))
+}
+
+async fn list_tokens(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.fixgate.tokens(&caller).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    /// A person (default: the caller) or, with `service`, a service account.
+    user: Option<String>,
+    service: Option<String>,
+    role: Role,
+    application: Option<String>,
+    expires_at: Option<jiff::Timestamp>,
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+/// Creates a token. An administrator makes any; anyone else makes tokens
+/// for themselves, from a signed-in session only: a token does not breed
+/// tokens.
+async fn create_token(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let request: TokenRequest = json_body(&body)?;
+    let holder = match (request.user, request.service) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request("give `user` or `service`, not both"));
+        }
+        (None, Some(service)) => TokenHolder::Service(service),
+        (user, None) => TokenHolder::User(user.unwrap_or_else(|| caller.name.clone())),
+    };
+    let own = matches!(&holder, TokenHolder::User(name) if *name == caller.name);
+    if caller.role != Role::Administrator {
+        if !own {
+            return Err(ApiError::forbidden("only an administrator makes tokens for others"));
+        }
+        if caller.session.is_none() {
+            return Err(ApiError::forbidden(
+                "a token cannot make tokens: sign in, or ask an administrator",
+            ));
+        }
+    }
+    let request = CreateToken {
+        holder,
+        role: request.role,
+        application: request.application,
+        expires_at: request.expires_at,
+        teams: request.teams,
+    };
+    let created = state.fixgate.create_token(request, &caller.actor()).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("token {id} not found")))?;
+    state.fixgate.revoke_token(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::Administer)?;
+    Ok(Json(state.fixgate.store().users().await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserRequest {
+    name: String,
+    role: Role,
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+/// Creates a person; the answer carries their first password, which they
+/// must change when they first sign in.
+async fn create_user(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::Administer)?;
+    let request: UserRequest = json_body(&body)?;
+    let user =
+        CreateUser { name: request.name, role: request.role, teams: request.teams, password: None };
+    Ok((StatusCode::CREATED, Json(state.fixgate.create_user(user).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Member {
+    user: String,
+}
+
+async fn add_member(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(team): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::Administer)?;
+    let request: Member = json_body(&body)?;
+    state.fixgate.add_member(&team, &request.user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Owner {
+    team: String,
+}
+
+async fn add_owner(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(application): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::Administer)?;
+    let request: Owner = json_body(&body)?;
+    state.fixgate.add_owner(&application, &request.team).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 /// Parses a JSON body; serde's message names the field and position.
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|err| ApiError::bad_request(format!("the JSON body is not valid: {err}")))
-}
-
-/// Checks the bearer token when the server has one; returns who acts.
-pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    let Some(expected) = &state.token else {
-        return Ok("anonymous".into());
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ApiError::unauthorized("this request needs `Authorization: Bearer TOKEN`")
-        })?;
-    if !constant_time_eq(given.trim().as_bytes(), expected.as_bytes()) {
-        return Err(ApiError::unauthorized("the token is not valid"));
-    }
-    Ok("api-token".into())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

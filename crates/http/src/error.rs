@@ -17,6 +17,9 @@ pub enum ApiError {
     /// The request was wrong; the message says how.
     #[error("{detail}")]
     Client { status: StatusCode, title: &'static str, detail: String },
+    /// A rate limit held.
+    #[error("too many requests: try again in {seconds} s")]
+    Limited { seconds: u64 },
     /// Something failed on our side.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -39,6 +42,19 @@ impl ApiError {
         }
     }
 
+    pub fn forbidden(detail: impl Into<String>) -> ApiError {
+        ApiError::Client {
+            status: StatusCode::FORBIDDEN,
+            title: "Forbidden",
+            detail: detail.into(),
+        }
+    }
+
+    /// A rate limit held: the caller may try again after `retry_after`.
+    pub fn too_many(retry_after: std::time::Duration) -> ApiError {
+        ApiError::Limited { seconds: retry_after.as_secs() + 1 }
+    }
+
     pub fn too_large(limit: u64) -> ApiError {
         ApiError::Client {
             status: StatusCode::PAYLOAD_TOO_LARGE,
@@ -58,6 +74,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Client { status, .. } => *status,
+            ApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,6 +92,8 @@ impl From<ServiceError> for ApiError {
                 client(StatusCode::UNPROCESSABLE_ENTITY, "Report not readable")
             }
             ServiceError::Invalid(_) => client(StatusCode::BAD_REQUEST, "Bad request"),
+            ServiceError::Unauthenticated(_) => client(StatusCode::UNAUTHORIZED, "Unauthorized"),
+            ServiceError::Forbidden(_) => client(StatusCode::FORBIDDEN, "Forbidden"),
             ServiceError::Workflow(_) => client(StatusCode::CONFLICT, "Move not allowed"),
             ServiceError::Store(StoreError::NotFound(_)) => {
                 client(StatusCode::NOT_FOUND, "Not found")
@@ -87,6 +106,12 @@ impl From<ServiceError> for ApiError {
             }
             _ => ApiError::Internal(Box::new(err)),
         }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> ApiError {
+        ApiError::from(ServiceError::Store(err))
     }
 }
 
@@ -103,8 +128,10 @@ struct Problem<'a> {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let limited = self.to_string();
         let (title, detail) = match &self {
             ApiError::Client { title, detail, .. } => (*title, detail.as_str()),
+            ApiError::Limited { .. } => ("Too many requests", limited.as_str()),
             ApiError::Internal(err) => {
                 tracing::error!(error = %chain(err.as_ref()), "request failed");
                 ("Internal server error", "the server failed; the error is in its log")
@@ -112,10 +139,20 @@ impl IntoResponse for ApiError {
         };
         let problem = Problem { kind: "about:blank", title, status: status.as_u16(), detail };
         let mut response = (status, Json(problem)).into_response();
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"fixgate\""),
+            );
+        }
+        if let ApiError::Limited { seconds } = self {
+            headers.insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         response
     }
 }

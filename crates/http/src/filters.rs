@@ -2,7 +2,7 @@
 //! values (as HTML forms send them) mean "no filter".
 
 use fixgate_domain::{Severity, TicketType};
-use fixgate_store::TicketFilter;
+use fixgate_store::{TicketFilter, Visibility};
 use serde::{Deserialize, Serialize};
 
 use crate::ApiError;
@@ -34,8 +34,14 @@ pub struct TicketQuery {
 }
 
 impl TicketQuery {
-    pub fn to_filter(&self, default_limit: u32) -> Result<TicketFilter, ApiError> {
+    /// The filter, limited to what a caller with `visibility` may see.
+    pub fn to_filter(
+        &self,
+        default_limit: u32,
+        visibility: Visibility,
+    ) -> Result<TicketFilter, ApiError> {
         Ok(TicketFilter {
+            visibility,
             states: list(&self.state, "state")?,
             severities: list::<Severity>(&self.severity, "severity")?,
             ticket_type: optional::<TicketType>(&self.ticket_type, "type")?,
@@ -118,7 +124,7 @@ mod tests {
             seen: "no".into(),
             ..TicketQuery::default()
         };
-        let filter = query.to_filter(50).unwrap();
+        let filter = query.to_filter(50, Default::default()).unwrap();
         assert_eq!(filter.states, vec![TicketState::New, TicketState::InProgress]);
         assert_eq!(filter.severities, vec![Severity::High, Severity::Critical]);
         assert_eq!(filter.cwe, Some(79));
@@ -129,7 +135,7 @@ mod tests {
     #[test]
     fn bad_values_name_the_parameter() {
         let query = TicketQuery { state: "done".into(), ..TicketQuery::default() };
-        let err = query.to_filter(50).unwrap_err().to_string();
+        let err = query.to_filter(50, Default::default()).unwrap_err().to_string();
         assert!(err.starts_with("state: unknown state \"done\""), "{err}");
     }
 }

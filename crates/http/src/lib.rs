@@ -2,44 +2,106 @@
 //! pages, and the OpenAPI document. One router serves them all.
 
 mod api;
+mod auth;
 mod check;
 mod error;
 mod filters;
+mod limits;
 mod pages;
+mod routes;
 mod upload;
 
 pub use error::ApiError;
+pub use limits::{RateLimitSettings, RateLimits};
+pub use routes::Route;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::middleware;
 use fixgate_service::Fixgate;
 use tower_http::LatencyUnit;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+
+use routes::Routes;
+
+/// Largest body of a request that is not a report: JSON and forms.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// How long a request that is not an upload may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long an upload or a check may take, reading included.
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub fixgate: Fixgate,
-    /// The API token uploads and changes need; `None` leaves the API open
-    /// (the embedded demo on 127.0.0.1).
-    pub token: Option<Arc<str>>,
     /// Uploads are spooled here before they are parsed.
     pub spool_dir: Arc<std::path::Path>,
     /// Largest upload accepted, in bytes.
     pub max_upload: u64,
+    pub limits: Arc<RateLimits>,
+    /// Take the client's address from `X-Forwarded-For` (behind a proxy
+    /// that sets it), not from the connection.
+    pub trust_forwarded: bool,
 }
 
-/// The whole application: API, pages and static files, with request logs.
+impl AppState {
+    /// A server's state with the default rate limits, trusting no proxy.
+    pub fn new(fixgate: Fixgate, spool_dir: &std::path::Path, max_upload: u64) -> AppState {
+        AppState {
+            fixgate,
+            spool_dir: Arc::from(spool_dir),
+            max_upload,
+            limits: Arc::new(RateLimits::new(RateLimitSettings::default())),
+            trust_forwarded: false,
+        }
+    }
+}
+
+/// Every route fixgate serves, grouped by the limits they share.
+fn all_routes() -> Routes {
+    // Reports stream to disk under their own limit, and may take long.
+    let reports = Routes::new()
+        .post("/api/v1/scans", upload::upload_scan)
+        .post("/api/v1/check", check::check)
+        .map(|router| {
+            router
+                .layer(DefaultBodyLimit::disable())
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT))
+        });
+    let rest = api::routes().merge(pages::routes()).map(|router| {
+        router
+            .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+    });
+    reports.merge(rest)
+}
+
+/// Every route fixgate serves, by method and path.
+pub fn route_table() -> Vec<Route> {
+    all_routes().table
+}
+
+/// The whole application: API, pages and static files, with request logs
+/// that name the route and the caller, never a query string or a secret.
 pub fn router(state: AppState) -> Router {
     static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
-    Router::new()
-        .merge(api::routes())
-        .merge(pages::routes())
-        .layer(DefaultBodyLimit::disable())
+    all_routes()
+        .router
+        .fallback(|uri: axum::http::Uri| async move {
+            ApiError::not_found(format!("there is nothing at {}", uri.path()))
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(middleware::map_response(pages::security_headers))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(
@@ -55,6 +117,7 @@ pub fn router(state: AppState) -> Router {
                         "request",
                         method = %request.method(),
                         route,
+                        actor = tracing::field::Empty,
                         request_id = REQUEST_ID.fetch_add(1, Ordering::Relaxed),
                     )
                 }),

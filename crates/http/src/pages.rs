@@ -4,6 +4,7 @@
 //! escape everything, only `http(s)` URLs become links, and a Content
 //! Security Policy that allows no script at all backs both up.
 
+mod account;
 mod error;
 mod list;
 mod ticket;
@@ -13,13 +14,11 @@ mod view;
 mod tests;
 
 use askama::Template;
-use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 
-use crate::AppState;
+use crate::auth::SignedIn;
+use crate::routes::Routes;
 use error::PageError;
 
 const STYLESHEET: &str = include_str!("../static/fixgate.css");
@@ -33,13 +32,33 @@ pub(crate) const CSS_VERSION: u64 = fnv1a(STYLESHEET.as_bytes());
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/tickets") }))
-        .route("/tickets", get(list::page))
-        .route("/tickets/{key}", get(ticket::page))
-        .route("/static/fixgate.css", get(stylesheet))
-        .layer(middleware::map_response(security_headers))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/", || async { Redirect::to("/tickets") })
+        .get("/tickets", list::page)
+        .get("/tickets/{key}", ticket::page)
+        .get("/static/fixgate.css", stylesheet)
+        .get("/login", account::sign_in_form)
+        .post("/login", account::sign_in)
+        .post("/logout", account::sign_out)
+        .get("/account", account::page)
+        .post("/account/password", account::change_password)
+        .post("/account/tokens", account::create_token)
+        .post("/account/tokens/{id}/revoke", account::revoke_token)
+}
+
+/// The signed-in person, as the top bar shows them.
+pub(crate) struct Nav {
+    pub name: String,
+    pub role: &'static str,
+    /// For the sign-out form.
+    pub csrf: String,
+}
+
+impl Nav {
+    pub(crate) fn of(me: &SignedIn) -> Option<Nav> {
+        Some(Nav { name: me.0.name.clone(), role: me.0.role.as_str(), csrf: me.csrf() })
+    }
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -50,11 +69,18 @@ async fn stylesheet() -> impl IntoResponse {
     (headers, STYLESHEET)
 }
 
-async fn security_headers(mut response: Response) -> Response {
+/// Headers on every response, pages and API alike.
+pub(crate) async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let policy = HeaderValue::from_static(CONTENT_SECURITY_POLICY);
     headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // What a signed-in person saw stays out of shared caches and the
+    // browser's history cache; the stylesheet says otherwise for itself.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     // Deep links lead to code hosts; they need not learn our ticket URLs.
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response

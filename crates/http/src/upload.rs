@@ -14,7 +14,10 @@ use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use crate::api::authorize;
+use fixgate_domain::Action;
+
+use crate::auth::Caller;
+use crate::limits::ClientAddress;
 use crate::{ApiError, AppState};
 
 /// The scan's context, as query parameters or form fields.
@@ -85,11 +88,14 @@ pub(crate) fn spool_for(
 
 pub(crate) async fn upload_scan(
     State(state): State<AppState>,
+    Caller(caller): Caller,
+    ClientAddress(address): ClientAddress,
     context: Result<Query<UploadContext>, QueryRejection>,
     request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::Upload)?;
+    state.limits.upload(caller.token_id, address)?;
     let Query(mut context) = context.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    let actor = authorize(&state, request.headers())?;
     let spool = spool_for(&state, request.headers())?;
     let is_multipart = request
         .headers()
@@ -107,6 +113,15 @@ pub(crate) async fn upload_scan(
         spool_stream(stream, spool.path(), state.max_upload).await?;
     }
 
+    // A token limited to one application uploads to it, named or not.
+    let application = context.application.take().or_else(|| caller.application.clone());
+    if let Some(application) = &application {
+        caller.require_application(application)?;
+    } else if caller.application.is_some() {
+        return Err(ApiError::bad_request("this token's uploads need an application"));
+    }
+    context.application = application;
+
     let file = spool.reopen().map_err(|err| ApiError::Internal(Box::new(err)))?;
     let import = ImportRequest {
         context: ScanContext {
@@ -116,7 +131,7 @@ pub(crate) async fn upload_scan(
             commit: context.commit,
             environment: context.environment,
             category: context.category,
-            uploader: Some(actor),
+            uploader: Some(caller.actor()),
         },
         format: context.format,
         partial: context.partial.unwrap_or(false),

@@ -5,34 +5,36 @@
 // Helpers outside #[test] functions may unwrap too: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use fixgate_domain::Role;
 use fixgate_http::AppState;
-use fixgate_service::testkit::{Env, each_backend, examples, sarif};
+use fixgate_service::testkit::{Env, each_backend, examples, sarif, service_token};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 struct Api {
     router: Router,
+    /// A security service account's token, which every request carries
+    /// unless it names its own.
+    token: String,
     _spool: tempfile::TempDir,
 }
 
-fn api(env: &Env, token: Option<&str>, max_upload: u64) -> Api {
+async fn api(env: &Env, max_upload: u64) -> Api {
     let spool = tempfile::tempdir().unwrap();
-    let state = AppState {
-        fixgate: env.fixgate.clone(),
-        token: token.map(Arc::from),
-        spool_dir: Arc::from(spool.path()),
-        max_upload,
-    };
-    Api { router: fixgate_http::router(state), _spool: spool }
+    let state = AppState::new(env.fixgate.clone(), spool.path(), max_upload);
+    let token = service_token(&env.fixgate, "triage-bot", Role::Security, None, &[]).await;
+    Api { router: fixgate_http::router(state), token, _spool: spool }
 }
 
 impl Api {
-    async fn call(&self, request: Request<Body>) -> (StatusCode, String, Value) {
+    async fn call(&self, mut request: Request<Body>) -> (StatusCode, String, Value) {
+        if !request.headers().contains_key(header::AUTHORIZATION) {
+            let bearer = format!("Bearer {}", self.token).parse().unwrap();
+            request.headers_mut().insert(header::AUTHORIZATION, bearer);
+        }
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let content_type = response
@@ -78,7 +80,7 @@ fn report() -> Vec<u8> {
 #[tokio::test]
 async fn a_raw_upload_imports_and_the_same_upload_changes_nothing() {
     each_backend("api_upload", |env| async move {
-        let api = api(&env, None, 1 << 30);
+        let api = api(&env, 1 << 30).await;
         let (status, _, body) = api.post(SCANS, report()).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         assert_eq!(body["opened"], 2);
@@ -94,7 +96,7 @@ async fn a_raw_upload_imports_and_the_same_upload_changes_nothing() {
 #[tokio::test]
 async fn a_multipart_upload_carries_its_context_in_form_fields() {
     each_backend("api_multipart", |env| async move {
-        let api = api(&env, None, 1 << 30);
+        let api = api(&env, 1 << 30).await;
         let boundary = "fixgate-boundary";
         let mut body = Vec::new();
         let fields = [
@@ -125,7 +127,7 @@ async fn a_multipart_upload_carries_its_context_in_form_fields() {
 #[tokio::test]
 async fn bad_reports_get_problem_details_that_name_the_cause() {
     each_backend("api_bad_reports", |env| async move {
-        let api = api(&env, None, 1 << 30);
+        let api = api(&env, 1 << 30).await;
         let mut truncated = report();
         truncated.truncate(100);
         let deep = format!(
@@ -161,7 +163,7 @@ async fn bad_reports_get_problem_details_that_name_the_cause() {
 #[tokio::test]
 async fn an_upload_over_the_limit_is_refused_early() {
     each_backend("api_too_large", |env| async move {
-        let api = api(&env, None, 1024);
+        let api = api(&env, 1024).await;
         let chunks = (0..4096).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024 * 1024]));
         let body = Body::from_stream(futures_util::stream::iter(chunks));
         let (status, _, body) = api.post(SCANS, body).await;
@@ -182,7 +184,7 @@ async fn an_upload_over_the_limit_is_refused_early() {
 #[tokio::test]
 async fn tickets_list_filters_and_show_findings_and_history() {
     each_backend("api_tickets", |env| async move {
-        let api = api(&env, None, 1 << 30);
+        let api = api(&env, 1 << 30).await;
         api.post(SCANS, report()).await;
         let (status, _, page) = api.get("/api/v1/tickets?cwe=CWE-89&limit=10").await;
         assert_eq!(status, StatusCode::OK);
@@ -223,7 +225,7 @@ async fn tickets_list_filters_and_show_findings_and_history() {
 #[tokio::test]
 async fn tickets_are_opened_by_hand_and_moved_along_the_workflow() {
     each_backend("api_workflow", |env| async move {
-        let api = api(&env, None, 1 << 30);
+        let api = api(&env, 1 << 30).await;
         let (status, _, created) = api
             .post_json("/api/v1/tickets", json!({"type": "incident", "title": "Checkout down"}))
             .await;
@@ -260,21 +262,33 @@ async fn tickets_are_opened_by_hand_and_moved_along_the_workflow() {
 }
 
 #[tokio::test]
-async fn with_a_token_changes_need_it() {
+async fn every_change_names_the_token_that_made_it() {
     each_backend("api_token", |env| async move {
-        let api = api(&env, Some("s3cret"), 1 << 30);
-        let (status, _, problem) = api.post(SCANS, report()).await;
+        let api = api(&env, 1 << 30).await;
+        let bare = Request::post(SCANS).header(header::AUTHORIZATION, "Bearer fgt_nope");
+        let (status, _, problem) = api.call(bare.body(Body::from(report())).unwrap()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("not a fixgate token"), "{problem}");
+
+        let ci = service_token(&env.fixgate, "ci", Role::Scanner, None, &[]).await;
         let request = Request::post(SCANS)
-            .header(header::AUTHORIZATION, "Bearer s3cret")
+            .header(header::AUTHORIZATION, format!("Bearer {ci}"))
             .body(Body::from(report()))
             .unwrap();
         let (status, _, body) = api.call(request).await;
-        assert_eq!(status, StatusCode::CREATED);
-        let (_, _, ticket) = api
-            .get(&format!("/api/v1/tickets/{}", body["opened_tickets"][0].as_str().unwrap()))
-            .await;
-        assert_eq!(ticket["events"][0]["actor"], "api-token");
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let key = body["opened_tickets"][0].as_str().unwrap().to_string();
+        let (_, _, ticket) = api.get(&format!("/api/v1/tickets/{key}")).await;
+        let id = env.fixgate.store().tokens(None).await.unwrap()[0].id;
+        assert_eq!(ticket["events"][0]["actor"], format!("ci (token {id})"));
+
+        let comment = json!({"text": "looking"});
+        let (status, _, _) =
+            api.post_json(&format!("/api/v1/tickets/{key}/comments"), comment).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, _, ticket) = api.get(&format!("/api/v1/tickets/{key}")).await;
+        let last = ticket["events"].as_array().unwrap().last().unwrap().clone();
+        assert!(last["actor"].as_str().unwrap().starts_with("triage-bot (token "), "{last}");
     })
     .await;
 }
@@ -282,14 +296,14 @@ async fn with_a_token_changes_need_it() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_api_route() {
     each_backend("api_openapi", |env| async move {
-        let api = api(&env, None, 1 << 30);
+        let api = api(&env, 1 << 30).await;
         let (status, _, doc) = api.get("/api/v1/openapi.json").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(doc["openapi"], "3.1.0");
-        let source = include_str!("../src/api.rs");
-        for line in source.lines().filter(|l| l.contains(".route(\"/api/v1/")) {
-            let path = line.split('"').nth(1).unwrap();
-            assert!(doc["paths"].get(path).is_some(), "{path} is not in openapi.json");
+        for route in fixgate_http::route_table() {
+            let Some(path) = route.path.strip_prefix("/api/v1") else { continue };
+            let operation = &doc["paths"][route.path][route.method.to_lowercase()];
+            assert!(operation.is_object(), "{} {path} is not in openapi.json", route.method);
         }
     })
     .await;
@@ -298,7 +312,7 @@ async fn the_openapi_document_describes_every_api_route() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_report_format() {
     each_backend("api_openapi_formats", |env| async move {
-        let api = api(&env, None, 1 << 30);
+        let api = api(&env, 1 << 30).await;
         let (_, _, doc) = api.get("/api/v1/openapi.json").await;
         let parameters = doc["paths"]["/api/v1/scans"]["post"]["parameters"].as_array().unwrap();
         let format = parameters.iter().find(|p| p["name"] == "format").unwrap();
@@ -317,7 +331,7 @@ async fn the_openapi_document_lists_every_report_format() {
 #[tokio::test]
 async fn any_supported_format_is_detected_and_an_unknown_one_is_explained() {
     each_backend("api_formats", |env| async move {
-        let api = api(&env, None, 1 << 30);
+        let api = api(&env, 1 << 30).await;
         let bytes = std::fs::read(examples().join("v1/checkov.json")).unwrap();
         let (status, _, body) = api.post("/api/v1/scans?application=vulnshop", bytes).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -343,7 +357,7 @@ async fn any_supported_format_is_detected_and_an_unknown_one_is_explained() {
 #[tokio::test]
 async fn the_example_reports_import_through_the_api() {
     each_backend("api_examples", |env| async move {
-        let api = api(&env, None, 1 << 30);
+        let api = api(&env, 1 << 30).await;
         let bytes = std::fs::read(examples().join("v1/semgrep.sarif")).unwrap();
         let (status, _, body) = api.post("/api/v1/scans?application=vulnshop", bytes).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");

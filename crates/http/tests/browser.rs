@@ -95,7 +95,7 @@ async fn demo(dir: &Path) -> AppState {
         let request = ImportRequest { context: context.clone(), ..Default::default() };
         fixgate.import(file, request).await.unwrap();
     }
-    AppState { fixgate, token: None, spool_dir: Arc::from(dir), max_upload: 10 << 20 }
+    AppState::new(fixgate, dir, 10 << 20)
 }
 
 /// Starts the server on a free port of 127.0.0.1; returns its base URL.

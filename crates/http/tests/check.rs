@@ -5,25 +5,19 @@
 // Helpers outside #[test] functions may unwrap too: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use fixgate_domain::Role;
 use fixgate_http::AppState;
-use fixgate_service::testkit::{Env, each_backend, examples};
+use fixgate_service::testkit::{Env, each_backend, examples, service_token};
 use serde_json::Value;
 use tower::ServiceExt;
 
 const VULNSHOP: &str = "https%3A%2F%2Fgithub.com%2Ffixgate-demo%2Fvulnshop";
 
-fn router(env: &Env, token: Option<&str>, spool: &tempfile::TempDir) -> Router {
-    fixgate_http::router(AppState {
-        fixgate: env.fixgate.clone(),
-        token: token.map(Arc::from),
-        spool_dir: Arc::from(spool.path()),
-        max_upload: 1 << 30,
-    })
+fn router(env: &Env, spool: &tempfile::TempDir) -> Router {
+    fixgate_http::router(AppState::new(env.fixgate.clone(), spool.path(), 1 << 30))
 }
 
 async fn post(
@@ -50,16 +44,18 @@ fn report(path: &str) -> Vec<u8> {
 async fn the_check_route_classifies_a_report_against_the_imported_one() {
     each_backend("api_check", |env| async move {
         let spool = tempfile::tempdir().unwrap();
-        let api = router(&env, Some("s3cret"), &spool);
+        let api = router(&env, &spool);
+        let token = service_token(&env.fixgate, "ci", Role::Scanner, None, &[]).await;
+        let token = Some(token.as_str());
         let scans = format!("/api/v1/scans?application=vulnshop&repository={VULNSHOP}&branch=main");
-        let (status, body) = post(&api, &scans, Some("s3cret"), report("v1/semgrep.sarif")).await;
+        let (status, body) = post(&api, &scans, token, report("v1/semgrep.sarif")).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
 
         let check = format!("/api/v1/check?repository={VULNSHOP}&branch=feature%2Fpay");
         let (status, _) = post(&api, &check, None, report("v2/semgrep.sarif")).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "a check needs the token like a write");
 
-        let (status, body) = post(&api, &check, Some("s3cret"), report("v2/semgrep.sarif")).await;
+        let (status, body) = post(&api, &check, token, report("v2/semgrep.sarif")).await;
         assert_eq!(status, StatusCode::OK, "{}: {body}", env.backend);
         assert_eq!(body["against"], "store");
         assert_eq!(body["branch"], "feature/pay");
@@ -74,7 +70,7 @@ async fn the_check_route_classifies_a_report_against_the_imported_one() {
         assert!(body["still_open"].as_array().unwrap().iter().all(|i| i["ticket"].is_string()));
 
         // Nothing was stored: importing the same first report again is a duplicate.
-        let (status, body) = post(&api, &scans, Some("s3cret"), report("v1/semgrep.sarif")).await;
+        let (status, body) = post(&api, &scans, token, report("v1/semgrep.sarif")).await;
         assert_eq!((status, body["duplicate"].clone()), (StatusCode::OK, Value::Bool(true)));
     })
     .await;
@@ -84,16 +80,18 @@ async fn the_check_route_classifies_a_report_against_the_imported_one() {
 async fn a_bad_check_gets_problem_details() {
     each_backend("api_check_errors", |env| async move {
         let spool = tempfile::tempdir().unwrap();
-        let api = router(&env, None, &spool);
-        let (status, body) = post(&api, "/api/v1/check", None, report("v2/bandit.json")).await;
+        let api = router(&env, &spool);
+        let token = service_token(&env.fixgate, "ci", Role::Scanner, None, &[]).await;
+        let token = Some(token.as_str());
+        let (status, body) = post(&api, "/api/v1/check", token, report("v2/bandit.json")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(body["detail"].as_str().unwrap().contains("repository"), "{body}");
 
         let uri = format!("/api/v1/check?repository={VULNSHOP}");
-        let (status, body) = post(&api, &uri, None, b"not a report".to_vec()).await;
+        let (status, body) = post(&api, &uri, token, b"not a report".to_vec()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
-        let (status, body) = post(&api, &format!("{uri}&commit=1"), None, Vec::new()).await;
+        let (status, body) = post(&api, &format!("{uri}&commit=1"), token, Vec::new()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(body["detail"].as_str().unwrap().contains("commit"), "{body}");
     })

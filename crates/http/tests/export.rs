@@ -9,10 +9,13 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use fixgate_domain::Role;
 use fixgate_domain::TicketState;
 use fixgate_http::AppState;
 use fixgate_service::MoveTicket;
-use fixgate_service::testkit::{Env, context, each_backend, import_bytes, shared_corpus};
+use fixgate_service::testkit::{
+    Env, context, each_backend, import_bytes, service_token, shared_corpus,
+};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -22,13 +25,12 @@ const REPO: &str = "https%3A%2F%2Fgithub.com%2Facme%2Fshop";
 /// Status, content type, disposition and body of a GET.
 async fn get(env: &Env, uri: &str) -> (StatusCode, String, String, String) {
     let spool = tempfile::tempdir().unwrap();
-    let state = AppState {
-        fixgate: env.fixgate.clone(),
-        token: None,
-        spool_dir: Arc::from(spool.path()),
-        max_upload: 1 << 20,
-    };
-    let request = Request::get(uri).body(Body::empty()).unwrap();
+    let state = AppState::new(env.fixgate.clone(), spool.path(), 1 << 20);
+    let token = service_token(&env.fixgate, "auditor", Role::Security, None, &[]).await;
+    let request = Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
     let response = fixgate_http::router(state).oneshot(request).await.unwrap();
     let header = |name| {
         response.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()

@@ -17,6 +17,12 @@ pub enum ServiceError {
     /// The request is missing something or carries a wrong value.
     #[error("{0}")]
     Invalid(String),
+    /// The request carries no valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller's role or token does not allow the request.
+    #[error("{0}")]
+    Forbidden(String),
     /// The workflow does not allow the move.
     #[error(transparent)]
     Workflow(#[from] TransitionError),

@@ -4,6 +4,7 @@
 //! tickets to the scanners. The HTTP API, the web pages and the CLI all go
 //! through here.
 
+pub mod access;
 mod clock;
 mod error;
 mod export;
@@ -14,6 +15,9 @@ mod policy;
 pub mod testkit;
 mod tickets;
 
+pub use access::{
+    CreateToken, CreateUser, CreatedToken, CreatedUser, Principal, Session, SignIn, TokenHolder,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::ServiceError;
 pub use export::{Export, ExportKind, ExportRequest};

@@ -207,3 +207,45 @@ async fn drop_schema(url: &str, schema: &str) {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&mut conn).await.unwrap();
 }
+
+/// A password tests give the people they create.
+pub const TEST_PASSWORD: &str = "correct horse battery";
+
+/// Creates a person with `role` in `teams` and signs them in; returns the
+/// session cookie's value and the session's CSRF value.
+pub async fn signed_in(
+    fixgate: &Fixgate,
+    name: &str,
+    role: fixgate_domain::Role,
+    teams: &[&str],
+) -> (String, String) {
+    let user = crate::CreateUser {
+        name: name.into(),
+        role,
+        teams: teams.iter().map(|t| t.to_string()).collect(),
+        password: Some(TEST_PASSWORD.into()),
+    };
+    fixgate.create_user(user).await.unwrap();
+    let signed_in = fixgate.sign_in(name, TEST_PASSWORD).await.unwrap();
+    let csrf = signed_in.principal.session.map(|s| s.csrf_token).unwrap_or_default();
+    (signed_in.cookie, csrf)
+}
+
+/// A token of a new service account `name` with `role`, limited to
+/// `application` when given, in `teams`.
+pub async fn service_token(
+    fixgate: &Fixgate,
+    name: &str,
+    role: fixgate_domain::Role,
+    application: Option<&str>,
+    teams: &[&str],
+) -> String {
+    let request = crate::CreateToken {
+        holder: crate::TokenHolder::Service(name.into()),
+        role,
+        application: application.map(str::to_string),
+        expires_at: None,
+        teams: teams.iter().map(|t| t.to_string()).collect(),
+    };
+    fixgate.create_token(request, "test").await.unwrap().token
+}

@@ -9,6 +9,7 @@
 //! Every error leaves this crate classified ([`StoreError`]), so callers never
 //! read database messages.
 
+mod access;
 mod batch;
 mod connect;
 mod decisions;
@@ -19,6 +20,7 @@ mod import;
 mod rows;
 mod tickets;
 
+pub use access::{NewToken, NewUser, SessionRow, TokenOwner, TokenRow, UserRow, Visibility};
 pub use connect::{Backend, ConnectOptions};
 pub use decisions::Decision;
 pub use error::StoreError;

@@ -117,6 +117,8 @@ pub struct TicketFilter {
     pub text: Option<String>,
     /// Only tickets whose finding the latest scan still sees (or no longer sees).
     pub present: Option<bool>,
+    /// Which applications' tickets the caller may see at all.
+    pub visibility: crate::Visibility,
     pub limit: u32,
     /// 1-based.
     pub page: u32,

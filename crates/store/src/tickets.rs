@@ -10,6 +10,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use crate::access::VisibilityParam;
 use crate::details;
 use crate::import::{allocate_numbers, upsert_application, upsert_repository};
 use crate::rows::{
@@ -338,15 +339,45 @@ impl Store {
     }
 
     /// Distinct values users filter by: applications, repositories, tools.
-    pub async fn filter_values(&self) -> Result<FilterValues, StoreError> {
-        let names = |sql: &'static str| async move {
-            let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
-            rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()
+    pub async fn filter_values(
+        &self,
+        visibility: &crate::Visibility,
+    ) -> Result<FilterValues, StoreError> {
+        // Only what the caller sees is offered: a filter choice names an
+        // application, so it must not leak one.
+        let (condition, params) = visibility
+            .condition("a.id", 1)
+            .map(|(condition, params)| (format!("WHERE {condition}"), params))
+            .unwrap_or_default();
+        let names = |sql: String| {
+            let params = &params;
+            async move {
+                let mut query = sqlx::query(&sql);
+                for param in params {
+                    query = match param {
+                        VisibilityParam::Int(v) => query.bind(*v),
+                        VisibilityParam::Text(v) => query.bind(v.clone()),
+                    };
+                }
+                let rows = query.fetch_all(&self.pool).await?;
+                rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()
+            }
         };
         Ok(FilterValues {
-            applications: names("SELECT name FROM applications ORDER BY name").await?,
-            repositories: names("SELECT DISTINCT url FROM repositories ORDER BY url").await?,
-            tools: names("SELECT DISTINCT tool FROM scopes ORDER BY tool").await?,
+            applications: names(format!(
+                "SELECT a.name FROM applications a {condition} ORDER BY a.name"
+            ))
+            .await?,
+            repositories: names(format!(
+                "SELECT DISTINCT r.url FROM repositories r \
+                 JOIN applications a ON a.id = r.application_id {condition} ORDER BY r.url"
+            ))
+            .await?,
+            tools: names(format!(
+                "SELECT DISTINCT s.tool FROM scopes s \
+                 JOIN applications a ON a.id = s.application_id {condition} ORDER BY s.tool"
+            ))
+            .await?,
         })
     }
 }
@@ -444,6 +475,15 @@ fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
              OR LOWER(COALESCE(t.path, '')) LIKE {p} ESCAPE '\\' \
              OR LOWER(t.advisories) LIKE {p} ESCAPE '\\')"
         ));
+    }
+    if let Some((condition, visible)) =
+        filter.visibility.condition("t.application_id", params.len() + 1)
+    {
+        conditions.push(condition);
+        params.extend(visible.into_iter().map(|param| match param {
+            VisibilityParam::Int(v) => Param::Int(v),
+            VisibilityParam::Text(v) => Param::Text(v),
+        }));
     }
 
     let clause = if conditions.is_empty() {

@@ -16,6 +16,12 @@ pub(crate) enum PageError {
     /// What the URL names does not exist; the message says what.
     #[error("{0}")]
     NotFound(String),
+    /// The caller may not see or do this; the message says why.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Any other refusal, with its status.
+    #[error("{message}")]
+    Refused { status: StatusCode, message: String },
     /// Something failed on our side.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -26,6 +32,7 @@ pub(crate) enum PageError {
 struct ErrorPage<'a> {
     title: &'a str,
     message: &'a str,
+    nav: Option<super::Nav>,
 }
 
 impl From<ServiceError> for PageError {
@@ -33,6 +40,10 @@ impl From<ServiceError> for PageError {
         match err {
             ServiceError::Store(StoreError::NotFound(what)) => {
                 PageError::NotFound(format!("The {what} does not exist."))
+            }
+            ServiceError::Forbidden(why) => PageError::Forbidden(why),
+            ServiceError::Invalid(why) | ServiceError::Unauthenticated(why) => {
+                PageError::Refused { status: StatusCode::BAD_REQUEST, message: why }
             }
             other => PageError::Internal(Box::new(other)),
         }
@@ -42,6 +53,15 @@ impl From<ServiceError> for PageError {
 impl From<StoreError> for PageError {
     fn from(err: StoreError) -> PageError {
         PageError::from(ServiceError::Store(err))
+    }
+}
+
+impl From<crate::ApiError> for PageError {
+    fn from(err: crate::ApiError) -> PageError {
+        match err {
+            crate::ApiError::Internal(err) => PageError::Internal(err),
+            other => PageError::Refused { status: other.status(), message: other.to_string() },
+        }
     }
 }
 
@@ -55,12 +75,20 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, page) = match &self {
             PageError::NotFound(message) => {
-                (StatusCode::NOT_FOUND, ErrorPage { title: "Not found", message })
+                (StatusCode::NOT_FOUND, ErrorPage { title: "Not found", message, nav: None })
+            }
+            PageError::Forbidden(message) => {
+                (StatusCode::FORBIDDEN, ErrorPage { title: "Not allowed", message, nav: None })
+            }
+            PageError::Refused { status, message } => {
+                let title = status.canonical_reason().unwrap_or("Refused");
+                (*status, ErrorPage { title, message, nav: None })
             }
             PageError::Internal(err) => {
                 tracing::error!(error = %chain(err.as_ref()), "page failed");
                 let message = "The server failed to show this page. The error is in its log.";
-                (StatusCode::INTERNAL_SERVER_ERROR, ErrorPage { title: "Server error", message })
+                let page = ErrorPage { title: "Server error", message, nav: None };
+                (StatusCode::INTERNAL_SERVER_ERROR, page)
             }
         };
         match page.render() {

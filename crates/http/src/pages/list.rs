@@ -11,10 +11,13 @@ use axum::response::Response;
 use fixgate_domain::{Severity, TicketState, TicketType};
 use fixgate_store::{FilterValues, Page, TicketRow};
 
+use fixgate_domain::Action;
+
 use super::error::PageError;
-use super::render;
 use super::view::{count_of, date, severity_label};
+use super::{Nav, render};
 use crate::AppState;
+use crate::auth::SignedIn;
 use crate::filters::TicketQuery;
 
 const PAGE_SIZE: u32 = 50;
@@ -35,6 +38,7 @@ struct ListPage {
     empty: &'static str,
     previous: Option<String>,
     next: Option<String>,
+    nav: Option<Nav>,
 }
 
 /// One control of the filter form: a select when it has options, else a
@@ -70,21 +74,26 @@ struct Row {
 
 pub(super) async fn page(
     State(state): State<AppState>,
+    me: SignedIn,
     query: Result<Query<TicketQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
+    me.0.require(Action::Read)?;
+    let visibility = me.0.visibility();
     let (query, filter) = match query {
         Ok(Query(query)) => {
-            let filter = query.to_filter(PAGE_SIZE).map_err(|err| err.to_string());
+            let filter =
+                query.to_filter(PAGE_SIZE, visibility.clone()).map_err(|err| err.to_string());
             (query, filter)
         }
         Err(rejection) => (TicketQuery::default(), Err(rejection.body_text())),
     };
-    let choices = state.fixgate.store().filter_values().await?;
+    let choices = state.fixgate.store().filter_values(&visibility).await?;
 
-    let page = match filter {
+    let mut page = match filter {
         Ok(filter) => ListPage::found(&query, &choices, state.fixgate.list_tickets(&filter).await?),
         Err(message) => ListPage::rejected(&query, &choices, message),
     };
+    page.nav = Nav::of(&me);
     let status = if page.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     render(status, &page)
 }
@@ -102,6 +111,7 @@ impl ListPage {
             empty: "",
             previous: None,
             next: None,
+            nav: None,
         }
     }
 

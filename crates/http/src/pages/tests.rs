@@ -7,7 +7,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use fixgate_domain::{ScanContext, TicketState};
+use fixgate_domain::{Role, ScanContext, TicketState};
+use fixgate_service::testkit::signed_in;
 use fixgate_service::{FixedClock, Fixgate, ImportRequest, MoveTicket};
 use fixgate_store::{Store, TicketFilter};
 use serde_json::json;
@@ -15,6 +16,7 @@ use tempfile::TempDir;
 use tower::ServiceExt;
 
 use crate::AppState;
+use crate::auth::SESSION_COOKIE;
 
 const V1_COMMIT: &str = "91ecd575b074204761f99f4e1f30b48a180dfa69";
 
@@ -22,6 +24,8 @@ struct Demo {
     router: Router,
     fixgate: Fixgate,
     dir: TempDir,
+    /// A signed-in viewer of the example application.
+    cookie: String,
 }
 
 /// A server whose store holds the v1 Bandit and Semgrep reports.
@@ -35,13 +39,10 @@ async fn demo() -> Demo {
         import(&fixgate, &examples("v1").join(report), "v1").await;
     }
 
-    let state = AppState {
-        fixgate: fixgate.clone(),
-        token: None,
-        spool_dir: Arc::from(dir.path()),
-        max_upload: 10 << 20,
-    };
-    Demo { router: crate::router(state), fixgate, dir }
+    let state = AppState::new(fixgate.clone(), dir.path(), 10 << 20);
+    let (cookie, _) = signed_in(&fixgate, "reader", Role::Viewer, &["shop-team"]).await;
+    fixgate.add_owner("vulnshop", "shop-team").await.unwrap();
+    Demo { router: crate::router(state), fixgate, dir, cookie }
 }
 
 fn examples(version: &str) -> PathBuf {
@@ -56,14 +57,15 @@ async fn import(fixgate: &Fixgate, report: &Path, version: &str) {
     fixgate.import(std::fs::File::open(report).unwrap(), request).await.unwrap();
 }
 
-async fn get(router: &Router, uri: &str) -> (StatusCode, String) {
-    let (status, _, body) = get_with_headers(router, uri).await;
+async fn get(demo: &Demo, uri: &str) -> (StatusCode, String) {
+    let (status, _, body) = get_with_headers(demo, uri).await;
     (status, body)
 }
 
-async fn get_with_headers(router: &Router, uri: &str) -> (StatusCode, header::HeaderMap, String) {
-    let request = Request::get(uri).body(Body::empty()).unwrap();
-    let response = router.clone().oneshot(request).await.unwrap();
+async fn get_with_headers(demo: &Demo, uri: &str) -> (StatusCode, header::HeaderMap, String) {
+    let cookie = format!("{SESSION_COOKIE}={}", demo.cookie);
+    let request = Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    let response = demo.router.clone().oneshot(request).await.unwrap();
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
     (parts.status, parts.headers, String::from_utf8(bytes.to_vec()).unwrap())
@@ -99,7 +101,7 @@ async fn total(fixgate: &Fixgate) -> u64 {
 #[tokio::test]
 async fn root_redirects_to_the_ticket_list() {
     let demo = demo().await;
-    let (status, headers, _) = get_with_headers(&demo.router, "/").await;
+    let (status, headers, _) = get_with_headers(&demo, "/").await;
     assert!(status.is_redirection(), "{status}");
     assert_eq!(headers[header::LOCATION], "/tickets");
 }
@@ -110,7 +112,7 @@ async fn list_shows_every_ticket_and_the_count() {
     let total = total(&demo.fixgate).await;
     assert!(total > 20, "the examples open more tickets than that: {total}");
 
-    let (status, html) = get(&demo.router, "/tickets").await;
+    let (status, html) = get(&demo, "/tickets").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&format!("<strong>{total} tickets</strong>")), "{html}");
     assert_eq!(keys(&html).len() as u64, total);
@@ -123,22 +125,22 @@ async fn list_shows_every_ticket_and_the_count() {
 #[tokio::test]
 async fn filters_narrow_the_list() {
     let demo = demo().await;
-    let all = keys(&get(&demo.router, "/tickets").await.1).len();
+    let all = keys(&get(&demo, "/tickets").await.1).len();
 
     for uri in
         ["/tickets?severity=high", "/tickets?tool=Bandit", "/tickets?cwe=78", "/tickets?q=admin"]
     {
-        let (status, html) = get(&demo.router, uri).await;
+        let (status, html) = get(&demo, uri).await;
         assert_eq!(status, StatusCode::OK, "{uri}");
         let shown = keys(&html).len();
         assert!(shown > 0 && shown < all, "{uri} shows {shown} of {all}");
         assert!(html.contains("Clear filters"), "{uri}");
     }
 
-    let (_, html) = get(&demo.router, "/tickets?severity=high").await;
+    let (_, html) = get(&demo, "/tickets?severity=high").await;
     assert!(!html.contains("sev-medium\">"), "only high tickets");
     assert!(html.contains("<option value=\"high\" selected>High</option>"));
-    let (_, html) = get(&demo.router, "/tickets?tool=Bandit&cwe=CWE-78").await;
+    let (_, html) = get(&demo, "/tickets?tool=Bandit&cwe=CWE-78").await;
     assert!(!html.contains("<td>Semgrep OSS</td>"));
     assert!(html.contains("<input type=\"text\" name=\"cwe\" value=\"CWE-78\""));
 }
@@ -146,7 +148,7 @@ async fn filters_narrow_the_list() {
 #[tokio::test]
 async fn the_form_offers_the_stored_values() {
     let demo = demo().await;
-    let (_, html) = get(&demo.router, "/tickets").await;
+    let (_, html) = get(&demo, "/tickets").await;
     assert!(html.contains("<option value=\"vulnshop\">vulnshop</option>"));
     assert!(html.contains("<option value=\"Bandit\">Bandit</option>"));
     assert!(html.contains("<option value=\"risk_accepted\">Risk accepted</option>"));
@@ -156,12 +158,12 @@ async fn the_form_offers_the_stored_values() {
 #[tokio::test]
 async fn pages_link_to_their_neighbours_with_the_same_filters() {
     let demo = demo().await;
-    let (_, html) = get(&demo.router, "/tickets?tool=Bandit&q=&limit=2").await;
+    let (_, html) = get(&demo, "/tickets?tool=Bandit&q=&limit=2").await;
     assert!(html.contains("showing 1–2"), "{html}");
     assert!(html.contains("href=\"/tickets?tool=Bandit&#38;limit=2&#38;page=2\""), "{html}");
     assert!(!html.contains("rel=\"prev\""));
 
-    let (_, html) = get(&demo.router, "/tickets?tool=Bandit&limit=2&page=2").await;
+    let (_, html) = get(&demo, "/tickets?tool=Bandit&limit=2&page=2").await;
     assert!(html.contains("showing 3–4"));
     assert!(html.contains("href=\"/tickets?tool=Bandit&#38;limit=2&#38;page=1\""));
 }
@@ -169,7 +171,7 @@ async fn pages_link_to_their_neighbours_with_the_same_filters() {
 #[tokio::test]
 async fn a_page_past_the_end_leads_back_to_the_last_one() {
     let demo = demo().await;
-    let (status, html) = get(&demo.router, "/tickets?tool=Bandit&limit=10&page=9").await;
+    let (status, html) = get(&demo, "/tickets?tool=Bandit&limit=10&page=9").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("This page is past the end of the list."));
     assert!(html.contains("href=\"/tickets?tool=Bandit&#38;limit=10&#38;page=3\""), "{html}");
@@ -178,7 +180,7 @@ async fn a_page_past_the_end_leads_back_to_the_last_one() {
 #[tokio::test]
 async fn an_empty_list_says_so() {
     let demo = demo().await;
-    let (status, html) = get(&demo.router, "/tickets?q=nothing-matches-this").await;
+    let (status, html) = get(&demo, "/tickets?q=nothing-matches-this").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<strong>0 tickets</strong>"));
     assert!(html.contains("No tickets match these filters."));
@@ -193,7 +195,7 @@ async fn a_bad_filter_shows_the_form_with_an_alert() {
         ("/tickets?cwe=xss", "cwe: &#34;xss&#34; is not a CWE id"),
         ("/tickets?page=first", "page"),
     ] {
-        let (status, headers, html) = get_with_headers(&demo.router, uri).await;
+        let (status, headers, html) = get_with_headers(&demo, uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
         assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
         assert!(html.contains("<div class=\"alert\" role=\"alert\">"), "{uri}: {html}");
@@ -207,7 +209,7 @@ async fn ticket_page_links_to_the_exact_lines() {
     let demo = demo().await;
     let key = key_of(&demo.fixgate, "Bandit", "B602").await;
 
-    let (status, html) = get(&demo.router, &format!("/tickets/{key}")).await;
+    let (status, html) = get(&demo, &format!("/tickets/{key}")).await;
     assert_eq!(status, StatusCode::OK);
     let deep_link =
         format!("https://github.com/fixgate-demo/vulnshop/blob/{V1_COMMIT}/app/admin.py#L");
@@ -243,9 +245,10 @@ async fn ticket_page_shows_package_score_secret_and_references() {
     };
     let bytes = serde_json::to_vec(&report).unwrap();
     demo.fixgate.import(std::io::Cursor::new(bytes), request).await.unwrap();
+    demo.fixgate.add_owner("shop", "shop-team").await.unwrap();
 
     let key = key_of(&demo.fixgate, "acme", "lodash").await;
-    let (_, html) = get(&demo.router, &format!("/tickets/{key}")).await;
+    let (_, html) = get(&demo, &format!("/tickets/{key}")).await;
     assert!(html.contains("<dt>Package</dt><dd>lodash 4.17.15</dd>"), "{html}");
     assert!(html.contains("<dt>Fixed in</dt><dd>4.17.21</dd>"));
     assert!(html.contains("<dt>CVSS</dt><dd>7.2 CVSS:3.1/AV:N/"));
@@ -254,7 +257,7 @@ async fn ticket_page_shows_package_score_secret_and_references() {
 
     let key = key_of(&demo.fixgate, "acme", "Token in config").await;
     let other = key_of(&demo.fixgate, "acme", "Token in script").await;
-    let (_, html) = get(&demo.router, &format!("/tickets/{key}")).await;
+    let (_, html) = get(&demo, &format!("/tickets/{key}")).await;
     assert!(!html.contains("s3cr3t-t0ken-value-123"), "{html}");
     assert!(html.contains("TOKEN=s3c…123 (22 chars)"), "{html}");
     assert!(html.contains(&format!("<a href=\"/tickets/{other}\">{other}</a>")), "{html}");
@@ -266,7 +269,7 @@ async fn ticket_page_shows_the_trace_from_source_to_sink() {
     import(&demo.fixgate, &hostile_report(&demo), "v1").await;
     let key = key_of(&demo.fixgate, "EvilScan", "EVIL1").await;
 
-    let (_, html) = get(&demo.router, &format!("/tickets/{key}")).await;
+    let (_, html) = get(&demo, &format!("/tickets/{key}")).await;
     let trace = html.split("<ol class=\"trace\">").nth(1).unwrap().split("</ol>").next().unwrap();
     let source = trace.find("app/routes.py:5").unwrap();
     let middle = trace.find("app/service.py:20").unwrap();
@@ -287,8 +290,8 @@ async fn report_text_is_escaped() {
     import(&demo.fixgate, &hostile_report(&demo), "v1").await;
     let key = key_of(&demo.fixgate, "EvilScan", "EVIL1").await;
 
-    let (_, list) = get(&demo.router, "/tickets?tool=EvilScan").await;
-    let (_, page) = get(&demo.router, &format!("/tickets/{key}")).await;
+    let (_, list) = get(&demo, "/tickets?tool=EvilScan").await;
+    let (_, page) = get(&demo, &format!("/tickets/{key}")).await;
     for html in [&list, &page] {
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<b>"), "{html}");
@@ -314,7 +317,7 @@ async fn history_reads_as_sentences() {
     demo.fixgate.comment(&key, "fix in PR <12>", "alice").await.unwrap();
     import(&demo.fixgate, &examples("v2").join("bandit.sarif"), "v2").await;
 
-    let (_, html) = get(&demo.router, &format!("/tickets/{key}")).await;
+    let (_, html) = get(&demo, &format!("/tickets/{key}")).await;
     let history = html.split("<ol class=\"history\">").nth(1).unwrap();
     for line in [
         "opened by scan 1",
@@ -333,7 +336,7 @@ async fn tickets_no_longer_seen_are_marked() {
     let demo = demo().await;
     import(&demo.fixgate, &examples("v2").join("bandit.sarif"), "v2").await;
 
-    let (_, html) = get(&demo.router, "/tickets?seen=no").await;
+    let (_, html) = get(&demo, "/tickets?seen=no").await;
     let gone = keys(&html);
     assert!(!gone.is_empty(), "v2 fixed some of v1's Bandit findings");
     assert_eq!(
@@ -342,14 +345,14 @@ async fn tickets_no_longer_seen_are_marked() {
     );
 
     // No tracked scan sees it any more: the complete re-scan verified it.
-    let (_, page) = get(&demo.router, &format!("/tickets/{}", gone[0])).await;
+    let (_, page) = get(&demo, &format!("/tickets/{}", gone[0])).await;
     assert!(page.contains("verified by scan 3 at commit"), "{page}");
 }
 
 #[tokio::test]
 async fn unknown_ticket_is_a_404_page() {
     let demo = demo().await;
-    let (status, headers, html) = get_with_headers(&demo.router, "/tickets/SEC-999999").await;
+    let (status, headers, html) = get_with_headers(&demo, "/tickets/SEC-999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
     assert!(html.contains("The ticket SEC-999999 does not exist."), "{html}");
@@ -358,11 +361,11 @@ async fn unknown_ticket_is_a_404_page() {
 #[tokio::test]
 async fn stylesheet_is_served_with_a_long_cache() {
     let demo = demo().await;
-    let (_, page) = get(&demo.router, "/tickets").await;
+    let (_, page) = get(&demo, "/tickets").await;
     let href = format!("/static/fixgate.css?v={}", super::CSS_VERSION);
     assert!(page.contains(&href));
 
-    let (status, headers, css) = get_with_headers(&demo.router, &href).await;
+    let (status, headers, css) = get_with_headers(&demo, &href).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
     assert!(headers[header::CACHE_CONTROL].to_str().unwrap().contains("max-age=31536000"));
@@ -372,7 +375,7 @@ async fn stylesheet_is_served_with_a_long_cache() {
 #[tokio::test]
 async fn pages_forbid_scripts() {
     let demo = demo().await;
-    let (_, headers, _) = get_with_headers(&demo.router, "/tickets").await;
+    let (_, headers, _) = get_with_headers(&demo, "/tickets").await;
     let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
     assert!(policy.starts_with("default-src 'none'"), "{policy}");
 }

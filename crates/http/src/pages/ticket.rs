@@ -10,13 +10,16 @@ use fixgate_domain::{Finding, Location, Severity, TicketState, TicketType, Trace
 use fixgate_store::{EventRow, FindingRow, SightingRow, TicketDetail};
 use serde_json::Value;
 
+use fixgate_domain::Action;
+
 use super::error::PageError;
-use super::render;
 use super::view::{
     Link, advisory_link, cwe_link, date, date_time, http_url, location_link, severity_label,
     short_sha,
 };
+use super::{Nav, render};
 use crate::AppState;
+use crate::auth::SignedIn;
 
 #[derive(Template)]
 #[template(path = "ticket.html")]
@@ -33,6 +36,7 @@ struct TicketPage {
     description: String,
     findings: Vec<FindingView>,
     events: Vec<EventView>,
+    nav: Option<Nav>,
 }
 
 /// One line of the ticket's facts: `Branch  main`.
@@ -90,10 +94,19 @@ struct EventView {
 
 pub(super) async fn page(
     State(state): State<AppState>,
+    me: SignedIn,
     Path(key): Path<String>,
 ) -> Result<Response, PageError> {
-    let ticket = state.fixgate.ticket(&key).await?;
-    render(StatusCode::OK, &TicketPage::of(ticket))
+    me.0.require(Action::Read)?;
+    let ticket = crate::api::visible_ticket(&state, &me.0, &key).await.map_err(|err| match err
+        .status()
+    {
+        StatusCode::NOT_FOUND => PageError::NotFound(format!("The ticket {key} does not exist.")),
+        _ => PageError::from(err),
+    })?;
+    let mut page = TicketPage::of(ticket);
+    page.nav = Nav::of(&me);
+    render(StatusCode::OK, &page)
 }
 
 impl TicketPage {
@@ -116,6 +129,7 @@ impl TicketPage {
                 .collect(),
             description: detail.description,
             events: detail.events.iter().map(EventView::of).collect(),
+            nav: None,
         }
     }
 }
