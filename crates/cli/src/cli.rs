@@ -198,6 +198,14 @@ pub struct ServeArgs {
     /// Largest report upload accepted, in megabytes.
     #[arg(long, env = "FIXGATE_MAX_UPLOAD_MB", default_value_t = 1024)]
     pub max_upload_mb: u64,
+    /// Serve HTTPS with this certificate chain: a PEM file, the server's own
+    /// certificate first. Needs --tls-key.
+    #[arg(long, env = "FIXGATE_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key: a PEM file in PKCS#8, PKCS#1 or SEC1,
+    /// not encrypted. Needs --tls-cert.
+    #[arg(long, env = "FIXGATE_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

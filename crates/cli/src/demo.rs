@@ -76,14 +76,14 @@ pub async fn demo(store: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
     }
     let accounts = demo_accounts(&fixgate).await?;
 
-    let listener = crate::serve::bind(&args.listen).await?;
-    let addr = listener.local_addr()?;
+    let bound = crate::serve::bind(&args).await?;
     print(&format!(
-        "\nfixgate demo is ready: open http://{addr}/tickets (Ctrl-C stops it)\n\
+        "\nfixgate demo is ready: open {}tickets (Ctrl-C stops it)\n\
          data: {}\n{accounts}",
+        bound.url()?,
         crate::serve::database_url(&store)?
     ))?;
-    crate::serve::run(fixgate, &store, &args, listener).await
+    crate::serve::run(fixgate, &store, &args, bound).await
 }
 
 /// The demo's people: an administrator, and a developer whose team owns

@@ -18,6 +18,7 @@ mod parse;
 mod policy;
 mod serve;
 mod tickets;
+mod tls;
 
 use std::process::ExitCode;
 

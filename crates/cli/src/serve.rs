@@ -4,13 +4,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::extract::ConnectInfo;
+use axum::serve::{IncomingStream, Listener};
+use axum::{Extension, Router};
 use fixgate_http::{AppState, RateLimitSettings, RateLimits};
 use fixgate_service::{Fixgate, SystemClock};
 use fixgate_store::{ConnectOptions, Store};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command, ServeArgs, StoreArgs};
+use crate::tls::TlsListener;
 
 pub fn init_logging(cli: &Cli) {
     let default = match cli.command {
@@ -52,24 +57,58 @@ pub async fn open(args: &StoreArgs) -> anyhow::Result<Fixgate> {
 
 pub async fn serve(store: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
     let fixgate = open(store).await?;
-    let listener = bind(&args.listen).await?;
-    let addr = listener.local_addr()?;
-    crate::output::print(&format!("fixgate is listening on http://{addr}/\n"))?;
-    run(fixgate, store, &args, listener).await
+    let bound = bind(&args).await?;
+    crate::output::print(&format!("fixgate is listening on {}\n", bound.url()?))?;
+    run(fixgate, store, &args, bound).await
 }
 
-pub async fn bind(listen: &str) -> anyhow::Result<TcpListener> {
+/// The server's socket, with the TLS acceptor when it serves HTTPS.
+pub struct Bound {
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+}
+
+impl Bound {
+    /// Where the server answers: `http://ADDR/` or `https://ADDR/`.
+    pub fn url(&self) -> anyhow::Result<String> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        Ok(format!("{scheme}://{}/", self.listener.local_addr()?))
+    }
+
+    /// Serves the router over plain HTTP or HTTPS until Ctrl-C.
+    async fn serve(self, router: Router) -> anyhow::Result<()> {
+        let addr = self.listener.local_addr()?;
+        match self.tls {
+            None => {
+                tracing::info!(addr = %addr, "serving");
+                until_ctrl_c(self.listener, router).await?;
+            }
+            Some(acceptor) => {
+                tracing::info!(addr = %addr, "serving https");
+                until_ctrl_c(TlsListener::new(self.listener, acceptor), router).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads the certificate and key, if any, then takes the `--listen` address.
+pub async fn bind(args: &ServeArgs) -> anyhow::Result<Bound> {
+    let tls = crate::tls::acceptor(args.tls_cert.as_deref(), args.tls_key.as_deref())?;
+    let listen = &args.listen;
     let addr: SocketAddr = listen
         .parse()
         .with_context(|| format!("--listen {listen:?} is not an address such as 127.0.0.1:8080"))?;
-    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
+    let listener =
+        TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    Ok(Bound { listener, tls })
 }
 
 pub async fn run(
     fixgate: Fixgate,
     store: &StoreArgs,
     args: &ServeArgs,
-    listener: TcpListener,
+    bound: Bound,
 ) -> anyhow::Result<()> {
     let spool_dir = store.data_dir.join("uploads");
     std::fs::create_dir_all(&spool_dir)
@@ -88,15 +127,27 @@ pub async fn run(
         ..AppState::new(fixgate.clone(), &spool_dir, max_bytes)
     };
     tokio::spawn(checkpoints(fixgate.clone()));
-    tracing::info!(addr = %listener.local_addr()?, "serving");
-    let app = fixgate_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    bound.serve(fixgate_http::router(state)).await?;
+    fixgate.store().close().await;
+    Ok(())
+}
+
+/// Serves until Ctrl-C, then lets the requests under way finish. Each
+/// connection's requests carry the peer's address, which rate limits count.
+async fn until_ctrl_c<L>(listener: L, router: Router) -> std::io::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+{
+    let connections = tower::service_fn(move |incoming: IncomingStream<'_, L>| {
+        let peer = ConnectInfo(*incoming.remote_addr());
+        let service = tower::Layer::layer(&Extension(peer), router.clone());
+        async move { Ok::<_, std::convert::Infallible>(service) }
+    });
+    axum::serve(listener, connections)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await?;
-    fixgate.store().close().await;
-    Ok(())
+        .await
 }
 
 /// Folds the SQLite write-ahead log into the database every half minute, off
