@@ -53,7 +53,7 @@ pub(crate) async fn authenticate(
         },
     };
     if let Some(principal) = &principal {
-        tracing::Span::current().record("actor", principal.actor());
+        tracing::Span::current().record("actor", tracing::field::display(principal.actor()));
     }
     request.extensions_mut().insert(Authenticated(principal));
     next.run(request).await

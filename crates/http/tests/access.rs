@@ -1,0 +1,643 @@
+//! Who may call what, route by route, on every backend.
+//!
+//! The table below names every route fixgate serves and, for each kind of
+//! caller, whether the route lets them through, asks them to sign in,
+//! forbids them, or acts as if what they asked for did not exist. A route
+//! added to the router without a row here fails
+//! `every_route_has_an_entry_in_the_access_table`.
+//!
+//! Callers, in the table's column order: nobody (no credentials), an
+//! administrator, a security engineer, a developer of the team that owns
+//! application `shop`, a developer of another team, a viewer of `shop`'s
+//! team, and a scanner. The API is called with each one's token, the pages
+//! with each one's signed-in session.
+
+// Helpers outside #[test] functions may unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::collections::BTreeSet;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use fixgate_domain::Role;
+use fixgate_http::{AppState, Route};
+use fixgate_service::testkit::{Env, TEST_PASSWORD, each_backend, import_bytes, sarif, signed_in};
+use fixgate_service::{CreateToken, TokenHolder};
+use fixgate_store::TicketFilter;
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const SHOP_REPO: &str = "https://github.com/acme/shop";
+const BANK_REPO: &str = "https://github.com/acme/bank";
+const SHOP_REPO_QUERY: &str = "https%3A%2F%2Fgithub.com%2Facme%2Fshop";
+
+/// What a caller gets from a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// Let through: any answer but 401, 403, 404 or a redirect to sign in.
+    Pass,
+    /// Asked for credentials: 401 from the API, a redirect to /login from a page.
+    SignIn,
+    /// 403.
+    Forbidden,
+    /// 404: the thing belongs to an application the caller cannot see.
+    Hidden,
+}
+
+use Expect::{Forbidden as F, Hidden as H, Pass as P, SignIn as S};
+
+const CALLERS: [&str; 7] =
+    ["nobody", "admin", "security", "developer", "outsider", "viewer", "scanner"];
+
+/// How a request carries its caller.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Token,
+    Session,
+}
+
+#[derive(Clone)]
+enum Payload {
+    None,
+    Json(Value),
+    /// A form; `{csrf}` becomes the caller's CSRF value.
+    Form(&'static str),
+    Report(Vec<u8>),
+}
+
+struct Case {
+    method: &'static str,
+    /// The route's pattern, as the router names it.
+    pattern: &'static str,
+    uri: String,
+    payload: Payload,
+    via: Via,
+    expect: [Expect; 7],
+}
+
+/// One caller's credentials.
+#[derive(Default, Clone)]
+struct Credentials {
+    token: Option<String>,
+    cookie: Option<String>,
+    csrf: String,
+}
+
+struct World {
+    router: Router,
+    callers: Vec<Credentials>,
+    /// A ticket of `shop`, and one of `bank`.
+    shop_ticket: String,
+    bank_ticket: String,
+    /// A token of the administrator's, for the revocation routes.
+    admin_token_id: i64,
+    _spool: tempfile::TempDir,
+}
+
+/// Two applications, `shop` (team shop-team) and `bank` (team bank-team),
+/// each with imported findings, and one person of each kind.
+async fn world(env: &Env) -> World {
+    let report =
+        sarif("Semgrep", &[("r1", "app/a.py", 3, "SQL injection"), ("r2", "app/b.py", 9, "XSS")]);
+    let shop = fixgate_domain::ScanContext {
+        application: Some("shop".into()),
+        repository: Some(SHOP_REPO.into()),
+        branch: Some("main".into()),
+        ..Default::default()
+    };
+    let bank = fixgate_domain::ScanContext {
+        application: Some("bank".into()),
+        repository: Some(BANK_REPO.into()),
+        ..shop.clone()
+    };
+    let shop_ticket = import_bytes(env, report.clone(), shop).await.opened_tickets[0].clone();
+    let bank_ticket = import_bytes(env, report, bank).await.opened_tickets[0].clone();
+    env.fixgate.add_owner("shop", "shop-team").await.unwrap();
+    env.fixgate.add_owner("bank", "bank-team").await.unwrap();
+
+    let people: [(&str, Role, &[&str]); 6] = [
+        ("admin", Role::Administrator, &[]),
+        ("security", Role::Security, &[]),
+        ("developer", Role::Developer, &["shop-team"]),
+        ("outsider", Role::Developer, &["bank-team"]),
+        ("viewer", Role::Viewer, &["shop-team"]),
+        ("scanner", Role::Scanner, &[]),
+    ];
+    let mut callers = vec![Credentials::default()];
+    let mut admin_token_id = 0;
+    for (name, role, teams) in people {
+        let (cookie, csrf) = signed_in(&env.fixgate, name, role, teams).await;
+        let request = CreateToken {
+            holder: TokenHolder::User(name.into()),
+            role,
+            application: None,
+            expires_at: None,
+            teams: Vec::new(),
+        };
+        let token = env.fixgate.create_token(request, "test").await.unwrap();
+        if name == "admin" {
+            admin_token_id = token.id;
+        }
+        callers.push(Credentials { token: Some(token.token), cookie: Some(cookie), csrf });
+    }
+    let spool = tempfile::tempdir().unwrap();
+    let state = AppState::new(env.fixgate.clone(), spool.path(), 1 << 20);
+    World {
+        router: fixgate_http::router(state),
+        callers,
+        shop_ticket,
+        bank_ticket,
+        admin_token_id,
+        _spool: spool,
+    }
+}
+
+/// The table: every route, what each caller gets.
+fn table(world: &World) -> Vec<Case> {
+    let shop = &world.shop_ticket;
+    let admin_token = world.admin_token_id;
+    let report = sarif(
+        "Semgrep",
+        &[("r1", "app/a.py", 3, "SQL injection"), ("r3", "app/c.py", 1, "Weak hash")],
+    );
+    let api = |method, pattern, uri: String, payload, expect| Case {
+        method,
+        pattern,
+        uri,
+        payload,
+        via: Via::Token,
+        expect,
+    };
+    let page = |method, pattern, uri: String, payload, expect| Case {
+        method,
+        pattern,
+        uri,
+        payload,
+        via: Via::Session,
+        expect,
+    };
+    use Payload::{Form, Json as J, None as N, Report};
+    vec![
+        //                                                                      nobody admin sec dev out view scan
+        api(
+            "POST",
+            "/api/v1/scans",
+            format!("/api/v1/scans?application=shop&repository={SHOP_REPO_QUERY}"),
+            Report(report.clone()),
+            [S, P, P, F, F, F, P],
+        ),
+        api(
+            "POST",
+            "/api/v1/check",
+            format!("/api/v1/check?repository={SHOP_REPO_QUERY}"),
+            Report(report),
+            [S, P, P, P, H, P, P],
+        ),
+        api("GET", "/api/v1/tickets", "/api/v1/tickets".into(), N, [S, P, P, P, P, P, F]),
+        api(
+            "POST",
+            "/api/v1/tickets",
+            "/api/v1/tickets".into(),
+            J(json!({"type": "task", "title": "Rotate keys", "application": "shop"})),
+            [S, P, P, P, F, F, F],
+        ),
+        api(
+            "GET",
+            "/api/v1/tickets/{key}",
+            format!("/api/v1/tickets/{shop}"),
+            N,
+            [S, P, P, P, H, P, F],
+        ),
+        api(
+            "POST",
+            "/api/v1/tickets/{key}/transitions",
+            format!("/api/v1/tickets/{shop}/transitions"),
+            J(json!({"state": "in_progress"})),
+            [S, P, P, P, H, F, F],
+        ),
+        api(
+            "POST",
+            "/api/v1/tickets/{key}/comments",
+            format!("/api/v1/tickets/{shop}/comments"),
+            J(json!({"text": "on it"})),
+            [S, P, P, P, H, F, F],
+        ),
+        api(
+            "GET",
+            "/api/v1/exports/{kind}",
+            format!("/api/v1/exports/openvex?repository={SHOP_REPO_QUERY}"),
+            N,
+            [S, P, P, P, H, P, F],
+        ),
+        api(
+            "PUT",
+            "/api/v1/policy/{key}",
+            "/api/v1/policy/grouping.code".into(),
+            J(json!({"value": "finding"})),
+            [S, P, P, F, F, F, F],
+        ),
+        api("GET", "/api/v1/me", "/api/v1/me".into(), N, [S, P, P, P, P, P, P]),
+        api("GET", "/api/v1/tokens", "/api/v1/tokens".into(), N, [S, P, P, P, P, P, P]),
+        // A token does not make tokens; only an administrator's may.
+        api(
+            "POST",
+            "/api/v1/tokens",
+            "/api/v1/tokens".into(),
+            J(json!({"role": "viewer", "teams": []})),
+            [S, P, F, F, F, F, F],
+        ),
+        // Someone else's token is as good as absent.
+        api(
+            "DELETE",
+            "/api/v1/tokens/{id}",
+            format!("/api/v1/tokens/{}", admin_token + 1000),
+            N,
+            [S, H, H, H, H, H, H],
+        ),
+        api("GET", "/api/v1/users", "/api/v1/users".into(), N, [S, P, F, F, F, F, F]),
+        api(
+            "POST",
+            "/api/v1/users",
+            "/api/v1/users".into(),
+            J(json!({"name": "newcomer", "role": "viewer"})),
+            [S, P, F, F, F, F, F],
+        ),
+        api(
+            "POST",
+            "/api/v1/teams/{team}/members",
+            "/api/v1/teams/shop-team/members".into(),
+            J(json!({"user": "newcomer"})),
+            [S, P, F, F, F, F, F],
+        ),
+        api(
+            "POST",
+            "/api/v1/applications/{application}/owners",
+            "/api/v1/applications/bank/owners".into(),
+            J(json!({"team": "bank-team"})),
+            [S, P, F, F, F, F, F],
+        ),
+        api("GET", "/api/v1/openapi.json", "/api/v1/openapi.json".into(), N, [P, P, P, P, P, P, P]),
+        api("GET", "/healthz", "/healthz".into(), N, [P, P, P, P, P, P, P]),
+        // Pages, with sessions. The scanner here is a person who signs in.
+        page("GET", "/", "/".into(), N, [P, P, P, P, P, P, P]),
+        page("GET", "/static/fixgate.css", "/static/fixgate.css".into(), N, [P, P, P, P, P, P, P]),
+        page("GET", "/tickets", "/tickets".into(), N, [S, P, P, P, P, P, F]),
+        page("GET", "/tickets/{key}", format!("/tickets/{shop}"), N, [S, P, P, P, H, P, F]),
+        page("GET", "/login", "/login".into(), N, [P, P, P, P, P, P, P]),
+        // Without the sign-in form's cookie, a sign-in is refused.
+        page(
+            "POST",
+            "/login",
+            "/login".into(),
+            Form("name=admin&password=x&csrf=abc"),
+            [F, F, F, F, F, F, F],
+        ),
+        page("GET", "/account", "/account".into(), N, [S, P, P, P, P, P, P]),
+        page(
+            "POST",
+            "/account/password",
+            "/account/password".into(),
+            Form(
+                "csrf={csrf}&current=wrong-password-1&new=another-password-2&repeat=another-password-2",
+            ),
+            [S, P, P, P, P, P, P],
+        ),
+        page(
+            "POST",
+            "/account/tokens",
+            "/account/tokens".into(),
+            Form("csrf={csrf}&role=viewer"),
+            [S, P, P, P, P, P, P],
+        ),
+        page(
+            "POST",
+            "/account/tokens/{id}/revoke",
+            format!("/account/tokens/{admin_token}/revoke"),
+            Form("csrf={csrf}"),
+            [S, P, H, H, H, H, H],
+        ),
+        // Last: it ends the sessions.
+        page("POST", "/logout", "/logout".into(), Form("csrf={csrf}"), [S, P, P, P, P, P, P]),
+    ]
+}
+
+async fn call(world: &World, case: &Case, caller: &Credentials) -> (StatusCode, String, String) {
+    let mut request = Request::builder().method(case.method).uri(&case.uri);
+    match case.via {
+        Via::Token => {
+            if let Some(token) = &caller.token {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+        }
+        Via::Session => {
+            if let Some(cookie) = &caller.cookie {
+                request =
+                    request.header(header::COOKIE, format!("__Host-fixgate_session={cookie}"));
+            }
+        }
+    }
+    let body = match &case.payload {
+        Payload::None => Body::empty(),
+        Payload::Json(value) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(value.to_string())
+        }
+        Payload::Form(form) => {
+            request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            Body::from(form.replace("{csrf}", &caller.csrf))
+        }
+        Payload::Report(bytes) => Body::from(bytes.clone()),
+    };
+    let response = world.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, location, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn outcome(case: &Case, status: StatusCode, location: &str) -> Expect {
+    match status {
+        StatusCode::UNAUTHORIZED => Expect::SignIn,
+        StatusCode::SEE_OTHER
+            if case.via == Via::Session && location.starts_with("/login?next=") =>
+        {
+            Expect::SignIn
+        }
+        StatusCode::FORBIDDEN => Expect::Forbidden,
+        StatusCode::NOT_FOUND => Expect::Hidden,
+        _ => Expect::Pass,
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_each_caller_as_the_table_says() {
+    each_backend("access_table", |env| async move {
+        let world = world(&env).await;
+        let mut wrong = Vec::new();
+        for case in table(&world) {
+            for (column, caller) in world.callers.iter().enumerate() {
+                let (status, location, body) = call(&world, &case, caller).await;
+                assert!(!status.is_server_error(), "{} {}: {status} {body}", case.method, case.uri);
+                let got = outcome(&case, status, &location);
+                if got != case.expect[column] {
+                    wrong.push(format!(
+                        "{} {} as {}: expected {:?}, got {status} {}",
+                        case.method,
+                        case.uri,
+                        CALLERS[column],
+                        case.expect[column],
+                        body.chars().take(200).collect::<String>()
+                    ));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}:\n{}", env.backend, wrong.join("\n"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_route_has_an_entry_in_the_access_table() {
+    each_backend("access_coverage", |env| async move {
+        let world = world(&env).await;
+        let listed: BTreeSet<Route> = table(&world)
+            .iter()
+            .map(|case| Route { method: case.method, path: case.pattern })
+            .collect();
+        let served: BTreeSet<Route> = fixgate_http::route_table().into_iter().collect();
+        let missing: Vec<_> = served.difference(&listed).collect();
+        assert!(missing.is_empty(), "routes without an entry in the access table: {missing:?}");
+        let stale: Vec<_> = listed.difference(&served).collect();
+        assert!(stale.is_empty(), "entries for routes the server does not have: {stale:?}");
+    })
+    .await;
+}
+
+/// A GET with a bearer token; the status and the JSON body.
+async fn get(world: &World, token: &str, uri: &str) -> (StatusCode, Value) {
+    let request = Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = world.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn token_of(world: &World, caller: &str) -> String {
+    let column = CALLERS.iter().position(|c| *c == caller).unwrap();
+    world.callers[column].token.clone().unwrap()
+}
+
+#[tokio::test]
+async fn lists_and_counts_hold_only_the_callers_applications() {
+    each_backend("access_counts", |env| async move {
+        let world = world(&env).await;
+        let everything = TicketFilter { limit: 1000, page: 1, ..TicketFilter::default() };
+        let all = env.fixgate.list_tickets(&everything).await.unwrap().total;
+        let of = |app: &str| TicketFilter { application: Some(app.into()), ..everything.clone() };
+        let shop = env.fixgate.list_tickets(&of("shop")).await.unwrap().total;
+        let bank = env.fixgate.list_tickets(&of("bank")).await.unwrap().total;
+        assert!(shop > 0 && bank > 0 && shop + bank == all);
+
+        let (_, list) = get(&world, &token_of(&world, "developer"), "/api/v1/tickets").await;
+        assert_eq!(list["total"], shop, "{list}");
+        assert!(list["items"].as_array().unwrap().iter().all(|t| t["application"] == "shop"));
+        let (_, list) = get(&world, &token_of(&world, "outsider"), "/api/v1/tickets").await;
+        assert_eq!(list["total"], bank, "{list}");
+        // A filter on an application the caller cannot see finds nothing,
+        // not even a count.
+        let (_, list) =
+            get(&world, &token_of(&world, "outsider"), "/api/v1/tickets?application=shop").await;
+        assert_eq!(list["total"], 0, "{list}");
+        let (_, list) = get(&world, &token_of(&world, "security"), "/api/v1/tickets").await;
+        assert_eq!(list["total"], all, "{list}");
+
+        // The same ticket id: 404 for the other team, as for a key that does not exist.
+        let (status, problem) = get(
+            &world,
+            &token_of(&world, "outsider"),
+            &format!("/api/v1/tickets/{}", world.shop_ticket),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, missing) =
+            get(&world, &token_of(&world, "outsider"), "/api/v1/tickets/SEC-99999").await;
+        assert_eq!(problem["title"], missing["title"]);
+        let (status, _) = get(
+            &world,
+            &token_of(&world, "outsider"),
+            &format!("/api/v1/tickets/{}", world.bank_ticket),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+
+        // The list page's filter choices name only what the caller sees.
+        let column = CALLERS.iter().position(|c| *c == "outsider").unwrap();
+        let cookie = world.callers[column].cookie.clone().unwrap();
+        let request = Request::get("/tickets")
+            .header(header::COOKIE, format!("__Host-fixgate_session={cookie}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = world.router.clone().oneshot(request).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let html = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(html.contains("<option value=\"bank\""), "{html}");
+        assert!(!html.contains("shop"), "the outsider's page names shop: {html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_scanner_uploads_but_reads_nothing() {
+    each_backend("access_scanner", |env| async move {
+        let world = world(&env).await;
+        let request = CreateToken {
+            holder: TokenHolder::Service("ci-shop".into()),
+            role: Role::Scanner,
+            application: Some("shop".into()),
+            expires_at: None,
+            teams: Vec::new(),
+        };
+        let scoped = env.fixgate.create_token(request, "test").await.unwrap().token;
+        for uri in ["/api/v1/tickets", &format!("/api/v1/tickets/{}", world.shop_ticket)] {
+            let (status, problem) = get(&world, &scoped, uri).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{uri}: {problem}");
+            assert!(problem["detail"].as_str().unwrap().contains("scanner"), "{problem}");
+        }
+        let report = sarif("Semgrep", &[("r9", "x.py", 1, "m")]);
+        let upload = |app: &'static str| {
+            Request::post(format!("/api/v1/scans?application={app}&repository={SHOP_REPO_QUERY}"))
+                .header(header::AUTHORIZATION, format!("Bearer {scoped}"))
+                .body(Body::from(report.clone()))
+                .unwrap()
+        };
+        let response = world.router.clone().oneshot(upload("bank")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "another application");
+        let response = world.router.clone().oneshot(upload("shop")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn expired_revoked_and_outranked_tokens_are_refused() {
+    each_backend("access_token_life", |env| async move {
+        let world = world(&env).await;
+        let now = fixgate_service::Clock::now(env.clock.as_ref());
+        let token = |role, expires_at| CreateToken {
+            holder: TokenHolder::User("developer".into()),
+            role,
+            application: None,
+            expires_at,
+            teams: Vec::new(),
+        };
+        let hour = SignedDuration::from_hours(1);
+        let soon =
+            env.fixgate.create_token(token(Role::Viewer, Some(now + hour)), "t").await.unwrap();
+        let (status, _) = get(&world, &soon.token, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK);
+        env.clock.advance(SignedDuration::from_hours(2));
+        let (status, problem) = get(&world, &soon.token, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(problem["detail"].as_str().unwrap().contains("expired"), "{problem}");
+
+        let revoked = env.fixgate.create_token(token(Role::Viewer, None), "t").await.unwrap();
+        env.fixgate.revoke_token_locally(revoked.id).await.unwrap();
+        let (status, problem) = get(&world, &revoked.token, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(problem["detail"].as_str().unwrap().contains("revoked"), "{problem}");
+
+        // A developer may not hold a security token at all.
+        let err = env.fixgate.create_token(token(Role::Security, None), "t").await.unwrap_err();
+        assert!(err.to_string().contains("cannot have a security token"), "{err}");
+
+        let (status, _) = get(&world, "fgt_0000", "/api/v1/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let unknown = format!("fgt_{}", "ab".repeat(32));
+        let (status, problem) = get(&world, &unknown, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(problem["detail"], "the token is not valid");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn session_changes_need_the_csrf_value() {
+    each_backend("access_csrf", |env| async move {
+        let world = world(&env).await;
+        let column = CALLERS.iter().position(|c| *c == "developer").unwrap();
+        let caller = world.callers[column].clone();
+        let comment = |csrf: Option<&str>| {
+            let mut request =
+                Request::post(format!("/api/v1/tickets/{}/comments", world.shop_ticket))
+                    .header(
+                        header::COOKIE,
+                        format!("__Host-fixgate_session={}", caller.cookie.clone().unwrap()),
+                    )
+                    .header(header::CONTENT_TYPE, "application/json");
+            if let Some(csrf) = csrf {
+                request = request.header("x-csrf-token", csrf);
+            }
+            request.body(Body::from(json!({"text": "from the page"}).to_string())).unwrap()
+        };
+        let response = world.router.clone().oneshot(comment(None)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let response =
+            world.router.clone().oneshot(comment(Some("0".repeat(64).as_str()))).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let response = world.router.clone().oneshot(comment(Some(&caller.csrf))).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        let detail = env.fixgate.ticket(&world.shop_ticket).await.unwrap();
+        assert_eq!(detail.events.last().unwrap().actor, "developer");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn signing_in_through_the_form_sets_a_secure_session_cookie() {
+    each_backend("access_sign_in", |env| async move {
+        let world = world(&env).await;
+        let form = |password: &str| {
+            Request::post("/login")
+                .header(header::COOKIE, "__Host-fixgate_signin=abc123")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!(
+                    "name=viewer&password={}&csrf=abc123&next=%2Ftickets",
+                    password.replace(' ', "+")
+                )))
+                .unwrap()
+        };
+        let response = world.router.clone().oneshot(form("wrong password!")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let response = world.router.clone().oneshot(form(TEST_PASSWORD)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(response.headers()[header::LOCATION], "/tickets");
+        let cookies: Vec<_> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        let session = cookies.iter().find(|c| c.starts_with("__Host-fixgate_session=")).unwrap();
+        for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+            assert!(session.contains(attribute), "{session}");
+        }
+        let headers = response.headers();
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+        assert!(
+            headers[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+    })
+    .await;
+}
