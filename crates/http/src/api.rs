@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::check::check;
 use crate::filters::TicketQuery;
+use crate::hooks;
 use crate::upload::upload_scan;
 use crate::{ApiError, AppState};
 
@@ -25,6 +26,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/tickets/{key}/transitions", post(move_ticket))
         .route("/api/v1/tickets/{key}/comments", post(comment))
         .route("/api/v1/exports/{kind}", get(export))
+        .route("/api/v1/hooks/{name}", hooks::route())
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|uri: axum::http::Uri| async move {

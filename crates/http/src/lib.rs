@@ -5,6 +5,7 @@ mod api;
 mod check;
 mod error;
 mod filters;
+mod hooks;
 mod pages;
 mod upload;
 
