@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use fixgate_service::gate::FailOn;
 
+use crate::admin::AdminCommand;
+
 /// fixgate: scanners' reports in, tickets developers own out.
 #[derive(Debug, Parser)]
 #[command(name = "fixgate", version, about)]
@@ -69,6 +71,11 @@ pub enum Command {
     Policy(PolicyArgs),
     /// Measure parsing and importing a large SARIF report.
     Bench(BenchArgs),
+    /// Administer the installation: create inbound webhooks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,6 +5,7 @@
 //! too). A closed stdout (`fixgate tickets list | head`) ends the command
 //! quietly.
 
+mod admin;
 mod bench;
 mod bench_formats;
 mod check;
@@ -54,6 +55,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::export(&cli.store, args).await,
         Command::Policy(args) => policy::policy(&cli.store, args).await,
         Command::Bench(args) => bench::bench(args).await,
+        Command::Admin { command } => admin::admin(&cli.store, command).await,
     };
     done.map(|()| ExitCode::SUCCESS)
 }
