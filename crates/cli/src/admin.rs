@@ -129,6 +129,18 @@ async fn run(fixgate: &Fixgate, command: AdminCommand) -> anyhow::Result<()> {
             fixgate.add_owner(&application, &team).await?;
             print(&format!("team {team} owns application {application}\n"))
         }
+        AdminCommand::CreateHook { name, json: true } => {
+            let secret = fixgate.create_hook(&name).await?;
+            print_json(&json!({ "secret": secret }))
+        }
+        AdminCommand::CreateHook { name, json: false } => {
+            let secret = fixgate.create_hook(&name).await?;
+            print(&format!(
+                "created hook {name}, at POST /api/v1/hooks/{name}\n\
+                 secret: {secret}\n\
+                 fixgate does not show this secret again: configure the sender with it now.\n"
+            ))
+        }
     }
 }
 

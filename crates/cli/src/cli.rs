@@ -158,6 +158,15 @@ pub enum AdminCommand {
         #[arg(long)]
         team: String,
     },
+    /// Create an inbound webhook, served at POST /api/v1/hooks/NAME, and print its
+    /// secret once: give it to the sender now (see docs/webhooks.md).
+    CreateHook {
+        /// The hook's name: letters, digits, '.', '_' or '-'.
+        name: String,
+        /// Print `{"secret": …}` instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

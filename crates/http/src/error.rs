@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fixgate_domain::hook::HookError;
 use fixgate_intake::ParseError;
 use fixgate_service::ServiceError;
 use fixgate_store::StoreError;
@@ -95,6 +96,13 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthenticated(_) => client(StatusCode::UNAUTHORIZED, "Unauthorized"),
             ServiceError::Forbidden(_) => client(StatusCode::FORBIDDEN, "Forbidden"),
             ServiceError::Workflow(_) => client(StatusCode::CONFLICT, "Move not allowed"),
+            // A genuine delivery whose own id is unusable: the sender's bug,
+            // not a question of who sent it.
+            ServiceError::Hook(HookError::MalformedDelivery) => {
+                client(StatusCode::BAD_REQUEST, "Bad request")
+            }
+            ServiceError::Hook(_) => client(StatusCode::UNAUTHORIZED, "Delivery not authenticated"),
+            ServiceError::Replay { .. } => client(StatusCode::CONFLICT, "Delivery replayed"),
             ServiceError::Store(StoreError::NotFound(_)) => {
                 client(StatusCode::NOT_FOUND, "Not found")
             }

@@ -6,6 +6,7 @@ mod auth;
 mod check;
 mod error;
 mod filters;
+mod hooks;
 mod limits;
 mod pages;
 mod routes;
@@ -83,7 +84,13 @@ fn all_routes() -> Routes {
             .layer(DefaultBodyLimit::max(MAX_BODY))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
     });
-    reports.merge(rest)
+    // A delivery's signature is its credential; its body may be larger.
+    let hooks = Routes::new().post("/api/v1/hooks/{name}", hooks::receive).map(|router| {
+        router
+            .layer(DefaultBodyLimit::max(hooks::MAX_BODY))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+    });
+    reports.merge(hooks).merge(rest)
 }
 
 /// Every route fixgate serves, by method and path.

@@ -116,6 +116,7 @@ async fn world(env: &Env) -> World {
     let bank_ticket = import_bytes(env, report, bank).await.opened_tickets[0].clone();
     env.fixgate.add_owner("shop", "shop-team").await.unwrap();
     env.fixgate.add_owner("bank", "bank-team").await.unwrap();
+    env.fixgate.create_hook("github").await.unwrap();
 
     let people: [(&str, Role, &[&str]); 6] = [
         ("admin", Role::Administrator, &[]),
@@ -277,6 +278,14 @@ fn table(world: &World) -> Vec<Case> {
             "/api/v1/applications/bank/owners".into(),
             J(json!({"team": "bank-team"})),
             [S, P, F, F, F, F, F],
+        ),
+        // A delivery's signature is its only credential: a token is no substitute.
+        api(
+            "POST",
+            "/api/v1/hooks/{name}",
+            "/api/v1/hooks/github".into(),
+            J(json!({"event": "push"})),
+            [S, S, S, S, S, S, S],
         ),
         api("GET", "/api/v1/openapi.json", "/api/v1/openapi.json".into(), N, [P, P, P, P, P, P, P]),
         api("GET", "/healthz", "/healthz".into(), N, [P, P, P, P, P, P, P]),

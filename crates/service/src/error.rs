@@ -1,6 +1,7 @@
 //! The service's errors: what callers map to exit codes and HTTP statuses.
 
 use fixgate_domain::TransitionError;
+use fixgate_domain::hook::HookError;
 use fixgate_intake::ParseError;
 use fixgate_store::StoreError;
 
@@ -26,6 +27,13 @@ pub enum ServiceError {
     /// The workflow does not allow the move.
     #[error(transparent)]
     Workflow(#[from] TransitionError),
+    /// A webhook delivery was not signed with its hook's secret, or not
+    /// within 300 s of now, or its headers are malformed.
+    #[error(transparent)]
+    Hook(#[from] HookError),
+    /// The hook already took this delivery (the same id or signature).
+    #[error("delivery {delivery} was already received; a delivery is taken once")]
+    Replay { delivery: String },
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),

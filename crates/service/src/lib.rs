@@ -1,14 +1,15 @@
 //! fixgate's use cases: import a report as a scan, check a report against
 //! what fixgate tracks (the CI gate), list and read tickets, open a ticket
-//! by hand, move it along the workflow, and export the decisions taken on
-//! tickets to the scanners. The HTTP API, the web pages and the CLI all go
-//! through here.
+//! by hand, move it along the workflow, export the decisions taken on
+//! tickets to the scanners, and take signed webhook deliveries. The HTTP
+//! API, the web pages and the CLI all go through here.
 
 pub mod access;
 mod clock;
 mod error;
 mod export;
 pub mod gate;
+mod hooks;
 mod import;
 mod policy;
 #[cfg(feature = "testkit")]
@@ -21,6 +22,7 @@ pub use access::{
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::ServiceError;
 pub use export::{Export, ExportKind, ExportRequest};
+pub use hooks::DeliveryId;
 pub use import::{ImportReport, ImportRequest, Progress};
 pub use policy::POLICY_KEYS;
 pub use tickets::{CreateTicket, MoveTicket};

@@ -16,6 +16,7 @@ mod decisions;
 mod details;
 mod error;
 mod gate;
+mod hooks;
 mod import;
 mod rows;
 mod tickets;
@@ -25,6 +26,7 @@ pub use connect::{Backend, ConnectOptions};
 pub use decisions::Decision;
 pub use error::StoreError;
 pub use gate::{TrackedFinding, TrackedTicket};
+pub use hooks::{Hook, HookDelivery, NewDelivery, Recorded};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, SightingRow, StateChange, TicketDetail, TicketFilter,
