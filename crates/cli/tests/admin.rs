@@ -66,3 +66,125 @@ fn create_hook_in_text_shows_the_secret_and_a_name_is_taken_once() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("a hook's name is"), "{}", text(&bad.stderr));
 }
+
+/// Runs `fixgate` with `stdin` as its standard input.
+fn fixgate_with_input(data: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fixgate"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn people_and_tokens_are_made_on_the_local_store() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+
+    // A first administrator, with a password of their own.
+    let args = ["admin", "create-user", "ada", "--role", "administrator", "--password-stdin"];
+    let output = fixgate_with_input(dir, &args, "a long enough secret\n");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(!text(&output.stdout).contains("a long enough secret"));
+
+    // Without one, fixgate makes one, prints it once and asks for a new one.
+    let output = fixgate(
+        dir,
+        &["admin", "create-user", "dev", "--role", "developer", "--team", "shop", "--json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(created["teams"][0], "shop");
+    let initial = created["initial_password"].as_str().unwrap().to_string();
+    assert_eq!(initial.len(), 20, "{created}");
+
+    let short = fixgate_with_input(dir, &args_of("short", "viewer"), "too short\n");
+    assert_eq!(short.status.code(), Some(2));
+    assert!(text(&short.stderr).contains("at least 12 characters"), "{}", text(&short.stderr));
+    let taken = fixgate_with_input(dir, &args_of("dev", "viewer"), "another long password\n");
+    assert_eq!(taken.status.code(), Some(2));
+    assert!(text(&taken.stderr).contains("a user named \"dev\" exists"), "{}", text(&taken.stderr));
+    let role = fixgate(dir, &["admin", "create-user", "x", "--role", "root"]);
+    assert_eq!(role.status.code(), Some(2));
+    assert!(text(&role.stderr).contains("unknown role \"root\""), "{}", text(&role.stderr));
+
+    // Tokens: printed once as JSON, stored as a hash.
+    let token_args = [
+        "admin",
+        "create-token",
+        "--service",
+        "ci",
+        "--role",
+        "scanner",
+        "--app",
+        "shop",
+        "--expires",
+        "2099-01-31",
+        "--json",
+    ];
+    let output = fixgate(dir, &token_args);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let token: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let value = token["token"].as_str().unwrap().to_string();
+    assert!(value.starts_with("fgt_") && value.len() == 68, "{token}");
+    assert_eq!(token["application"], "shop");
+    assert_eq!(token["expires_at"], "2099-01-31T00:00:00Z");
+    let listed = text(&fixgate(dir, &["admin", "tokens"]).stdout);
+    assert!(listed.contains("ci") && listed.contains("shop"), "{listed}");
+    assert!(!listed.contains(&value), "a token list never shows a token");
+    let database = std::fs::read(dir.join("fixgate.db")).unwrap();
+    let stored = String::from_utf8_lossy(&database);
+    assert!(!stored.contains(&value[4..]), "the store holds the token itself");
+
+    // A developer holds no security token; expiry must be in the future.
+    let refused = fixgate(dir, &["admin", "create-token", "--user", "dev", "--role", "security"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("holds the developer role"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let past = fixgate(
+        dir,
+        &["admin", "create-token", "--user", "ada", "--role", "viewer", "--expires", "2001-01-01"],
+    );
+    assert_eq!(past.status.code(), Some(2));
+    assert!(text(&past.stderr).contains("not in the future"), "{}", text(&past.stderr));
+    let garbled = fixgate(
+        dir,
+        &["admin", "create-token", "--user", "ada", "--role", "viewer", "--expires", "soon"],
+    );
+    assert_eq!(garbled.status.code(), Some(2));
+    assert!(text(&garbled.stderr).contains("expected a date"), "{}", text(&garbled.stderr));
+    let neither = fixgate(dir, &["admin", "create-token", "--role", "viewer"]);
+    assert_eq!(neither.status.code(), Some(2));
+
+    // The token works until it is revoked.
+    let url = format!("sqlite://{}", dir.join("fixgate.db").display());
+    let store = Store::connect(&url, ConnectOptions::default()).await.unwrap();
+    let service = Fixgate::new(store.clone(), Arc::new(SystemClock));
+    let principal = service.authenticate_token(&value).await.unwrap();
+    assert_eq!((principal.name.as_str(), principal.application.as_deref()), ("ci", Some("shop")));
+    store.close().await;
+    let id = token["id"].as_i64().unwrap().to_string();
+    let output = fixgate(dir, &["admin", "revoke-token", &id]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let store = Store::connect(&url, ConnectOptions::default()).await.unwrap();
+    let service = Fixgate::new(store.clone(), Arc::new(SystemClock));
+    let err = service.authenticate_token(&value).await.unwrap_err();
+    assert!(err.to_string().contains("revoked"), "{err}");
+    let signed_in = service.sign_in("dev", &initial).await.unwrap();
+    assert!(signed_in.principal.session.unwrap().must_change_password);
+    store.close().await;
+}
+
+fn args_of<'a>(name: &'a str, role: &'a str) -> [&'a str; 6] {
+    ["admin", "create-user", name, "--role", role, "--password-stdin"]
+}

@@ -149,7 +149,8 @@ impl FromRequestParts<AppState> for SignedIn {
             return Err(SignInFirst(Redirect::to(&target).into_response()));
         };
         let must_change = principal.session.as_ref().is_some_and(|s| s.must_change_password);
-        if must_change && parts.uri.path() != "/account" {
+        let allowed = ["/account", "/account/password", "/logout"];
+        if must_change && !allowed.contains(&parts.uri.path()) {
             return Err(SignInFirst(Redirect::to("/account").into_response()));
         }
         Ok(SignedIn(principal))

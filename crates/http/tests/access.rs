@@ -566,7 +566,7 @@ async fn expired_revoked_and_outranked_tokens_are_refused() {
 
         // A developer may not hold a security token at all.
         let err = env.fixgate.create_token(token(Role::Security, None), "t").await.unwrap_err();
-        assert!(err.to_string().contains("cannot have a security token"), "{err}");
+        assert!(err.to_string().contains("cannot have a token with the security role"), "{err}");
 
         let (status, _) = get(&world, "fgt_0000", "/api/v1/me").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -647,6 +647,108 @@ async fn signing_in_through_the_form_sets_a_secure_session_cookie() {
                 .unwrap()
                 .contains("default-src 'none'")
         );
+    })
+    .await;
+}
+
+/// A page request with a session cookie; status, `Location` and body.
+async fn page(
+    world: &World,
+    cookie: &str,
+    method: &str,
+    uri: &str,
+    form: Option<String>,
+) -> (StatusCode, String, String) {
+    let case = Case {
+        method: if method == "GET" { "GET" } else { "POST" },
+        pattern: "",
+        uri: uri.into(),
+        payload: Payload::None,
+        via: Via::Session,
+        expect: [P; 7],
+    };
+    let mut request = Request::builder()
+        .method(case.method)
+        .uri(uri)
+        .header(header::COOKIE, format!("__Host-fixgate_session={cookie}"));
+    let body = match form {
+        Some(form) => {
+            request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            Body::from(form)
+        }
+        None => Body::empty(),
+    };
+    let response = world.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, location, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn a_first_password_is_changed_before_anything_else() {
+    each_backend("access_first_password", |env| async move {
+        let world = world(&env).await;
+        let user = fixgate_service::CreateUser {
+            name: "newcomer".into(),
+            role: Role::Developer,
+            teams: vec!["shop-team".into()],
+            password: None,
+        };
+        let initial = env.fixgate.create_user(user).await.unwrap().initial_password.unwrap();
+        let signed_in = env.fixgate.sign_in("newcomer", &initial).await.unwrap();
+        let session = signed_in.principal.session.clone().unwrap();
+        let cookie = signed_in.cookie;
+
+        let (status, location, _) = page(&world, &cookie, "GET", "/tickets", None).await;
+        assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/account"));
+        let (_, _, html) = page(&world, &cookie, "GET", "/account", None).await;
+        assert!(html.contains("Choose your own before you go on"), "{html}");
+        assert!(!html.contains("New token"), "no tokens before a password of one's own");
+
+        let change = |current: &str, new: &str, repeat: &str, csrf: &str| {
+            Some(format!("csrf={csrf}&current={current}&new={new}&repeat={repeat}"))
+        };
+        let mine = "my-own-long-password";
+        let form = change(&initial, mine, mine, "forged");
+        let (status, _, _) = page(&world, &cookie, "POST", "/account/password", form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a form without the session's CSRF value");
+        let form = change(&initial, mine, "something-else-entirely", &session.csrf_token);
+        let (status, _, html) = page(&world, &cookie, "POST", "/account/password", form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains("The two new passwords differ"), "{html}");
+        let form = change(&initial, "short", "short", &session.csrf_token);
+        let (status, _, html) = page(&world, &cookie, "POST", "/account/password", form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains("at least 12 characters"), "{html}");
+        let form = change(&initial, mine, mine, &session.csrf_token);
+        let (status, _, html) = page(&world, &cookie, "POST", "/account/password", form).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("Your password is changed"), "{html}");
+
+        let (status, _, _) = page(&world, &cookie, "GET", "/tickets", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(env.fixgate.sign_in("newcomer", &initial).await.is_err());
+
+        // A token made on the account page is shown once, then only its prefix.
+        let form = Some(format!("csrf={}&role=viewer&expires=2099-12-31", session.csrf_token));
+        let (status, _, html) = page(&world, &cookie, "POST", "/account/tokens", form).await;
+        assert_eq!(status, StatusCode::CREATED, "{html}");
+        let token =
+            html.split("<code class=\"secret\">").nth(1).unwrap().split('<').next().unwrap();
+        assert!(token.starts_with("fgt_"), "{html}");
+        let (_, _, html) = page(&world, &cookie, "GET", "/account", None).await;
+        assert!(!html.contains(token) && html.contains(&token[..10]), "{html}");
+        let (status, _) = get(&world, token, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK);
+        let form = Some(format!("csrf={}&role=administrator", session.csrf_token));
+        let (status, _, html) = page(&world, &cookie, "POST", "/account/tokens", form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains("cannot have a token with the administrator role"), "{html}");
     })
     .await;
 }

@@ -224,7 +224,7 @@ impl Fixgate {
                 let held = role_of(&user)?;
                 if !held.can_grant(request.role) {
                     return Err(ServiceError::Invalid(format!(
-                        "{name:?} holds the {held} role and cannot have a {} token",
+                        "{name:?} holds the {held} role and cannot have a token with the {} role",
                         request.role
                     )));
                 }
@@ -275,7 +275,8 @@ impl Fixgate {
             let held = role_of(&user)?;
             if !held.can_grant(request.role) {
                 return Err(ServiceError::Invalid(format!(
-                    "service account {name:?} holds the {held} role and cannot have a {} token",
+                    "service account {name:?} holds the {held} role and cannot have a token with \
+                     the {} role",
                     request.role
                 )));
             }
