@@ -77,6 +77,19 @@ async fn run(fixgate: &Fixgate, command: AdminCommand) -> anyhow::Result<()> {
                 created.token, created.id, created.user, created.role
             ))
         }
+        AdminCommand::SetRole { name, role } => {
+            let role = role_arg(&role)?;
+            fixgate.set_role(&name, role).await?;
+            print(&format!("{name} is now {role}\n"))
+        }
+        AdminCommand::DisableUser { name } => {
+            fixgate.set_disabled(&name, true).await?;
+            print(&format!("{name} is disabled: their sessions ended, their tokens stop working\n"))
+        }
+        AdminCommand::EnableUser { name } => {
+            fixgate.set_disabled(&name, false).await?;
+            print(&format!("{name} is enabled again\n"))
+        }
         AdminCommand::Tokens { json } => {
             let tokens = fixgate.store().tokens(None).await?;
             if json {

@@ -106,6 +106,16 @@ pub enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Change a person's or service account's role; tokens above it stop working.
+    SetRole {
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Disable a person or service account: sessions end, tokens stop working.
+    DisableUser { name: String },
+    /// Enable a disabled person or service account again.
+    EnableUser { name: String },
     /// Create an API token for a person or a service account, printed once.
     CreateToken {
         /// The person the token acts as.

@@ -85,11 +85,22 @@ impl Bound {
             }
             Some(acceptor) => {
                 tracing::info!(addr = %addr, "serving https");
+                let router = router.layer(axum::middleware::map_response(strict_transport));
                 until_ctrl_c(TlsListener::new(self.listener, acceptor), router).await?;
             }
         }
         Ok(())
     }
+}
+
+/// Over HTTPS, browsers are told to use nothing else for this host for a
+/// year.
+async fn strict_transport(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static("max-age=31536000"),
+    );
+    response
 }
 
 /// Reads the certificate and key, if any, then takes the `--listen` address.

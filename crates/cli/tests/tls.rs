@@ -97,6 +97,8 @@ fn the_server_answers_over_https_with_the_given_certificate() {
 
     for host in [server.1.clone(), server.1.replace("127.0.0.1", "localhost")] {
         let mut response = agent.get(&format!("https://{host}/healthz")).call().unwrap();
+        let hsts = response.headers().get("strict-transport-security").unwrap();
+        assert_eq!(hsts.to_str().unwrap(), "max-age=31536000");
         assert_eq!(response.body_mut().read_to_string().unwrap(), "ok", "{host}");
     }
 

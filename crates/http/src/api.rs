@@ -1,11 +1,13 @@
 //! The JSON API under `/api/v1`.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use fixgate_domain::{Action, Role, TicketState};
+use fixgate_service::access::parse_expiry;
 use fixgate_service::{
     CreateTicket, CreateToken, CreateUser, ExportKind, ExportRequest, MoveTicket, Principal,
     TokenHolder,
@@ -89,17 +91,16 @@ pub(crate) async fn visible_ticket(
 async fn create_ticket(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    body: axum::body::Bytes,
+    JsonBody(request): JsonBody<CreateTicket>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::CreateTicket)?;
-    let request: CreateTicket = json_body(&body)?;
     let application = request.application.as_deref().map(str::trim).filter(|a| !a.is_empty());
     if let Some(application) = application {
         caller.require_application(application)?;
     }
     if !caller.visibility().is_everything() && !state.fixgate.sees(&caller, application).await? {
         return Err(ApiError::forbidden(
-            "a ticket you open must belong to an application of one of your teams",
+            "a ticket you open must belong to an application you can see",
         ));
     }
     let created = state.fixgate.create_ticket(request, &caller.actor()).await?;
@@ -111,12 +112,15 @@ async fn move_ticket(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(key): Path<String>,
-    body: axum::body::Bytes,
+    JsonBody(request): JsonBody<MoveTicket>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::Work)?;
     visible_ticket(&state, &caller, &key).await?;
-    let request: MoveTicket = json_body(&body)?;
-    if request.state.is_decision() || request.state == TicketState::Closed {
+    // A decision, a closure without proof and a duplicate all take a
+    // ticket out of the gate's count: they are security's to make.
+    if request.state.is_decision()
+        || matches!(request.state, TicketState::Closed | TicketState::Duplicate)
+    {
         caller.require(Action::Decide)?;
     }
     Ok(Json(state.fixgate.move_ticket(&key, request, &caller.actor()).await?))
@@ -132,11 +136,10 @@ async fn comment(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(key): Path<String>,
-    body: axum::body::Bytes,
+    JsonBody(request): JsonBody<Comment>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::Work)?;
     let ticket = visible_ticket(&state, &caller, &key).await?;
-    let request: Comment = json_body(&body)?;
     state.fixgate.comment(&ticket.ticket.key, &request.text, &caller.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -226,10 +229,9 @@ async fn set_policy(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(key): Path<String>,
-    body: axum::body::Bytes,
+    JsonBody(request): JsonBody<PolicyValue>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::SetPolicy)?;
-    let request: PolicyValue = json_body(&body)?;
     state.fixgate.set_policy(&key, request.value.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -247,6 +249,8 @@ async fn me(
         "application": caller.application,
         "token": caller.token_id,
         "sees_every_application": caller.visibility().is_everything(),
+        // What changes made with this session's cookie carry in X-CSRF-Token.
+        "csrf": caller.session.as_ref().map(|s| s.csrf_token.clone()),
     })))
 }
 
@@ -265,7 +269,9 @@ struct TokenRequest {
     service: Option<String>,
     role: Role,
     application: Option<String>,
-    expires_at: Option<jiff::Timestamp>,
+    /// A date (`2027-01-31`, from 00:00 UTC) or an RFC 3339 time.
+    expires_at: Option<String>,
+    /// Teams a new service account joins.
     #[serde(default)]
     teams: Vec<String>,
 }
@@ -276,9 +282,8 @@ struct TokenRequest {
 async fn create_token(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    body: axum::body::Bytes,
+    JsonBody(request): JsonBody<TokenRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let request: TokenRequest = json_body(&body)?;
     let holder = match (request.user, request.service) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request("give `user` or `service`, not both"));
@@ -286,6 +291,11 @@ async fn create_token(
         (None, Some(service)) => TokenHolder::Service(service),
         (user, None) => TokenHolder::User(user.unwrap_or_else(|| caller.name.clone())),
     };
+    if matches!(holder, TokenHolder::User(_)) && !request.teams.is_empty() {
+        return Err(ApiError::bad_request(
+            "`teams` is for a new service account; a person's teams are their own",
+        ));
+    }
     let own = matches!(&holder, TokenHolder::User(name) if *name == caller.name);
     if caller.role != Role::Administrator {
         if !own {
@@ -301,7 +311,7 @@ async fn create_token(
         holder,
         role: request.role,
         application: request.application,
-        expires_at: request.expires_at,
+        expires_at: request.expires_at.as_deref().map(parse_expiry).transpose()?,
         teams: request.teams,
     };
     let created = state.fixgate.create_token(request, &caller.actor()).await?;
@@ -340,10 +350,9 @@ struct UserRequest {
 async fn create_user(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    body: axum::body::Bytes,
+    JsonBody(request): JsonBody<UserRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::Administer)?;
-    let request: UserRequest = json_body(&body)?;
     let user =
         CreateUser { name: request.name, role: request.role, teams: request.teams, password: None };
     Ok((StatusCode::CREATED, Json(state.fixgate.create_user(user).await?)))
@@ -359,10 +368,9 @@ async fn add_member(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(team): Path<String>,
-    body: axum::body::Bytes,
+    JsonBody(request): JsonBody<Member>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::Administer)?;
-    let request: Member = json_body(&body)?;
     state.fixgate.add_member(&team, &request.user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -377,10 +385,9 @@ async fn add_owner(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(application): Path<String>,
-    body: axum::body::Bytes,
+    JsonBody(request): JsonBody<Owner>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::Administer)?;
-    let request: Owner = json_body(&body)?;
     state.fixgate.add_owner(&application, &request.team).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -389,8 +396,28 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-/// Parses a JSON body; serde's message names the field and position.
-pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|err| ApiError::bad_request(format!("the JSON body is not valid: {err}")))
+/// A JSON request body. A body over the route's limit and a body that is
+/// not the JSON expected both get problem details that say so; serde's
+/// message names the field and position.
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<JsonBody<T>, ApiError> {
+        let body = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::Client {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    title: "Body too large",
+                    detail: format!("a JSON body is at most {} bytes", crate::MAX_BODY),
+                }
+            } else {
+                ApiError::bad_request(rejection.body_text())
+            }
+        })?;
+        serde_json::from_slice(&body)
+            .map(JsonBody)
+            .map_err(|err| ApiError::bad_request(format!("the JSON body is not valid: {err}")))
+    }
 }

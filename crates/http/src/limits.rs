@@ -1,7 +1,8 @@
 //! Rate limits on the routes an attacker or a runaway job would hammer:
 //! sign-in attempts per client address, and uploads and gate checks per
-//! token and per address. A refused request costs a map lookup, never a
-//! password hash or a parse, so the server keeps answering under a burst.
+//! token and per address. A refused sign-in costs a map lookup, never a
+//! password hash; a refused upload costs its token's lookup, never a read
+//! or a parse of the report. The server keeps answering under a burst.
 
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

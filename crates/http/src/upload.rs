@@ -96,6 +96,11 @@ pub(crate) async fn upload_scan(
     caller.require(Action::Upload)?;
     state.limits.upload(caller.token_id, address)?;
     let Query(mut context) = context.map_err(|err| ApiError::bad_request(err.body_text()))?;
+    // A token limited to one application is refused before a byte of a
+    // report for another one is read.
+    if let Some(application) = &context.application {
+        caller.require_application(application)?;
+    }
     let spool = spool_for(&state, request.headers())?;
     let is_multipart = request
         .headers()
@@ -113,12 +118,11 @@ pub(crate) async fn upload_scan(
         spool_stream(stream, spool.path(), state.max_upload).await?;
     }
 
-    // A token limited to one application uploads to it, named or not.
+    // A form may name the application after the report; a token limited to
+    // one application uploads to it, named or not.
     let application = context.application.take().or_else(|| caller.application.clone());
     if let Some(application) = &application {
         caller.require_application(application)?;
-    } else if caller.application.is_some() {
-        return Err(ApiError::bad_request("this token's uploads need an application"));
     }
     context.application = application;
 

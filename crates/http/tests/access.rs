@@ -752,3 +752,38 @@ async fn a_first_password_is_changed_before_anything_else() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn demoting_or_disabling_a_person_reaches_their_tokens_and_sessions() {
+    each_backend("access_demote", |env| async move {
+        let world = world(&env).await;
+        let security = token_of(&world, "security");
+        let (status, _) = get(&world, &security, "/api/v1/users").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        env.fixgate.set_role("security", Role::Viewer).await.unwrap();
+        let (status, problem) = get(&world, &security, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("above its owner's role"),
+            "{problem}"
+        );
+
+        let developer = token_of(&world, "developer");
+        let column = CALLERS.iter().position(|c| *c == "developer").unwrap();
+        let cookie = world.callers[column].cookie.clone().unwrap();
+        env.fixgate.set_disabled("developer", true).await.unwrap();
+        let (status, problem) = get(&world, &developer, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(problem["detail"].as_str().unwrap().contains("disabled"), "{problem}");
+        let (status, location, _) = page(&world, &cookie, "GET", "/tickets", None).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(location.starts_with("/login"), "{location}");
+        assert!(env.fixgate.sign_in("developer", TEST_PASSWORD).await.is_err());
+
+        env.fixgate.set_disabled("developer", false).await.unwrap();
+        let (status, _) = get(&world, &developer, "/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(env.fixgate.set_role("nobody-by-that-name", Role::Viewer).await.is_err());
+    })
+    .await;
+}

@@ -459,6 +459,18 @@ impl Fixgate {
         Ok(())
     }
 
+    /// Changes a user's role. Their tokens never outrank it: a token whose
+    /// role is now above it stops working.
+    pub async fn set_role(&self, name: &str, role: Role) -> Result<(), ServiceError> {
+        Ok(self.store.set_role(name, role.as_str(), self.clock.now()).await?)
+    }
+
+    /// Disables a user (ending their sessions; their tokens stop working) or
+    /// enables them again.
+    pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), ServiceError> {
+        Ok(self.store.set_disabled(name, disabled, self.clock.now()).await?)
+    }
+
     /// Tokens: everyone's for an administrator, else the caller's own.
     pub async fn tokens(&self, principal: &Principal) -> Result<Vec<TokenRow>, ServiceError> {
         let user = (principal.role != Role::Administrator).then_some(principal.user_id);

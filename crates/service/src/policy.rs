@@ -1,7 +1,7 @@
-//! The import policy an administrator sets: which branches open tickets
-//! and how each kind of finding is grouped into tickets. It is kept in the
-//! store's settings, under `policy.`, so every server replica and the CLI
-//! read the same.
+//! The import policy administrators and security engineers set: which
+//! branches open tickets and how each kind of finding is grouped into
+//! tickets. It is kept in the store's settings, under `policy.`, so every
+//! server replica and the CLI read the same.
 
 use fixgate_domain::{FindingKind, Grouping, ImportPolicy};
 

@@ -283,6 +283,49 @@ impl Store {
         Ok(())
     }
 
+    /// Changes a user's role; their tokens are capped by it from now on.
+    pub async fn set_role(&self, name: &str, role: &str, now: Timestamp) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE name = $3")
+            .bind(role)
+            .bind(millis(now))
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user {name:?}")));
+        }
+        Ok(())
+    }
+
+    /// Disables a user (their sessions end and their tokens stop working),
+    /// or enables them again.
+    pub async fn set_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE users SET disabled = $1, updated_at = $2 WHERE name = $3 RETURNING id",
+        )
+        .bind(i64::from(disabled))
+        .bind(millis(now))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;
+        let id: i64 = row.try_get(0)?;
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Stores a token; returns its id.
     pub async fn create_token(&self, token: &NewToken, now: Timestamp) -> Result<i64, StoreError> {
         let row = sqlx::query(

@@ -42,8 +42,11 @@ impl From<ServiceError> for PageError {
                 PageError::NotFound(format!("The {what} does not exist."))
             }
             ServiceError::Forbidden(why) => PageError::Forbidden(why),
-            ServiceError::Invalid(why) | ServiceError::Unauthenticated(why) => {
+            ServiceError::Invalid(why) => {
                 PageError::Refused { status: StatusCode::BAD_REQUEST, message: why }
+            }
+            ServiceError::Unauthenticated(why) => {
+                PageError::Refused { status: StatusCode::UNAUTHORIZED, message: why }
             }
             other => PageError::Internal(Box::new(other)),
         }
