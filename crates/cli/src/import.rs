@@ -207,6 +207,11 @@ fn summary(report: &Value) -> String {
     out
 }
 
+/// Who acts from the command line: `cli:$USER`, or `cli`.
+pub fn local_actor() -> String {
+    std::env::var("USER").map_or("cli".into(), |user| format!("cli:{user}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,9 +220,4 @@ mod tests {
     fn query_values_are_percent_encoded() {
         assert_eq!(encode("https://x/a b"), "https%3A%2F%2Fx%2Fa%20b");
     }
-}
-
-/// Who acts from the command line: `cli:$USER`, or `cli`.
-pub fn local_actor() -> String {
-    std::env::var("USER").map_or("cli".into(), |user| format!("cli:{user}"))
 }

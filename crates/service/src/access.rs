@@ -591,10 +591,11 @@ fn random_password() -> Result<String, ServiceError> {
     let mut pending = buffer.to_vec();
     while out.len() < 20 {
         for byte in pending.drain(..) {
-            if usize::from(byte) < 220 && out.len() < 20 {
-                if let Some(&c) = ALPHABET.get(usize::from(byte) % ALPHABET.len()) {
-                    out.push(char::from(c));
-                }
+            if usize::from(byte) < 220
+                && out.len() < 20
+                && let Some(&c) = ALPHABET.get(usize::from(byte) % ALPHABET.len())
+            {
+                out.push(char::from(c));
             }
         }
         if out.len() < 20 {
