@@ -359,7 +359,12 @@ impl Fixgate {
         if password.len() > MAX_PASSWORD_BYTES || name.len() > 200 {
             return Err(refused());
         }
-        let user = self.store.user(name.trim()).await?;
+        let name = name.trim();
+        // No name holds a control character (`valid_name` refuses them), and
+        // PostgreSQL fails on a NUL in text: such a name is not looked up,
+        // and is refused after the same dummy hash as any unknown name.
+        let user =
+            if name.chars().any(char::is_control) { None } else { self.store.user(name).await? };
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let matches = verify_password(password, stored).await?;
         let Some(user) = user.filter(|u| matches && !u.disabled && u.kind == "person") else {
