@@ -95,6 +95,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(_) => client(StatusCode::BAD_REQUEST, "Bad request"),
             ServiceError::Unauthenticated(_) => client(StatusCode::UNAUTHORIZED, "Unauthorized"),
             ServiceError::Forbidden(_) => client(StatusCode::FORBIDDEN, "Forbidden"),
+            ServiceError::Busy(_) => ApiError::Limited { seconds: 2 },
             ServiceError::Workflow(_) => client(StatusCode::CONFLICT, "Move not allowed"),
             // A genuine delivery whose own id is unusable: the sender's bug,
             // not a question of who sent it.

@@ -787,3 +787,18 @@ async fn demoting_or_disabling_a_person_reaches_their_tokens_and_sessions() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_nul_in_a_filter_is_refused_on_every_backend() {
+    each_backend("access_nul", |env| async move {
+        let world = world(&env).await;
+        let (status, problem) =
+            get(&world, &token_of(&world, "security"), "/api/v1/tickets?q=a%00b").await;
+        assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{}: {problem}", env.backend);
+        let column = CALLERS.iter().position(|c| *c == "security").unwrap();
+        let cookie = world.callers[column].cookie.clone().unwrap();
+        let (status, _, html) = page(&world, &cookie, "GET", "/tickets?q=a%00b", None).await;
+        assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{}: {html}", env.backend);
+    })
+    .await;
+}

@@ -366,7 +366,7 @@ impl Fixgate {
         let user =
             if name.chars().any(char::is_control) { None } else { self.store.user(name).await? };
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-        let matches = verify_password(password, stored).await?;
+        let matches = self.checking_passwords(verify_password(password, stored)).await??;
         let Some(user) = user.filter(|u| matches && !u.disabled && u.kind == "person") else {
             return Err(refused());
         };
@@ -391,6 +391,22 @@ impl Fixgate {
             }),
         };
         Ok(SignIn { cookie, principal, expires_at })
+    }
+
+    /// Runs a password check once one of the few slots for them is free;
+    /// refuses it as busy when none frees within two seconds.
+    async fn checking_passwords<T>(
+        &self,
+        check: impl Future<Output = T>,
+    ) -> Result<T, ServiceError> {
+        let wait = std::time::Duration::from_secs(2);
+        let permit = tokio::time::timeout(wait, self.password_checks.acquire())
+            .await
+            .map_err(|_| ServiceError::Busy("too many sign-ins at once: try again shortly".into()))?
+            .map_err(|_| ServiceError::Busy("the server is shutting down".into()))?;
+        let outcome = check.await;
+        drop(permit);
+        Ok(outcome)
     }
 
     /// The principal a session cookie stands for, if it is live.
@@ -433,7 +449,9 @@ impl Fixgate {
                 ServiceError::Unauthenticated("the account no longer exists".into())
             })?;
         if current.len() > MAX_PASSWORD_BYTES
-            || !verify_password(current, user.password_hash.clone()).await?
+            || !self
+                .checking_passwords(verify_password(current, user.password_hash.clone()))
+                .await??
         {
             return Err(ServiceError::Invalid("the current password is wrong".into()));
         }

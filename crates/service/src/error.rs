@@ -21,6 +21,9 @@ pub enum ServiceError {
     /// The request carries no valid credentials.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Too much of a costly kind of work is under way; try again shortly.
+    #[error("{0}")]
+    Busy(String),
     /// The caller's role or token does not allow the request.
     #[error("{0}")]
     Forbidden(String),

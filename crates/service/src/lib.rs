@@ -38,11 +38,24 @@ pub struct Fixgate {
     store: Store,
     clock: Arc<dyn Clock>,
     limits: Limits,
+    /// Password hashes computed at once, across every caller: Argon2 is
+    /// meant to be costly, and a burst of sign-ins from many addresses must
+    /// not take every core.
+    password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl Fixgate {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Fixgate {
-        Fixgate { store, clock, limits: Limits::default() }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let password_checks = Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1)));
+        Fixgate { store, clock, limits: Limits::default(), password_checks }
+    }
+
+    /// How many password checks may run at once (default: half the cores,
+    /// at least one).
+    pub fn with_password_checks(mut self, at_once: usize) -> Fixgate {
+        self.password_checks = Arc::new(tokio::sync::Semaphore::new(at_once));
+        self
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Fixgate {

@@ -228,3 +228,16 @@ async fn sign_in_with_control_characters_in_the_name_is_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn sign_ins_wait_for_a_free_password_check_and_then_give_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::connect(&url, Default::default()).await.unwrap();
+    let fixgate = Fixgate::new(store, Arc::new(fixgate_service::SystemClock));
+    fixgate_service::testkit::signed_in(&fixgate, "ada", Role::Viewer, &[]).await;
+    let none_free = fixgate.clone().with_password_checks(0);
+    let err = none_free.sign_in("ada", TEST_PASSWORD).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Busy(_)), "{err}");
+    assert!(fixgate.sign_in("ada", TEST_PASSWORD).await.is_ok());
+}

@@ -33,6 +33,11 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                 StoreError::Invalid(db.message().to_string())
             }
+            // PostgreSQL's text holds no NUL character (SQLite's does): a
+            // request that carries one is refused, not failed.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => {
+                StoreError::Invalid("text may not contain a NUL character".into())
+            }
             _ => StoreError::Database(err),
         }
     }

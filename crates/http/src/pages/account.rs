@@ -119,6 +119,10 @@ pub(super) async fn sign_in(
             let error = Some("Wrong name or password.".to_string());
             sign_in_page(StatusCode::UNAUTHORIZED, next, form.name, error)
         }
+        Err(fixgate_service::ServiceError::Busy(why)) => {
+            let error = Some(format!("The server is busy: {why}."));
+            sign_in_page(StatusCode::TOO_MANY_REQUESTS, next, form.name, error)
+        }
         Err(err) => Err(err.into()),
     }
 }

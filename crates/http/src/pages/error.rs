@@ -42,6 +42,12 @@ impl From<ServiceError> for PageError {
                 PageError::NotFound(format!("The {what} does not exist."))
             }
             ServiceError::Forbidden(why) => PageError::Forbidden(why),
+            ServiceError::Busy(why) => {
+                PageError::Refused { status: StatusCode::TOO_MANY_REQUESTS, message: why }
+            }
+            ServiceError::Store(StoreError::Invalid(why)) => {
+                PageError::Refused { status: StatusCode::BAD_REQUEST, message: why }
+            }
             ServiceError::Invalid(why) => {
                 PageError::Refused { status: StatusCode::BAD_REQUEST, message: why }
             }
