@@ -252,11 +252,17 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-/// An API route with its parameters filled with arbitrary text.
+/// An API route with its parameters filled with arbitrary text. The OpenAPI
+/// document is public, and an inbound hook's credential is its signature,
+/// not a token (its own tests cover it): both are left out.
 fn api_request() -> impl Strategy<Value = (Method, String, Vec<u8>)> {
     let routes: Vec<_> = fixgate_http::route_table()
         .into_iter()
-        .filter(|r| r.path.starts_with("/api/v1/") && r.path != "/api/v1/openapi.json")
+        .filter(|r| {
+            r.path.starts_with("/api/v1/")
+                && r.path != "/api/v1/openapi.json"
+                && !r.path.starts_with("/api/v1/hooks/")
+        })
         .collect();
     assert!(routes.len() > 10, "{routes:?}");
     let route = proptest::sample::select(routes);
