@@ -163,22 +163,17 @@ fn table(world: &World) -> Vec<Case> {
         "Semgrep",
         &[("r1", "app/a.py", 3, "SQL injection"), ("r3", "app/c.py", 1, "Weak hash")],
     );
-    let api = |method, pattern, uri: String, payload, expect| Case {
-        method,
-        pattern,
-        uri,
-        payload,
-        via: Via::Token,
-        expect,
+    let case = |via| {
+        move |method, pattern, uri: String, payload, expect| Case {
+            method,
+            pattern,
+            uri,
+            payload,
+            via,
+            expect,
+        }
     };
-    let page = |method, pattern, uri: String, payload, expect| Case {
-        method,
-        pattern,
-        uri,
-        payload,
-        via: Via::Session,
-        expect,
-    };
+    let (api, page) = (case(Via::Token), case(Via::Session));
     use Payload::{Form, Json as J, None as N, Report};
     vec![
         //                                                                      nobody admin sec dev out view scan
@@ -659,16 +654,8 @@ async fn page(
     uri: &str,
     form: Option<String>,
 ) -> (StatusCode, String, String) {
-    let case = Case {
-        method: if method == "GET" { "GET" } else { "POST" },
-        pattern: "",
-        uri: uri.into(),
-        payload: Payload::None,
-        via: Via::Session,
-        expect: [P; 7],
-    };
     let mut request = Request::builder()
-        .method(case.method)
+        .method(method)
         .uri(uri)
         .header(header::COOKIE, format!("__Host-fixgate_session={cookie}"));
     let body = match form {

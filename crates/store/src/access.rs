@@ -12,6 +12,7 @@ use sqlx::any::AnyRow;
 
 use crate::import::upsert_application;
 use crate::rows::{from_millis, millis};
+use crate::tickets::{Param, bind_all};
 use crate::{Store, StoreError};
 
 /// Which applications a caller sees. The default sees everything.
@@ -36,11 +37,7 @@ impl Visibility {
     /// The SQL condition on an application id column (`t.application_id`),
     /// with its parameters numbered from `$first`; `None` when everything is
     /// visible.
-    pub(crate) fn condition(
-        &self,
-        column: &str,
-        first: usize,
-    ) -> Option<(String, Vec<VisibilityParam>)> {
+    pub(crate) fn condition(&self, column: &str, first: usize) -> Option<(String, Vec<Param>)> {
         let mut parts = Vec::new();
         let mut params = Vec::new();
         if let Some(user) = self.member {
@@ -49,23 +46,17 @@ impl Visibility {
                  JOIN team_members m ON m.team_id = at.team_id WHERE m.user_id = ${})",
                 first + params.len()
             ));
-            params.push(VisibilityParam::Int(user));
+            params.push(Param::Int(user));
         }
         if let Some(name) = &self.application {
             parts.push(format!(
                 "{column} IN (SELECT id FROM applications WHERE name = ${})",
                 first + params.len()
             ));
-            params.push(VisibilityParam::Text(name.clone()));
+            params.push(Param::Text(name.clone()));
         }
         (!parts.is_empty()).then(|| (parts.join(" AND "), params))
     }
-}
-
-/// A bind value of a visibility condition.
-pub(crate) enum VisibilityParam {
-    Int(i64),
-    Text(String),
 }
 
 /// A person or a service account.
@@ -510,17 +501,12 @@ impl Store {
              ORDER BY t.ticket_key",
             list.join(",")
         );
-        let mut query = sqlx::query_as::<_, (String,)>(&sql);
+        let mut query = sqlx::query(&sql);
         for key in keys {
             query = query.bind(key);
         }
-        for param in params {
-            query = match param {
-                VisibilityParam::Int(v) => query.bind(v),
-                VisibilityParam::Text(v) => query.bind(v),
-            };
-        }
-        Ok(query.fetch_all(&self.pool).await?.into_iter().map(|(key,)| key).collect())
+        let rows = bind_all(query, &params).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
     }
 
     /// Whether a caller with `visibility` sees `application` (`None`: a
@@ -538,13 +524,7 @@ impl Store {
             return Ok(false);
         };
         let sql = format!("SELECT COUNT(*) FROM applications a WHERE a.name = $1 AND {condition}");
-        let mut query = sqlx::query(&sql).bind(application);
-        for param in params {
-            query = match param {
-                VisibilityParam::Int(v) => query.bind(v),
-                VisibilityParam::Text(v) => query.bind(v),
-            };
-        }
+        let query = bind_all(sqlx::query(&sql).bind(application), &params);
         let count: i64 = query.fetch_one(&self.pool).await?.try_get(0)?;
         Ok(count > 0)
     }

@@ -10,7 +10,6 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::access::VisibilityParam;
 use crate::details;
 use crate::import::{allocate_numbers, upsert_application, upsert_repository};
 use crate::rows::{
@@ -27,7 +26,7 @@ const TICKET_FROM: &str = "FROM tickets t LEFT JOIN applications a ON a.id = t.a
      LEFT JOIN repositories r ON r.id = t.repository_id";
 
 /// A bind value of a dynamically built query.
-enum Param {
+pub(crate) enum Param {
     Int(i64),
     Text(String),
 }
@@ -352,14 +351,7 @@ impl Store {
         let names = |sql: String| {
             let params = &params;
             async move {
-                let mut query = sqlx::query(&sql);
-                for param in params {
-                    query = match param {
-                        VisibilityParam::Int(v) => query.bind(*v),
-                        VisibilityParam::Text(v) => query.bind(v.clone()),
-                    };
-                }
-                let rows = query.fetch_all(&self.pool).await?;
+                let rows = bind_all(sqlx::query(&sql), params).fetch_all(&self.pool).await?;
                 rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()
             }
         };
@@ -480,10 +472,7 @@ fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         filter.visibility.condition("t.application_id", params.len() + 1)
     {
         conditions.push(condition);
-        params.extend(visible.into_iter().map(|param| match param {
-            VisibilityParam::Int(v) => Param::Int(v),
-            VisibilityParam::Text(v) => Param::Text(v),
-        }));
+        params.extend(visible);
     }
 
     let clause = if conditions.is_empty() {
@@ -498,7 +487,8 @@ fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-fn bind_all<'q>(
+/// Binds `params` in order.
+pub(crate) fn bind_all<'q>(
     mut query: crate::batch::AnyQuery<'q>,
     params: &'q [Param],
 ) -> crate::batch::AnyQuery<'q> {
