@@ -196,15 +196,16 @@ pub(crate) fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> Strin
 }
 
 /// The redirect target a sign-in form was given, if it stays on this site
-/// and can be a `Location` header (no control characters, which a header
-/// cannot carry).
+/// and can be a `Location` header as it is: visible ASCII only (the links
+/// fixgate makes are percent-encoded), no `//` or backslash that a browser
+/// would read as another host.
 pub(crate) fn local_path(next: Option<&str>) -> &str {
     match next {
         Some(path)
             if path.starts_with('/')
                 && !path.starts_with("//")
                 && !path.contains('\\')
-                && !path.chars().any(char::is_control) =>
+                && path.bytes().all(|b| b.is_ascii_graphic()) =>
         {
             path
         }
@@ -247,9 +248,14 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(local_path(Some("/tickets/SEC-1")), "/tickets/SEC-1");
-        for bad in
-            ["//evil.example/x", "https://evil.example/", "/\\evil.example", "tickets", "/a\r\nb"]
-        {
+        for bad in [
+            "//evil.example/x",
+            "https://evil.example/",
+            "/\\evil.example",
+            "tickets",
+            "/a\r\nb",
+            "/¡",
+        ] {
             assert_eq!(local_path(Some(bad)), "/tickets", "{bad}");
         }
         assert_eq!(local_path(None), "/tickets");

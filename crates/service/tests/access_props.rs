@@ -38,8 +38,12 @@ fn world() -> World {
     World { runtime, fixgate, _dir: dir }
 }
 
+/// A runner with a fixed seed, so a run is the same every time and in CI;
+/// more cases explore further.
 fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
+    TestRunner::new_with_rng(config, rng)
 }
 
 /// What the token format says, written out plainly: after trimming, `fgt_`
