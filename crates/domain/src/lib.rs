@@ -4,6 +4,7 @@
 //! every rule can be tested on its own.
 
 pub mod access;
+pub mod codeowners;
 pub mod finding;
 pub mod fingerprint;
 pub mod hook;
