@@ -71,6 +71,33 @@ pub enum Command {
     Bench(BenchArgs),
     /// People, teams, applications' owners and API tokens, on the local store.
     Admin(AdminArgs),
+    /// Store a repository's CODEOWNERS file, or ask who owns a path.
+    Codeowners(CodeownersArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CodeownersArgs {
+    #[command(subcommand)]
+    pub command: CodeownersCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CodeownersCommand {
+    /// Store FILE (GitHub's or GitLab's syntax) as the repository's CODEOWNERS; every
+    /// line is checked first, and the first that cannot be read is named.
+    Set {
+        #[arg(long = "repo")]
+        repository: String,
+        file: PathBuf,
+    },
+    /// Print who owns PATH, and the rule that says so.
+    Show {
+        #[arg(long = "repo")]
+        repository: String,
+        path: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

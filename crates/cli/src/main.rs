@@ -10,6 +10,7 @@ mod bench;
 mod bench_formats;
 mod check;
 mod cli;
+mod codeowners;
 mod demo;
 mod export;
 mod import;
@@ -57,6 +58,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Policy(args) => policy::policy(&cli.store, args).await,
         Command::Bench(args) => bench::bench(args).await,
         Command::Admin(args) => admin::admin(&cli.store, args).await,
+        Command::Codeowners(args) => codeowners::codeowners(&cli.store, args).await,
     };
     done.map(|()| ExitCode::SUCCESS)
 }

@@ -188,3 +188,38 @@ async fn people_and_tokens_are_made_on_the_local_store() {
 fn args_of<'a>(name: &'a str, role: &'a str) -> [&'a str; 6] {
     ["admin", "create-user", name, "--role", role, "--password-stdin"]
 }
+
+#[test]
+fn codeowners_are_stored_checked_and_asked() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+    let file = dir.join("CODEOWNERS");
+    std::fs::write(&file, "* @acme/appsec\n/app/ @acme/shop-devs dev@acme.example\n").unwrap();
+    let repo = "https://github.com/acme/shop";
+    let set = fixgate(dir, &["codeowners", "set", "--repo", repo, file.to_str().unwrap()]);
+    assert_eq!(set.status.code(), Some(0), "{}", text(&set.stderr));
+    assert!(text(&set.stdout).contains("2 rules"), "{}", text(&set.stdout));
+
+    let show = fixgate(dir, &["codeowners", "show", "--repo", repo, "app/db.py"]);
+    assert_eq!(
+        text(&show.stdout),
+        "app/db.py: @acme/shop-devs dev@acme.example  (line 2: /app/)\n",
+        "{}",
+        text(&show.stderr)
+    );
+    let show = fixgate(dir, &["codeowners", "show", "--repo", repo, "README.md", "--json"]);
+    let json: Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(json["rules"][0]["owners"][0]["name"], "acme/appsec", "{json}");
+
+    std::fs::write(&file, "* @acme/appsec\n\nsrc/ bob\n").unwrap();
+    let bad = fixgate(dir, &["codeowners", "set", "--repo", repo, file.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = text(&bad.stderr);
+    assert!(stderr.contains("CODEOWNERS line 3: \"bob\" is not an owner"), "{stderr}");
+    let show = fixgate(dir, &["codeowners", "show", "--repo", repo, "app/db.py"]);
+    assert!(text(&show.stdout).contains("@acme/shop-devs"), "the earlier file stays");
+
+    let none = fixgate(dir, &["codeowners", "show", "--repo", "https://x.example/r", "a"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text(&none.stderr).contains("has no CODEOWNERS file"), "{}", text(&none.stderr));
+}

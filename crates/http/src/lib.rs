@@ -4,6 +4,7 @@
 mod api;
 mod auth;
 mod check;
+mod codeowners;
 mod error;
 mod filters;
 mod hooks;
@@ -90,7 +91,16 @@ fn all_routes() -> Routes {
             .layer(DefaultBodyLimit::max(hooks::MAX_BODY))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
     });
-    reports.merge(hooks).merge(rest)
+    // A CODEOWNERS file may run to megabytes.
+    let codeowners = Routes::new()
+        .put("/api/v1/codeowners", codeowners::put)
+        .get("/api/v1/codeowners", codeowners::get)
+        .map(|router| {
+            router
+                .layer(DefaultBodyLimit::max(codeowners::MAX_BODY))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        });
+    reports.merge(hooks).merge(codeowners).merge(rest)
 }
 
 /// Every route fixgate serves, by method and path.

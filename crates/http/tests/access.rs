@@ -65,6 +65,7 @@ enum Payload {
     /// A form; `{csrf}` becomes the caller's CSRF value.
     Form(&'static str),
     Report(Vec<u8>),
+    Text(&'static str),
 }
 
 struct Case {
@@ -234,6 +235,20 @@ fn table(world: &World) -> Vec<Case> {
             J(json!({"value": "finding"})),
             [S, P, P, F, F, F, F],
         ),
+        api(
+            "PUT",
+            "/api/v1/codeowners",
+            format!("/api/v1/codeowners?repository={SHOP_REPO_QUERY}"),
+            Payload::Text("* @acme/appsec\n/app/ @acme/shop-devs\n"),
+            [S, P, P, F, F, F, F],
+        ),
+        api(
+            "GET",
+            "/api/v1/codeowners",
+            format!("/api/v1/codeowners?repository={SHOP_REPO_QUERY}&path=app%2Fa.py"),
+            N,
+            [S, P, P, P, H, P, F],
+        ),
         api("GET", "/api/v1/me", "/api/v1/me".into(), N, [S, P, P, P, P, P, P]),
         api("GET", "/api/v1/tokens", "/api/v1/tokens".into(), N, [S, P, P, P, P, P, P]),
         // A token does not make tokens; only an administrator's may.
@@ -353,6 +368,7 @@ async fn call(world: &World, case: &Case, caller: &Credentials) -> (StatusCode, 
             Body::from(form.replace("{csrf}", &caller.csrf))
         }
         Payload::Report(bytes) => Body::from(bytes.clone()),
+        Payload::Text(text) => Body::from(*text),
     };
     let response = world.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
     let status = response.status();

@@ -6,6 +6,7 @@
 
 pub mod access;
 mod clock;
+mod codeowners;
 mod error;
 mod export;
 pub mod gate;
@@ -20,6 +21,7 @@ pub use access::{
     CreateToken, CreateUser, CreatedToken, CreatedUser, Principal, Session, SignIn, TokenHolder,
 };
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use codeowners::MAX_CODEOWNERS_BYTES;
 pub use error::ServiceError;
 pub use export::{Export, ExportKind, ExportRequest};
 pub use hooks::DeliveryId;

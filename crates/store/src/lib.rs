@@ -11,6 +11,7 @@
 
 mod access;
 mod batch;
+mod codeowners;
 mod connect;
 mod decisions;
 mod details;
