@@ -627,26 +627,15 @@ pub fn new_password() -> Result<String, ServiceError> {
 /// A password of 20 characters from an alphabet without look-alikes.
 fn random_password() -> Result<String, ServiceError> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut buffer = [0u8; 20];
-    getrandom::fill(&mut buffer).map_err(ServiceError::Random)?;
-    // 256 is not a multiple of 55: the first 220 values map evenly, the
-    // rest are drawn again.
+    // 256 is not a multiple of 55: bytes below 220 map evenly, the rest are
+    // drawn again.
     let mut out = String::with_capacity(20);
-    let mut pending = buffer.to_vec();
+    let mut bytes = [0u8; 32];
     while out.len() < 20 {
-        for byte in pending.drain(..) {
-            if usize::from(byte) < 220
-                && out.len() < 20
-                && let Some(&c) = ALPHABET.get(usize::from(byte) % ALPHABET.len())
-            {
-                out.push(char::from(c));
-            }
-        }
-        if out.len() < 20 {
-            let mut more = [0u8; 8];
-            getrandom::fill(&mut more).map_err(ServiceError::Random)?;
-            pending.extend_from_slice(&more);
-        }
+        getrandom::fill(&mut bytes).map_err(ServiceError::Random)?;
+        let fair = bytes.iter().map(|&b| usize::from(b)).filter(|&b| b < 220);
+        let picked = fair.filter_map(|b| ALPHABET.get(b % ALPHABET.len()));
+        out.extend(picked.map(|&c| char::from(c)).take(20 - out.len()));
     }
     Ok(out)
 }

@@ -126,6 +126,7 @@ pub struct TokenOwner {
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub id: i64,
+    /// The signed-in user; `teams` is left empty.
     pub user: UserRow,
     pub csrf_token: String,
     pub expires_at: Timestamp,
@@ -454,11 +455,11 @@ impl Store {
         else {
             return Ok(None);
         };
-        let mut user = user_row(&row)?;
-        user.teams = self.teams_of(user.id).await?;
+        // Every cookie request reads this: the user's teams, which it does
+        // not need (visibility asks the database), are left unread.
         Ok(Some(SessionRow {
             id: row.try_get(7)?,
-            user,
+            user: user_row(&row)?,
             csrf_token: row.try_get(8)?,
             expires_at: from_millis(row.try_get(9)?),
         }))
