@@ -10,6 +10,7 @@ mod filters;
 mod hooks;
 mod limits;
 mod pages;
+mod risk;
 mod routes;
 mod upload;
 
@@ -80,7 +81,7 @@ fn all_routes() -> Routes {
                 .layer(DefaultBodyLimit::disable())
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT))
         });
-    let rest = api::routes().merge(pages::routes()).map(|router| {
+    let rest = api::routes().merge(risk::routes()).merge(pages::routes()).map(|router| {
         router
             .layer(DefaultBodyLimit::max(MAX_BODY))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

@@ -223,6 +223,29 @@ fn table(world: &World) -> Vec<Case> {
         ),
         api(
             "GET",
+            "/api/v1/tickets/{key}/acceptance",
+            format!("/api/v1/tickets/{shop}/acceptance"),
+            N,
+            [S, P, P, P, H, P, F],
+        ),
+        // Before any request: approving finds nothing pending (409), which
+        // passes the access check.
+        api(
+            "POST",
+            "/api/v1/tickets/{key}/acceptance/{verdict}",
+            format!("/api/v1/tickets/{shop}/acceptance/approve"),
+            J(json!({"note": "fine"})),
+            [S, P, P, F, H, F, F],
+        ),
+        api(
+            "POST",
+            "/api/v1/tickets/{key}/acceptance",
+            format!("/api/v1/tickets/{shop}/acceptance"),
+            J(json!({"reason": "internal only", "expires_at": "2027-01-01"})),
+            [S, P, P, P, H, F, F],
+        ),
+        api(
+            "GET",
             "/api/v1/exports/{kind}",
             format!("/api/v1/exports/openvex?repository={SHOP_REPO_QUERY}"),
             N,

@@ -8,11 +8,9 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use fixgate_domain::Role;
-use fixgate_domain::TicketState;
 use fixgate_http::AppState;
-use fixgate_service::MoveTicket;
 use fixgate_service::testkit::{
-    Env, context, each_backend, import_bytes, service_token, shared_corpus,
+    Env, accept_risk, context, each_backend, import_bytes, service_token, shared_corpus,
 };
 use serde_json::Value;
 use tower::ServiceExt;
@@ -47,16 +45,8 @@ async fn accept_freetype(env: &Env, corpus: &std::path::Path) {
     for key in &imported.opened_tickets {
         let ticket = env.fixgate.ticket(key).await.unwrap().ticket;
         if ticket.advisories.contains(&"CVE-2020-15999".to_string()) {
-            let accept = MoveTicket {
-                state: TicketState::RiskAccepted,
-                reason: Some("no PNG fonts are rendered".into()),
-                owner: None,
-                due_at: None,
-                approver: Some("dana".into()),
-                expires_at: Some("2027-03-01T00:00:00Z".parse().unwrap()),
-                duplicate_of: None,
-            };
-            env.fixgate.move_ticket(key, accept, "ana").await.unwrap();
+            let reason = "no PNG fonts are rendered";
+            accept_risk(&env.fixgate, key, reason, "2027-03-01T00:00:00Z", ("ana", "dana")).await;
         }
     }
 }

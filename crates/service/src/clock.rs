@@ -30,6 +30,12 @@ impl FixedClock {
         FixedClock(Mutex::new(at))
     }
 
+    pub fn set(&self, at: Timestamp) {
+        if let Ok(mut now) = self.0.lock() {
+            *now = at;
+        }
+    }
+
     pub fn advance(&self, by: SignedDuration) {
         if let Ok(mut now) = self.0.lock() {
             *now = now.checked_add(by).unwrap_or(*now);

@@ -13,6 +13,7 @@ pub mod gate;
 mod hooks;
 mod import;
 mod policy;
+mod risk;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod tickets;
@@ -27,6 +28,7 @@ pub use export::{Export, ExportKind, ExportRequest};
 pub use hooks::DeliveryId;
 pub use import::{ImportReport, ImportRequest, Progress};
 pub use policy::POLICY_KEYS;
+pub use risk::{AcceptRisk, MAX_ACCEPTANCE_DAYS, RiskDecision};
 pub use tickets::{CreateTicket, MoveTicket};
 
 use std::sync::Arc;

@@ -249,3 +249,34 @@ pub async fn service_token(
     };
     fixgate.create_token(request, "test").await.unwrap().token
 }
+
+/// A principal for use cases that take one, without a stored person.
+pub fn principal(name: &str, role: fixgate_domain::Role) -> crate::Principal {
+    crate::Principal {
+        user_id: 0,
+        name: name.into(),
+        role,
+        application: None,
+        token_id: None,
+        session: None,
+    }
+}
+
+/// Accepts the risk of ticket `key` the way people do: `requester` asks
+/// with `reason` until `expires_at`, `approver` approves.
+pub async fn accept_risk(
+    fixgate: &Fixgate,
+    key: &str,
+    reason: &str,
+    expires_at: &str,
+    (requester, approver): (&str, &str),
+) {
+    use fixgate_domain::Role;
+    let request = crate::AcceptRisk { reason: reason.into(), expires_at: expires_at.into() };
+    fixgate.request_acceptance(key, request, &principal(requester, Role::Developer)).await.unwrap();
+    let approver = principal(approver, Role::Security);
+    fixgate
+        .decide_acceptance(key, fixgate_store::RiskVerdict::Approve, Default::default(), &approver)
+        .await
+        .unwrap();
+}

@@ -102,6 +102,13 @@ impl Fixgate {
         actor: &str,
     ) -> Result<TicketDetail, ServiceError> {
         let key = &normalize_key(key);
+        if request.state == TicketState::RiskAccepted {
+            return Err(ServiceError::Invalid(format!(
+                "a risk is accepted by request and approval, not by a move: ask with POST \
+                 /api/v1/tickets/{key}/acceptance (a reason and an expiry), then someone else \
+                 approves it"
+            )));
+        }
         let current = self.store.ticket(key).await?.ticket;
         let request = MoveTicket {
             reason: non_empty(request.reason),
@@ -155,7 +162,7 @@ impl Fixgate {
 }
 
 /// Keys are written upper case (`SEC-42`); people type `sec-42` too.
-fn normalize_key(key: &str) -> String {
+pub(crate) fn normalize_key(key: &str) -> String {
     key.trim().to_ascii_uppercase()
 }
 

@@ -11,7 +11,9 @@ use std::collections::{BTreeSet, HashSet};
 
 use fixgate_domain::TicketState;
 use fixgate_intake::{Collected, Options, formats};
-use fixgate_service::testkit::{Env, context, each_backend, import_bytes, shared_corpus};
+use fixgate_service::testkit::{
+    Env, accept_risk, context, each_backend, import_bytes, shared_corpus,
+};
 use fixgate_service::{Export, ExportKind, ExportRequest, MoveTicket};
 use fixgate_store::TicketFilter;
 use jiff::{SignedDuration, Timestamp};
@@ -64,14 +66,9 @@ async fn decide(env: &Env, corpus: &std::path::Path) {
     for key in &libc {
         env.fixgate.move_ticket(key, false_positive("musl build"), "ana").await.unwrap();
     }
-    let accept = MoveTicket {
-        reason: Some("No PNG fonts\nare rendered".into()),
-        approver: Some("dana".into()),
-        expires_at: Some(EXPIRY.parse().unwrap()),
-        ..MoveTicket::to(TicketState::RiskAccepted)
-    };
     let freetype = keys_of(env, "CVE-2020-15999").await;
-    env.fixgate.move_ticket(&freetype[0], accept, "ana").await.unwrap();
+    let reason = "No PNG fonts\nare rendered";
+    accept_risk(&env.fixgate, &freetype[0], reason, EXPIRY, ("ana", "dana")).await;
 
     for key in &leaks.opened_tickets {
         let ticket = env.fixgate.ticket(key).await.unwrap();

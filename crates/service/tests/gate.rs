@@ -129,13 +129,14 @@ async fn decisions_suppress_until_they_expire_and_verified_tickets_come_back_as_
             ..MoveTicket::to(TicketState::FalsePositive)
         };
         env.fixgate.move_ticket("SEC-1", false_positive, "dana").await.unwrap();
-        let accepted = MoveTicket {
-            reason: Some("internal only".into()),
-            approver: Some("cio".into()),
-            expires_at: Some("2026-12-11T00:00:00Z".parse().unwrap()),
-            ..MoveTicket::to(TicketState::RiskAccepted)
-        };
-        env.fixgate.move_ticket("SEC-2", accepted, "dana").await.unwrap();
+        common::accept_risk(
+            &env.fixgate,
+            "SEC-2",
+            "internal only",
+            "2026-12-11T00:00:00Z",
+            ("dana", "cio"),
+        )
+        .await;
         // A complete re-scan without the third finding verifies its ticket.
         let rescan = import_bytes(&env, sarif("CodeQL", &THREE[..2]), context("shop")).await;
         assert_eq!(rescan.counts.verified, 1);

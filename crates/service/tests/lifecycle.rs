@@ -734,13 +734,15 @@ async fn a_false_positive_stays_one_whether_its_finding_is_seen_or_not() {
 async fn a_risk_acceptance_holds_until_it_expires_then_a_scan_that_sees_it_reopens_it() {
     each_backend("risk_acceptance", |env| async move {
         import_bytes(&env, sarif("CodeQL", &[A, B]), context("shop")).await;
-        let accept = MoveTicket {
-            reason: Some("internal tool, no untrusted input".into()),
-            approver: Some("ciso".into()),
-            expires_at: Some("2027-01-01T00:00:00Z".parse().unwrap()),
-            ..MoveTicket::to(TicketState::RiskAccepted)
-        };
-        env.fixgate.move_ticket("SEC-1", accept, "dana").await.unwrap();
+        let reason = "internal tool, no untrusted input";
+        common::accept_risk(
+            &env.fixgate,
+            "SEC-1",
+            reason,
+            "2027-01-01T00:00:00Z",
+            ("dana", "ciso"),
+        )
+        .await;
 
         let seen = import_bytes(&env, sarif("CodeQL", &[A, B, C]), context("shop")).await;
         assert_eq!((seen.counts.reopened, seen.counts.opened), (0, 1), "{}", env.backend);

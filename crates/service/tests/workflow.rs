@@ -5,9 +5,10 @@
 
 use fixgate_service::testkit as common;
 
-use common::{context, each_backend, import_bytes, sarif};
-use fixgate_domain::{Severity, TicketState, TicketType};
-use fixgate_service::{CreateTicket, MoveTicket, ServiceError};
+use common::{context, each_backend, import_bytes, principal, sarif};
+use fixgate_domain::{Role, Severity, TicketState, TicketType};
+use fixgate_service::{AcceptRisk, CreateTicket, MoveTicket, RiskDecision, ServiceError};
+use fixgate_store::RiskVerdict;
 
 fn create(kind: TicketType) -> CreateTicket {
     CreateTicket {
@@ -95,23 +96,105 @@ async fn a_ticket_moves_along_the_workflow_and_every_move_is_logged() {
 }
 
 #[tokio::test]
-async fn risk_acceptance_needs_reason_approver_and_a_future_expiry() {
+async fn risk_is_accepted_by_request_and_another_persons_approval() {
     each_backend("risk", |env| async move {
         env.fixgate.create_ticket(create(TicketType::Vulnerability), "alice").await.unwrap();
-        let past = MoveTicket {
+        let alice = principal("alice", Role::Developer);
+        let ciso = principal("ciso", Role::Security);
+        let ask = |reason: &str, expires_at: &str| AcceptRisk {
+            reason: reason.into(),
+            expires_at: expires_at.into(),
+        };
+
+        // A move cannot accept a risk: it takes a request and an approval.
+        let direct = MoveTicket {
             reason: Some("internal only".into()),
             approver: Some("ciso".into()),
-            expires_at: Some("2020-01-01T00:00:00Z".parse().unwrap()),
+            expires_at: Some("2027-06-01T00:00:00Z".parse().unwrap()),
             ..MoveTicket::to(TicketState::RiskAccepted)
         };
-        let err = env.fixgate.move_ticket("SEC-1", past.clone(), "alice").await.unwrap_err();
-        assert!(err.to_string().contains("not in the future"), "{err}");
+        let err = env.fixgate.move_ticket("SEC-1", direct, "alice").await.unwrap_err();
+        assert!(err.to_string().contains("request and approval"), "{err}");
 
-        let future =
-            MoveTicket { expires_at: Some("2027-06-01T00:00:00Z".parse().unwrap()), ..past };
-        let ticket = env.fixgate.move_ticket("SEC-1", future, "alice").await.unwrap();
+        let refusals = [
+            (ask(" ", "2027-06-01"), "justification"),
+            (ask("internal only", "2020-01-01"), "not in the future"),
+            (ask("internal only", "2031-01-01"), "at most a year"),
+            (ask("internal only", "next week"), "expires_at"),
+        ];
+        for (request, expected) in refusals {
+            let err = env.fixgate.request_acceptance("SEC-1", request, &alice).await.unwrap_err();
+            assert!(err.to_string().contains(expected), "{}: {err}", env.backend);
+        }
+
+        let asked = env
+            .fixgate
+            .request_acceptance("sec-1", ask("internal only", "2027-06-01"), &alice)
+            .await
+            .unwrap();
+        assert_eq!((asked.outcome.as_str(), asked.requested_by.as_str()), ("pending", "alice"));
+        let again = env
+            .fixgate
+            .request_acceptance("SEC-1", ask("again", "2027-06-01"), &ciso)
+            .await
+            .unwrap_err();
+        assert!(again.to_string().contains("already has a pending"), "{again}");
+
+        // Nobody approves their own request, and only the asker withdraws.
+        let own = env
+            .fixgate
+            .decide_acceptance("SEC-1", RiskVerdict::Approve, RiskDecision::default(), &alice)
+            .await
+            .unwrap_err();
+        assert!(matches!(own, ServiceError::Forbidden(_)), "{own}");
+        let withdraw = env
+            .fixgate
+            .decide_acceptance("SEC-1", RiskVerdict::Withdraw, RiskDecision::default(), &ciso)
+            .await
+            .unwrap_err();
+        assert!(matches!(withdraw, ServiceError::Forbidden(_)), "{withdraw}");
+        let silent = env
+            .fixgate
+            .decide_acceptance("SEC-1", RiskVerdict::Reject, RiskDecision::default(), &ciso)
+            .await
+            .unwrap_err();
+        assert!(silent.to_string().contains("say why"), "{silent}");
+
+        let note = RiskDecision { note: Some("reviewed the network policy".into()) };
+        let approved = env
+            .fixgate
+            .decide_acceptance("SEC-1", RiskVerdict::Approve, note, &ciso)
+            .await
+            .unwrap();
+        assert_eq!(approved.outcome, "approved");
+        let ticket = env.fixgate.ticket("SEC-1").await.unwrap();
         assert_eq!(ticket.ticket.state, TicketState::RiskAccepted);
-        assert_eq!(ticket.events.last().unwrap().data["approver"], "ciso");
+        let kinds: Vec<&str> = ticket.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["opened", "acceptance_requested", "acceptance_approved", "state_changed"],
+            "{}",
+            env.backend
+        );
+        let moved = &ticket.events[3].data;
+        assert_eq!(
+            (moved["approver"].as_str(), moved["requested_by"].as_str()),
+            (Some("ciso"), Some("alice"))
+        );
+
+        // Before the expiry nothing lapses; after it the ticket reopens.
+        assert!(env.fixgate.expire_acceptances().await.unwrap().is_empty());
+        env.clock.set("2027-06-01T00:00:00Z".parse().unwrap());
+        let lapsed = env.fixgate.expire_acceptances().await.unwrap();
+        assert_eq!(lapsed.iter().map(|l| l.key.as_str()).collect::<Vec<_>>(), ["SEC-1"]);
+        let ticket = env.fixgate.ticket("SEC-1").await.unwrap();
+        assert_eq!(ticket.ticket.state, TicketState::Reopened);
+        let last = ticket.events.last().unwrap();
+        assert_eq!(
+            (last.kind.as_str(), last.data["approver"].as_str()),
+            ("acceptance_expired", Some("ciso"))
+        );
+        assert!(env.fixgate.expire_acceptances().await.unwrap().is_empty(), "once only");
     })
     .await;
 }

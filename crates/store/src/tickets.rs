@@ -382,7 +382,7 @@ pub struct FilterValues {
     pub tools: Vec<String>,
 }
 
-async fn ticket_id(conn: &mut AnyConnection, key: &str) -> Result<i64, StoreError> {
+pub(crate) async fn ticket_id(conn: &mut AnyConnection, key: &str) -> Result<i64, StoreError> {
     sqlx::query("SELECT id FROM tickets WHERE ticket_key = $1")
         .bind(key)
         .fetch_optional(&mut *conn)
@@ -392,7 +392,7 @@ async fn ticket_id(conn: &mut AnyConnection, key: &str) -> Result<i64, StoreErro
         .map_err(StoreError::from)
 }
 
-async fn append_event(
+pub(crate) async fn append_event(
     conn: &mut AnyConnection,
     ticket: i64,
     at: Timestamp,
