@@ -48,7 +48,7 @@ impl Priority {
     }
 
     /// 4 for critical down to 1 for low, for storage and ORDER BY.
-    pub fn rank(self) -> u8 {
+    pub fn rank(self) -> i64 {
         match self {
             Priority::Critical => 4,
             Priority::High => 3,
@@ -57,19 +57,19 @@ impl Priority {
         }
     }
 
-    pub fn from_rank(rank: u8) -> Option<Priority> {
+    pub fn from_rank(rank: i64) -> Option<Priority> {
         Priority::ALL.into_iter().find(|p| p.rank() == rank)
     }
 
     /// `steps` more urgent, stopping at critical.
     pub fn raised(self, steps: u8) -> Priority {
-        let rank = self.rank().saturating_add(steps).min(Priority::Critical.rank());
+        let rank = self.rank().saturating_add(i64::from(steps)).min(Priority::Critical.rank());
         Priority::from_rank(rank).unwrap_or(Priority::Critical)
     }
 
     /// `steps` less urgent, stopping at low.
     pub fn lowered(self, steps: u8) -> Priority {
-        let rank = self.rank().saturating_sub(steps).max(Priority::Low.rank());
+        let rank = self.rank().saturating_sub(i64::from(steps)).max(Priority::Low.rank());
         Priority::from_rank(rank).unwrap_or(Priority::Low)
     }
 }

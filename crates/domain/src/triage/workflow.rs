@@ -283,37 +283,28 @@ impl Workflow {
     ) -> Result<(), WorkflowError> {
         let (from_state, to_state) = (self.known(from)?, self.known(to)?);
         let transition = self.transitions.iter().find(|t| t.covers(from, to));
+        let (ticket_type, from, to) = (self.ticket_type, from.to_string(), to.to_string());
         if self.built_in {
             // With every field given, the built-in check refuses only a
             // move its workflow lacks, with its own explanation.
             let every = GivenFields::ALL.move_details();
-            from_state.means.check_manual_move(to_state.means, self.ticket_type, &every)?;
+            from_state.means.check_manual_move(to_state.means, ticket_type, &every)?;
         } else if transition.is_none() {
-            return Err(self.refusal(from, to, |ticket_type, from, to| {
-                WorkflowError::NotAllowed { ticket_type, from, to }
-            }));
+            return Err(WorkflowError::NotAllowed { ticket_type, from, to });
         }
         if let Some(transition) = transition
             && !transition.allows(role)
         {
             let allowed = transition.roles.clone();
-            return Err(self.refusal(from, to, |ticket_type, from, to| WorkflowError::Role {
-                ticket_type,
-                from,
-                to,
-                role,
-                allowed,
-            }));
+            return Err(WorkflowError::Role { ticket_type, from, to, role, allowed });
         }
         if self.built_in {
             let details = given.move_details();
-            from_state.means.check_manual_move(to_state.means, self.ticket_type, &details)?;
+            from_state.means.check_manual_move(to_state.means, ticket_type, &details)?;
         }
         let requires = transition.map(|t| t.requires.as_slice()).unwrap_or_default();
         match requires.iter().find(|field| !given.has(**field)) {
-            Some(field) => Err(self.refusal(from, to, |ticket_type, from, to| {
-                WorkflowError::Missing { ticket_type, from, to, field: *field }
-            })),
+            Some(field) => Err(WorkflowError::Missing { ticket_type, from, to, field: *field }),
             None => Ok(()),
         }
     }
@@ -324,15 +315,6 @@ impl Workflow {
             state: name.to_string(),
             expected: self.states.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
         })
-    }
-
-    fn refusal(
-        &self,
-        from: &str,
-        to: &str,
-        make: impl FnOnce(TicketType, String, String) -> WorkflowError,
-    ) -> WorkflowError {
-        make(self.ticket_type, from.to_string(), to.to_string())
     }
 }
 

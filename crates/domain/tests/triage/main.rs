@@ -45,6 +45,12 @@ fn the_shipped_default_parses_and_is_the_default() {
 }
 
 #[test]
+fn a_policy_can_be_shared_between_threads() {
+    fn shareable<T: Clone + std::fmt::Debug + Send + Sync + 'static>() {}
+    shareable::<TriagePolicy>();
+}
+
+#[test]
 fn an_empty_file_keeps_the_built_in_defaults_without_rules() {
     use fixgate_domain::Severity;
     use fixgate_domain::triage::Priority;
@@ -83,4 +89,22 @@ production = false
     assert_eq!(with.application("anything else"), profile(3, true, false));
     assert_eq!(policy("").application("shop"), profile(3, false, false));
     assert_eq!(with.applications().count(), 2);
+}
+
+#[test]
+fn every_example_of_the_documentation_parses() {
+    let doc = include_str!("../../../../docs/triage-policy.md");
+    let blocks: Vec<&str> =
+        doc.split("```toml\n").skip(1).filter_map(|rest| rest.split("```").next()).collect();
+    assert_eq!(blocks.len(), 3);
+    for block in &blocks {
+        policy(block);
+    }
+    let documented = policy(blocks[0]);
+    let tested = policy(workflows::INCIDENT);
+    let states = |p: &TriagePolicy| {
+        let workflow = p.workflow(fixgate_domain::TicketType::Incident).unwrap();
+        (workflow.states().to_vec(), workflow.transitions().len())
+    };
+    assert_eq!(states(&documented), states(&tested));
 }
