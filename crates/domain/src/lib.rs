@@ -1,10 +1,11 @@
 //! fixgate's domain: what a finding, a ticket and a scan are, how severities
 //! compare, how fingerprints are computed, which workflow moves a ticket may
-//! make and whether a webhook delivery is signed. Nothing here does I/O, so
-//! every rule can be tested on its own.
+//! make, what labels and links tickets carry, and whether a webhook delivery
+//! is signed. Nothing here does I/O, so every rule can be tested on its own.
 
 pub mod access;
 pub mod codeowners;
+pub mod collab;
 pub mod finding;
 pub mod fingerprint;
 pub mod hook;
@@ -16,6 +17,7 @@ pub mod severity;
 pub mod ticket;
 
 pub use access::{Action, Role};
+pub use collab::{Label, LabelError, LinkKind};
 pub use finding::{Cvss, Finding, Location, Package, SecretRef, Suppression, TraceStep, Vex};
 pub use fingerprint::Fingerprint;
 pub use matching::{MatchLayer, Matcher};

@@ -5,6 +5,7 @@ mod api;
 mod auth;
 mod check;
 mod codeowners;
+mod collab;
 mod error;
 mod filters;
 mod hooks;
@@ -80,7 +81,7 @@ fn all_routes() -> Routes {
                 .layer(DefaultBodyLimit::disable())
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT))
         });
-    let rest = api::routes().merge(pages::routes()).map(|router| {
+    let rest = api::routes().merge(collab::routes()).merge(pages::routes()).map(|router| {
         router
             .layer(DefaultBodyLimit::max(MAX_BODY))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
