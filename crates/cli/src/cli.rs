@@ -373,6 +373,106 @@ pub enum TicketsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Assign a ticket to a person who works on tickets and sees it, or to nobody.
+    Assign(AssignArgs),
+    /// Change every ticket the filters match (at most 10,000) in one go.
+    ///
+    /// Each ticket goes through the checks one change of its kind goes through; a
+    /// ticket the workflow refuses, or that the change would leave as it is, is
+    /// skipped and listed with the reason. --dry-run checks without changing
+    /// anything.
+    Bulk(Box<BulkArgs>),
+}
+
+/// `fixgate tickets assign KEY NAME|--none`.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("whom").required(true).args(["name", "none"])))]
+pub struct AssignArgs {
+    pub key: String,
+    /// The person's name.
+    pub name: Option<String>,
+    /// Assign the ticket to nobody.
+    #[arg(long)]
+    pub none: bool,
+}
+
+/// `fixgate tickets bulk`: which tickets, and what to change on each.
+#[derive(Debug, Clone, Args)]
+pub struct BulkArgs {
+    /// Only tickets in these states, comma-separated (the list's --state).
+    #[arg(long)]
+    pub in_state: Option<String>,
+    /// Severities, comma-separated.
+    #[arg(long)]
+    pub severity: Option<String>,
+    #[arg(long = "type")]
+    pub ticket_type: Option<String>,
+    #[arg(long = "app")]
+    pub application: Option<String>,
+    #[arg(long = "repo")]
+    pub repository: Option<String>,
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// A CWE id: 79 or CWE-79.
+    #[arg(long)]
+    pub cwe: Option<String>,
+    /// Free text matched against key, title, rule, path and advisory ids.
+    #[arg(long = "text", short = 'q')]
+    pub text: Option<String>,
+    /// yes: still seen by the latest scan; no: no longer seen.
+    #[arg(long)]
+    pub seen: Option<String>,
+    /// Only tickets assigned to this person (`none`: to nobody).
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// Only tickets with one of these labels, comma-separated (the list's --label).
+    #[arg(long)]
+    pub with_label: Option<String>,
+    /// Every ticket: needed when no filter is given, so that a forgotten filter does not
+    /// change every ticket.
+    #[arg(long)]
+    pub all: bool,
+    /// Move each ticket to this state.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// What the move needs: a reason (false positive, risk accepted, reopened, closed).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// What a move to triaged needs: the owner.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// What a move to triaged needs: a due date, 2027-01-31 or an RFC 3339 time.
+    #[arg(long)]
+    pub due: Option<String>,
+    /// What a risk acceptance needs: who approved it.
+    #[arg(long)]
+    pub approver: Option<String>,
+    /// What a risk acceptance needs: when it expires, 2027-01-31 or an RFC 3339 time.
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// What a move to duplicate needs: the key of the ticket kept.
+    #[arg(long)]
+    pub duplicate_of: Option<String>,
+    /// Assign each ticket to this person.
+    #[arg(long, conflicts_with = "unassign")]
+    pub assign: Option<String>,
+    /// Assign each ticket to nobody.
+    #[arg(long)]
+    pub unassign: bool,
+    /// Add this label; repeat for several.
+    #[arg(long = "label")]
+    pub add_labels: Vec<String>,
+    /// Remove this label; repeat for several.
+    #[arg(long = "unlabel")]
+    pub remove_labels: Vec<String>,
+    /// Add this comment to each ticket.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Check everything and say what would change, changing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -404,6 +504,12 @@ pub struct ListArgs {
     /// yes: still seen by the latest scan; no: no longer seen.
     #[arg(long)]
     pub seen: Option<String>,
+    /// Only tickets assigned to this person (`none`: to nobody).
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// Only tickets with one of these labels, comma-separated.
+    #[arg(long)]
+    pub label: Option<String>,
     #[arg(long)]
     pub json: bool,
 }

@@ -11,6 +11,7 @@ mod bench_formats;
 mod check;
 mod cli;
 mod codeowners;
+mod collab;
 mod demo;
 mod export;
 mod import;

@@ -1,4 +1,5 @@
-//! `fixgate tickets list` and `fixgate tickets show`.
+//! `fixgate tickets list` and `fixgate tickets show`; `assign` and `bulk`
+//! are in [`crate::collab`].
 
 use fixgate_store::TicketFilter;
 
@@ -16,12 +17,16 @@ pub async fn tickets(store: &StoreArgs, args: TicketsArgs) -> anyhow::Result<()>
             let ticket = fixgate.ticket(&key).await?;
             if json { print_json(&ticket) } else { print(&show(&ticket)) }
         }
+        TicketsCommand::Assign(args) => {
+            crate::collab::assign(&fixgate, &args.key, args.name.as_deref()).await
+        }
+        TicketsCommand::Bulk(args) => crate::collab::bulk(&fixgate, &args).await,
     };
     fixgate.store().close().await;
     result
 }
 
-fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
+pub fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
     let list = |value: &Option<String>| -> Vec<String> {
         value
             .iter()
@@ -70,6 +75,21 @@ fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
         cwe,
         text: args.text.clone(),
         present,
+        assignee: args.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(|a| {
+            if a.eq_ignore_ascii_case("none") {
+                fixgate_store::AssigneeFilter::Nobody
+            } else {
+                fixgate_store::AssigneeFilter::Person(a.to_string())
+            }
+        }),
+        labels: list(&args.label)
+            .iter()
+            .map(|l| {
+                fixgate_domain::Label::parse(l)
+                    .map(fixgate_domain::Label::into_string)
+                    .map_err(|err| anyhow::anyhow!("--label: {err}"))
+            })
+            .collect::<Result<_, _>>()?,
         // The local store's files hold every ticket: whoever reads them sees all.
         visibility: fixgate_store::Visibility::everything(),
         limit: args.limit,
@@ -109,13 +129,17 @@ fn show(detail: &fixgate_store::TicketDetail) -> String {
     if !ids.is_empty() {
         out.push_str(&format!("  ids         {}\n", ids.join(", ")));
     }
-    for (label, value) in
-        [("application", &t.application), ("repository", &t.repository), ("owner", &t.owner)]
-    {
+    for (label, value) in [
+        ("application", &t.application),
+        ("repository", &t.repository),
+        ("owner", &t.owner),
+        ("assignee", &t.assignee),
+    ] {
         if let Some(value) = value {
             out.push_str(&format!("  {label:<11} {value}\n"));
         }
     }
+    out.push_str(&crate::collab::show_lines(detail));
     if !detail.tools.is_empty() {
         out.push_str(&format!("  seen by     {}\n", detail.tools.join(", ")));
     }

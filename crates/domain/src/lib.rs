@@ -1,11 +1,12 @@
 //! fixgate's domain: what a finding, a ticket and a scan are, how severities
 //! compare, how fingerprints are computed, which workflow moves a ticket may
-//! make, whether a webhook delivery is signed, and the triage policy that
-//! gives a ticket its priority, team and SLA. Nothing here does I/O, so
-//! every rule can be tested on its own.
+//! make, what labels and links tickets carry, whether a webhook delivery is
+//! signed, and the triage policy that gives a ticket its priority, team and
+//! SLA. Nothing here does I/O, so every rule can be tested on its own.
 
 pub mod access;
 pub mod codeowners;
+pub mod collab;
 pub mod finding;
 pub mod fingerprint;
 pub mod hook;
@@ -18,6 +19,7 @@ pub mod ticket;
 pub mod triage;
 
 pub use access::{Action, Role};
+pub use collab::{Label, LabelError, LinkKind};
 pub use finding::{Cvss, Finding, Location, Package, SecretRef, Suppression, TraceStep, Vex};
 pub use fingerprint::Fingerprint;
 pub use matching::{MatchLayer, Matcher};

@@ -53,7 +53,7 @@ async fn list_tickets(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::Read)?;
     let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    let filter = query.to_filter(50, caller.visibility())?;
+    let filter = query.for_caller(&caller.name).to_filter(50, caller.visibility())?;
     Ok(Json(state.fixgate.list_tickets(&filter).await?))
 }
 
@@ -68,7 +68,8 @@ async fn ticket(
 
 /// The ticket `key` as `caller` may see it: a ticket of an application the
 /// caller cannot see does not exist for them (404, as for a wrong key), and
-/// links to other tickets they cannot see are left out.
+/// links to other tickets they cannot see are left out (same-secret links,
+/// links between tickets and the keys their history names).
 pub(crate) async fn visible_ticket(
     state: &AppState,
     caller: &Principal,
@@ -84,6 +85,7 @@ pub(crate) async fn visible_ticket(
             finding.same_secret_in =
                 state.fixgate.store().visible_keys(&finding.same_secret_in, &visibility).await?;
         }
+        crate::collab::hide_unseen_links(state, &visibility, &mut detail).await?;
     }
     Ok(detail)
 }

@@ -1,8 +1,8 @@
 //! The ticket list's query string, shared by the API and the pages. Empty
 //! values (as HTML forms send them) mean "no filter".
 
-use fixgate_domain::{Severity, TicketType};
-use fixgate_store::{TicketFilter, Visibility};
+use fixgate_domain::{Label, Severity, TicketType};
+use fixgate_store::{AssigneeFilter, TicketFilter, Visibility};
 use serde::{Deserialize, Serialize};
 
 use crate::ApiError;
@@ -29,6 +29,13 @@ pub struct TicketQuery {
     /// `yes`: the latest scan still sees it; `no`: it no longer does.
     #[serde(default)]
     pub seen: String,
+    /// A person's name; `me`, the caller (see [`TicketQuery::for_caller`]);
+    /// `none`, unassigned.
+    #[serde(default)]
+    pub assignee: String,
+    /// Labels, comma-separated: tickets with any of them.
+    #[serde(default)]
+    pub label: String,
     pub limit: Option<u32>,
     pub page: Option<u32>,
 }
@@ -51,6 +58,11 @@ impl TicketQuery {
             cwe: cwe(&self.cwe)?,
             text: text(&self.q),
             present: seen(&self.seen)?,
+            assignee: assignee(&self.assignee),
+            labels: list::<Label>(&self.label, "label")?
+                .into_iter()
+                .map(Label::into_string)
+                .collect(),
             limit: self.limit.unwrap_or(default_limit).clamp(1, 1000),
             page: self.page.unwrap_or(1).max(1),
         })
@@ -60,8 +72,25 @@ impl TicketQuery {
     pub fn is_filtered(&self) -> bool {
         [&self.state, &self.severity, &self.ticket_type, &self.application, &self.repository]
             .iter()
-            .chain([&self.tool, &self.cwe, &self.q, &self.seen].iter())
+            .chain([&self.tool, &self.cwe, &self.q, &self.seen, &self.assignee, &self.label].iter())
             .any(|v| !v.trim().is_empty())
+    }
+
+    /// The query with `assignee=me` made the caller's name.
+    pub fn for_caller(mut self, name: &str) -> TicketQuery {
+        if self.assignee.trim().eq_ignore_ascii_case("me") {
+            self.assignee = name.to_string();
+        }
+        self
+    }
+}
+
+/// `none` is nobody; any other name, that person.
+fn assignee(value: &str) -> Option<AssigneeFilter> {
+    match value.trim() {
+        "" => None,
+        name if name.eq_ignore_ascii_case("none") => Some(AssigneeFilter::Nobody),
+        name => Some(AssigneeFilter::Person(name.to_string())),
     }
 }
 

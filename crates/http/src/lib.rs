@@ -5,6 +5,7 @@ mod api;
 mod auth;
 mod check;
 mod codeowners;
+mod collab;
 mod error;
 mod filters;
 mod hooks;
@@ -81,11 +82,15 @@ fn all_routes() -> Routes {
                 .layer(DefaultBodyLimit::disable())
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT))
         });
-    let rest = api::routes().merge(risk::routes()).merge(pages::routes()).map(|router| {
-        router
-            .layer(DefaultBodyLimit::max(MAX_BODY))
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-    });
+    let rest = api::routes()
+        .merge(collab::routes())
+        .merge(risk::routes())
+        .merge(pages::routes())
+        .map(|router| {
+            router
+                .layer(DefaultBodyLimit::max(MAX_BODY))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        });
     // A delivery's signature is its credential; its body may be larger.
     let hooks = Routes::new().post("/api/v1/hooks/{name}", hooks::receive).map(|router| {
         router

@@ -5,6 +5,7 @@
 //! Security Policy that allows no script at all backs both up.
 
 mod account;
+mod collab;
 mod error;
 mod list;
 mod ticket;

@@ -92,6 +92,8 @@ struct World {
     /// A ticket of `shop`, and one of `bank`.
     shop_ticket: String,
     bank_ticket: String,
+    /// Another ticket of `shop`, for links.
+    shop_other: String,
     /// A token of the administrator's, for the revocation routes.
     admin_token_id: i64,
     _spool: tempfile::TempDir,
@@ -113,7 +115,8 @@ async fn world(env: &Env) -> World {
         repository: Some(BANK_REPO.into()),
         ..shop.clone()
     };
-    let shop_ticket = import_bytes(env, report.clone(), shop).await.opened_tickets[0].clone();
+    let opened = import_bytes(env, report.clone(), shop).await.opened_tickets;
+    let (shop_ticket, shop_other) = (opened[0].clone(), opened[1].clone());
     let bank_ticket = import_bytes(env, report, bank).await.opened_tickets[0].clone();
     env.fixgate.add_owner("shop", "shop-team").await.unwrap();
     env.fixgate.add_owner("bank", "bank-team").await.unwrap();
@@ -151,6 +154,7 @@ async fn world(env: &Env) -> World {
         callers,
         shop_ticket,
         bank_ticket,
+        shop_other,
         admin_token_id,
         _spool: spool,
     }
@@ -220,6 +224,59 @@ fn table(world: &World) -> Vec<Case> {
             format!("/api/v1/tickets/{shop}/comments"),
             J(json!({"text": "on it"})),
             [S, P, P, P, H, F, F],
+        ),
+        api(
+            "PUT",
+            "/api/v1/tickets/{key}/assignee",
+            format!("/api/v1/tickets/{shop}/assignee"),
+            J(json!({"assignee": "developer"})),
+            [S, P, P, P, H, F, F],
+        ),
+        // Following a ticket oneself needs only to read it: the viewer is
+        // the one named.
+        api(
+            "PUT",
+            "/api/v1/tickets/{key}/watchers/{name}",
+            format!("/api/v1/tickets/{shop}/watchers/viewer"),
+            N,
+            [S, P, P, P, H, P, F],
+        ),
+        api(
+            "DELETE",
+            "/api/v1/tickets/{key}/watchers/{name}",
+            format!("/api/v1/tickets/{shop}/watchers/viewer"),
+            N,
+            [S, P, P, P, H, P, F],
+        ),
+        api(
+            "POST",
+            "/api/v1/tickets/{key}/labels",
+            format!("/api/v1/tickets/{shop}/labels"),
+            J(json!({"add": ["triage"]})),
+            [S, P, P, P, H, F, F],
+        ),
+        // After the administrator, the link exists: a conflict, let through.
+        api(
+            "POST",
+            "/api/v1/tickets/{key}/links",
+            format!("/api/v1/tickets/{shop}/links"),
+            J(json!({"kind": "relates_to", "target": world.shop_other})),
+            [S, P, P, P, H, F, F],
+        ),
+        api(
+            "DELETE",
+            "/api/v1/tickets/{key}/links/{kind}/{target}",
+            format!("/api/v1/tickets/{shop}/links/relates_to/{}", world.shop_other),
+            N,
+            [S, P, P, P, H, F, F],
+        ),
+        // The outsider's change reaches bank's tickets only.
+        api(
+            "POST",
+            "/api/v1/tickets/bulk",
+            "/api/v1/tickets/bulk".into(),
+            J(json!({"filter": {"application": "shop"}, "change": {"add_labels": ["sweep"]}})),
+            [S, P, P, P, P, F, F],
         ),
         api(
             "GET",

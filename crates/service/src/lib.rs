@@ -1,12 +1,14 @@
 //! fixgate's use cases: import a report as a scan, check a report against
 //! what fixgate tracks (the CI gate), list and read tickets, open a ticket
-//! by hand, move it along the workflow, export the decisions taken on
+//! by hand, move it along the workflow, assign, watch, label and link it
+//! (one ticket or many at once), export the decisions taken on
 //! tickets to the scanners, and take signed webhook deliveries. The HTTP
 //! API, the web pages and the CLI all go through here.
 
 pub mod access;
 mod clock;
 mod codeowners;
+mod collab;
 mod error;
 mod export;
 pub mod gate;
@@ -23,6 +25,7 @@ pub use access::{
 };
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use codeowners::MAX_CODEOWNERS_BYTES;
+pub use collab::{BULK_LIMIT, BulkChange, BulkOutcome, Skipped};
 pub use error::ServiceError;
 pub use export::{Export, ExportKind, ExportRequest};
 pub use hooks::DeliveryId;

@@ -110,6 +110,20 @@ impl Fixgate {
             )));
         }
         let current = self.store.ticket(key).await?.ticket;
+        let change = self.checked_move(&current, request)?;
+        self.store.change_state(key, &change, actor, self.clock.now()).await?;
+        self.ticket(key).await
+    }
+
+    /// Checks a move of `current` against the workflow and what the target
+    /// state needs, as a person's move and a bulk change both are; the
+    /// change to store.
+    pub(crate) fn checked_move(
+        &self,
+        current: &TicketRow,
+        request: MoveTicket,
+    ) -> Result<StateChange, ServiceError> {
+        let key = current.key.as_str();
         let request = MoveTicket {
             reason: non_empty(request.reason),
             owner: non_empty(request.owner),
@@ -139,7 +153,7 @@ impl Fixgate {
             )));
         }
 
-        let change = StateChange {
+        Ok(StateChange {
             from: current.state,
             to: request.state,
             reason: request.reason,
@@ -148,9 +162,7 @@ impl Fixgate {
             approver: request.approver,
             expires_at: request.expires_at,
             duplicate_of: request.duplicate_of,
-        };
-        self.store.change_state(key, &change, actor, self.clock.now()).await?;
-        self.ticket(key).await
+        })
     }
 
     pub async fn comment(&self, key: &str, text: &str, actor: &str) -> Result<(), ServiceError> {
@@ -166,6 +178,6 @@ pub(crate) fn normalize_key(key: &str) -> String {
     key.trim().to_ascii_uppercase()
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
+pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }

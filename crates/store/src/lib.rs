@@ -12,6 +12,7 @@
 mod access;
 mod batch;
 mod codeowners;
+mod collab;
 mod connect;
 mod decisions;
 mod details;
@@ -24,6 +25,7 @@ mod rows;
 mod tickets;
 
 pub use access::{NewToken, NewUser, SessionRow, TokenOwner, TokenRow, UserRow, Visibility};
+pub use collab::{AssigneeFilter, LabelsChanged, LinkRow, TicketChange, Watcher};
 pub use connect::{Backend, ConnectOptions};
 pub use decisions::Decision;
 pub use error::StoreError;

@@ -25,6 +25,10 @@ pub struct TicketRow {
     pub cwes: Vec<u32>,
     pub advisories: Vec<String>,
     pub owner: Option<String>,
+    /// The person working on it, by name.
+    pub assignee: Option<String>,
+    /// Lower-case, in order.
+    pub labels: Vec<String>,
     pub due_at: Option<Timestamp>,
     /// Whether the latest scan of some scope still sees one of its findings.
     pub present: bool,
@@ -44,6 +48,10 @@ pub struct TicketDetail {
     /// How the ticket was closed: by which scan, or by an override.
     pub closed_by_scan_id: Option<i64>,
     pub reopen_count: i64,
+    /// The people who follow it, by name.
+    pub watchers: Vec<String>,
+    /// Its links to other tickets, named from this ticket's side.
+    pub links: Vec<crate::LinkRow>,
     pub findings: Vec<FindingRow>,
     pub events: Vec<EventRow>,
 }
@@ -117,6 +125,10 @@ pub struct TicketFilter {
     pub text: Option<String>,
     /// Only tickets whose finding the latest scan still sees (or no longer sees).
     pub present: Option<bool>,
+    /// Only the tickets of this person, or only those of nobody.
+    pub assignee: Option<crate::AssigneeFilter>,
+    /// Only tickets with one of these labels (lower-case).
+    pub labels: Vec<String>,
     /// Which applications' tickets the caller may see at all.
     pub visibility: crate::Visibility,
     pub limit: u32,

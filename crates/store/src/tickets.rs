@@ -18,11 +18,15 @@ use crate::rows::{
 };
 use crate::{Store, StoreError};
 
-const TICKET_COLUMNS: &str = "t.id, t.ticket_key, t.ticket_type, t.state, t.severity, t.title, \
-     a.name, r.url, t.branch, t.commit_sha, t.tool, t.rule_id, t.path, t.cwes, t.advisories, \
-     t.owner, t.due_at, t.present, t.created_at, t.updated_at";
+pub(crate) const TICKET_COLUMNS: &str = "t.id, t.ticket_key, t.ticket_type, t.state, \
+     t.severity, t.title, a.name, r.url, t.branch, t.commit_sha, t.tool, t.rule_id, t.path, \
+     t.cwes, t.advisories, t.owner, t.due_at, t.present, t.created_at, t.updated_at, t.assignee";
 
-const TICKET_FROM: &str = "FROM tickets t LEFT JOIN applications a ON a.id = t.application_id \
+/// How many columns [`TICKET_COLUMNS`] names.
+const TICKET_COLUMN_COUNT: usize = 21;
+
+pub(crate) const TICKET_FROM: &str = "FROM tickets t \
+     LEFT JOIN applications a ON a.id = t.application_id \
      LEFT JOIN repositories r ON r.id = t.repository_id";
 
 /// A bind value of a dynamically built query.
@@ -55,7 +59,8 @@ impl Store {
             .bind(i64::from(page - 1) * i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-        let items = rows.iter().map(ticket_row).collect::<Result<_, _>>()?;
+        let mut items: Vec<TicketRow> = rows.iter().map(ticket_row).collect::<Result<_, _>>()?;
+        self.attach_labels(&mut items).await?;
         Ok(Page { total: total as u64, page, limit, items })
     }
 
@@ -69,8 +74,9 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("ticket {key}")))?;
-        let ticket = ticket_row(&row)?;
-        let description: String = row.try_get(20)?;
+        let mut ticket = ticket_row(&row)?;
+        let description: String = row.try_get(TICKET_COLUMN_COUNT)?;
+        self.attach_labels(std::slice::from_mut(&mut ticket)).await?;
         let findings = self.ticket_findings(ticket.id).await?;
         let events = self.ticket_events(ticket.id).await?;
         let closing: (Option<i64>, i64) = sqlx::query_as(
@@ -83,6 +89,8 @@ impl Store {
             tools: TicketDetail::tools_of(&findings),
             closed_by_scan_id: closing.0,
             reopen_count: closing.1,
+            watchers: self.watchers_of(&[ticket.id]).await?.into_iter().map(|w| w.name).collect(),
+            links: self.links_of(ticket.id).await?,
             ticket,
             description,
             findings,
@@ -256,63 +264,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        // A decision (false positive, risk accepted) is kept on the ticket for
-        // the gate and the VEX export while the ticket stays decided.
-        let decided = change.to.is_decision();
-        let closed = change.to.is_closed();
-        let updated = sqlx::query(
-            "UPDATE tickets SET state = $1, owner = COALESCE($2, owner), \
-             due_at = COALESCE($3, due_at), updated_at = $4, decision_reason = $7, \
-             decision_approver = $8, decision_expires_at = $9, \
-             closed_at = CASE WHEN $10 = 1 THEN $4 ELSE NULL END, \
-             closed_by_scan_id = NULL, \
-             reopen_count = reopen_count + CASE WHEN $1 = 'reopened' THEN 1 ELSE 0 END \
-             WHERE ticket_key = $5 AND state = $6 RETURNING id",
-        )
-        .bind(change.to.as_str())
-        .bind(change.owner.as_deref())
-        .bind(change.due_at.map(millis))
-        .bind(millis(now))
-        .bind(key)
-        .bind(change.from.as_str())
-        .bind(change.reason.as_deref().filter(|_| decided))
-        .bind(change.approver.as_deref().filter(|_| decided))
-        .bind(change.expires_at.filter(|_| decided).map(millis))
-        .bind(i64::from(closed))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = updated else {
-            return Err(StoreError::Conflict(format!(
-                "ticket {key} is no longer in state {}; reload it and try again",
-                change.from
-            )));
-        };
-        let id: i64 = row.try_get(0)?;
-        if let Some(duplicate_of) = &change.duplicate_of {
-            ticket_id(&mut tx, duplicate_of).await.map_err(|err| match err {
-                StoreError::NotFound(_) => StoreError::Invalid(format!(
-                    "duplicate_of: there is no ticket {duplicate_of} for {key} to duplicate"
-                )),
-                other => other,
-            })?;
-        }
-
-        let data = json!({
-            "from": change.from,
-            "to": change.to,
-            "reason": change.reason,
-            "approver": change.approver,
-            "expires_at": change.expires_at,
-            "duplicate_of": change.duplicate_of,
-        });
-        append_event(&mut tx, id, now, actor, "state_changed", &data).await?;
-        if let Some(owner) = &change.owner {
-            append_event(&mut tx, id, now, actor, "assigned", &json!({ "owner": owner })).await?;
-        }
-        if let Some(due_at) = change.due_at {
-            append_event(&mut tx, id, now, actor, "due_date_set", &json!({ "due_at": due_at }))
-                .await?;
-        }
+        change_state(&mut tx, key, change, actor, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -337,7 +289,8 @@ impl Store {
         Ok(())
     }
 
-    /// Distinct values users filter by: applications, repositories, tools.
+    /// Distinct values users filter by: applications, repositories, tools,
+    /// labels and assignees.
     pub async fn filter_values(
         &self,
         visibility: &crate::Visibility,
@@ -370,6 +323,19 @@ impl Store {
                  JOIN applications a ON a.id = s.application_id {condition} ORDER BY s.tool"
             ))
             .await?,
+            labels: names(format!(
+                "SELECT DISTINCT l.label FROM ticket_labels l JOIN tickets t ON t.id = l.ticket_id \
+                 LEFT JOIN applications a ON a.id = t.application_id {condition} \
+                 ORDER BY l.label"
+            ))
+            .await?,
+            assignees: names(format!(
+                "SELECT DISTINCT t.assignee FROM tickets t \
+                 LEFT JOIN applications a ON a.id = t.application_id \
+                 {} t.assignee IS NOT NULL ORDER BY t.assignee",
+                if condition.is_empty() { "WHERE".to_string() } else { format!("{condition} AND") }
+            ))
+            .await?,
         })
     }
 }
@@ -380,6 +346,86 @@ pub struct FilterValues {
     pub applications: Vec<String>,
     pub repositories: Vec<String>,
     pub tools: Vec<String>,
+    /// The labels tickets carry.
+    pub labels: Vec<String>,
+    /// The people tickets are assigned to.
+    pub assignees: Vec<String>,
+}
+
+/// Moves a ticket to another state on `conn` (see [`Store::change_state`]);
+/// returns its id. Nothing is written when the change is refused.
+pub(crate) async fn change_state(
+    conn: &mut AnyConnection,
+    key: &str,
+    change: &StateChange,
+    actor: &str,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    // Looked up before anything is written: a refused change leaves the
+    // transaction as it found it, so a bulk change can go on with the next
+    // ticket.
+    let duplicate_of = match &change.duplicate_of {
+        Some(kept) => Some(ticket_id(&mut *conn, kept).await.map_err(|err| match err {
+            StoreError::NotFound(_) => StoreError::Invalid(format!(
+                "duplicate_of: there is no ticket {kept} for {key} to duplicate"
+            )),
+            other => other,
+        })?),
+        None => None,
+    };
+    // A decision (false positive, risk accepted) is kept on the ticket for
+    // the gate and the VEX export while the ticket stays decided.
+    let decided = change.to.is_decision();
+    let closed = change.to.is_closed();
+    let updated = sqlx::query(
+        "UPDATE tickets SET state = $1, owner = COALESCE($2, owner), \
+         due_at = COALESCE($3, due_at), updated_at = $4, decision_reason = $7, \
+         decision_approver = $8, decision_expires_at = $9, \
+         closed_at = CASE WHEN $10 = 1 THEN $4 ELSE NULL END, \
+         closed_by_scan_id = NULL, \
+         reopen_count = reopen_count + CASE WHEN $1 = 'reopened' THEN 1 ELSE 0 END \
+         WHERE ticket_key = $5 AND state = $6 RETURNING id",
+    )
+    .bind(change.to.as_str())
+    .bind(change.owner.as_deref())
+    .bind(change.due_at.map(millis))
+    .bind(millis(now))
+    .bind(key)
+    .bind(change.from.as_str())
+    .bind(change.reason.as_deref().filter(|_| decided))
+    .bind(change.approver.as_deref().filter(|_| decided))
+    .bind(change.expires_at.filter(|_| decided).map(millis))
+    .bind(i64::from(closed))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = updated else {
+        return Err(StoreError::Conflict(format!(
+            "ticket {key} is no longer in state {}; reload it and try again",
+            change.from
+        )));
+    };
+    let id: i64 = row.try_get(0)?;
+
+    let data = json!({
+        "from": change.from,
+        "to": change.to,
+        "reason": change.reason,
+        "approver": change.approver,
+        "expires_at": change.expires_at,
+        "duplicate_of": change.duplicate_of,
+    });
+    append_event(&mut *conn, id, now, actor, "state_changed", &data).await?;
+    if let Some(owner) = &change.owner {
+        append_event(&mut *conn, id, now, actor, "assigned", &json!({ "owner": owner })).await?;
+    }
+    if let Some(due_at) = change.due_at {
+        append_event(&mut *conn, id, now, actor, "due_date_set", &json!({ "due_at": due_at }))
+            .await?;
+    }
+    if let Some(target) = duplicate_of {
+        crate::collab::record_duplicate(&mut *conn, (id, key), target, actor, now).await?;
+    }
+    Ok(id)
 }
 
 pub(crate) async fn ticket_id(conn: &mut AnyConnection, key: &str) -> Result<i64, StoreError> {
@@ -413,7 +459,7 @@ pub(crate) async fn append_event(
     Ok(())
 }
 
-fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
+pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
     let mut conditions: Vec<String> = Vec::new();
     let mut params: Vec<Param> = Vec::new();
     let next = |params: &mut Vec<Param>, p: Param| {
@@ -468,6 +514,7 @@ fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
              OR LOWER(t.advisories) LIKE {p} ESCAPE '\\')"
         ));
     }
+    crate::collab::conditions(filter, &mut conditions, &mut params);
     if let Some((condition, visible)) =
         filter.visibility.condition("t.application_id", params.len() + 1)
     {
@@ -501,7 +548,7 @@ pub(crate) fn bind_all<'q>(
     query
 }
 
-fn ticket_row(row: &AnyRow) -> Result<TicketRow, StoreError> {
+pub(crate) fn ticket_row(row: &AnyRow) -> Result<TicketRow, StoreError> {
     let invalid = |what: &str, value: String| {
         StoreError::Invalid(format!("stored ticket has an unknown {what} {value:?}"))
     };
@@ -526,6 +573,8 @@ fn ticket_row(row: &AnyRow) -> Result<TicketRow, StoreError> {
         cwes: parse_cwes(&row.try_get::<String, _>(13)?),
         advisories: parse_advisories(&row.try_get::<String, _>(14)?),
         owner: row.try_get(15)?,
+        assignee: row.try_get(20)?,
+        labels: Vec::new(),
         due_at: row.try_get::<Option<i64>, _>(16)?.map(from_millis),
         present: row.try_get::<i64, _>(17)? == 1,
         created_at: from_millis(row.try_get(18)?),

@@ -81,6 +81,7 @@ pub(super) async fn page(
     let visibility = me.0.visibility();
     let (query, filter) = match query {
         Ok(Query(query)) => {
+            let query = query.for_caller(&me.0.name);
             let filter =
                 query.to_filter(PAGE_SIZE, visibility.clone()).map_err(|err| err.to_string());
             (query, filter)
@@ -191,6 +192,8 @@ fn fields(query: &TicketQuery, choices: &FilterValues) -> Vec<Field> {
         Field::select("tool", "Tool", &query.tool, names(&choices.tools)),
         Field::text("cwe", "CWE", &query.cwe, "79 or CWE-79"),
         Field::select("seen", "Seen", &query.seen, seen.into()),
+        Field::select("label", "Label", &query.label, names(&choices.labels)),
+        Field::select("assignee", "Assignee", &query.assignee, assignees(&choices.assignees)),
     ]
 }
 
@@ -237,6 +240,8 @@ fn page_link(query: &TicketQuery, page: u32) -> String {
         ("tool", &query.tool),
         ("cwe", &query.cwe),
         ("seen", &query.seen),
+        ("label", &query.label),
+        ("assignee", &query.assignee),
         ("q", &query.q),
     ];
     let mut pairs: Vec<(&str, String)> = filters
@@ -247,6 +252,12 @@ fn page_link(query: &TicketQuery, page: u32) -> String {
     pairs.extend(query.limit.map(|limit| ("limit", limit.to_string())));
     pairs.push(("page", page.to_string()));
     format!("/tickets?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+}
+
+/// "Nobody" first, then the people tickets are assigned to.
+fn assignees(names: &[String]) -> Vec<(String, String)> {
+    let nobody = ("none".to_string(), "Nobody".to_string());
+    std::iter::once(nobody).chain(names.iter().map(|n| (n.clone(), n.clone()))).collect()
 }
 
 fn capitalized(word: &str) -> String {

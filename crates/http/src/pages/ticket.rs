@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use fixgate_domain::Action;
 
+use super::collab::{LinkGroup, link_groups};
 use super::error::PageError;
 use super::view::{
     Link, advisory_link, cwe_link, date, date_time, http_url, location_link, severity_label,
@@ -33,6 +34,9 @@ struct TicketPage {
     facts: Vec<Fact>,
     cwes: Vec<Link>,
     advisories: Vec<Link>,
+    labels: Vec<String>,
+    watchers: Vec<String>,
+    links: Vec<LinkGroup>,
     description: String,
     findings: Vec<FindingView>,
     events: Vec<EventView>,
@@ -122,6 +126,9 @@ impl TicketPage {
             facts: facts(&detail),
             cwes: ticket.cwes.iter().copied().map(cwe_link).collect(),
             advisories: ticket.advisories.iter().map(|id| advisory_link(id)).collect(),
+            labels: ticket.labels.clone(),
+            watchers: detail.watchers.clone(),
+            links: link_groups(&detail.links),
             findings: detail
                 .findings
                 .iter()
@@ -178,6 +185,7 @@ fn facts(detail: &TicketDetail) -> Vec<Fact> {
         closed,
         reopened,
         text("Owner", &ticket.owner),
+        text("Assignee", &ticket.assignee),
         due,
         Some(Fact {
             label: "Opened",
@@ -362,7 +370,9 @@ fn describe(kind: &str, data: &Value) -> String {
         ("opened", Some(scan)) => format!("opened by scan {scan}"),
         ("opened", None) => "opened".into(),
         ("state_changed", _) => state_change(field),
-        ("assigned", _) => format!("assigned to {}", field("owner").unwrap_or("nobody")),
+        ("assigned", _) if data.get("owner").is_some() => {
+            format!("assigned to {}", field("owner").unwrap_or("nobody"))
+        }
         ("due_date_set", _) => match field("due_at").and_then(|at| at.parse().ok()) {
             Some(at) => format!("due date set to {}", date(at)),
             None => "due date set".into(),
@@ -392,7 +402,9 @@ fn describe(kind: &str, data: &Value) -> String {
                 field("rule_id").unwrap_or("finding")
             )
         }
-        (other, _) => other.replace('_', " "),
+        (other, _) => {
+            super::collab::describe(other, data).unwrap_or_else(|| other.replace('_', " "))
+        }
     }
 }
 
