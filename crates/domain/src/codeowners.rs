@@ -302,6 +302,15 @@ fn globs(pattern: &str) -> Result<Vec<String>, String> {
     if pattern.contains('[') || pattern.contains(']') {
         return Err(format!("pattern {pattern:?}: CODEOWNERS has no character ranges ([ ])"));
     }
+    Ok(gitignore_globs(pattern))
+}
+
+/// The globs a gitignore-style path pattern stands for, in globset's
+/// syntax (compile them with `literal_separator`): a leading or inner `/`
+/// anchors at the root, a trailing `/` keeps only a directory's contents,
+/// and a pattern whose last segment has no wildcard also covers everything
+/// under it. The triage policy's routes read their paths the same way.
+pub(crate) fn gitignore_globs(pattern: &str) -> Vec<String> {
     let (anchored, body) = match pattern.strip_prefix('/') {
         Some(rest) => (true, rest),
         None => (pattern.trim_end_matches('/').contains('/'), pattern),
@@ -310,22 +319,22 @@ fn globs(pattern: &str) -> Result<Vec<String>, String> {
     let body = body.trim_end_matches('/');
     if body.is_empty() {
         // `/` alone: the whole repository.
-        return Ok(vec!["**".into()]);
+        return vec!["**".into()];
     }
     let base =
         if anchored || body.starts_with("**/") { body.to_string() } else { format!("**/{body}") };
     let last = body.rsplit('/').next().unwrap_or(body);
-    Ok(if directory_only {
+    if directory_only {
         vec![format!("{base}/**")]
     } else if last.contains('*') {
         vec![base]
     } else {
         vec![base.clone(), format!("{base}/**")]
-    })
+    }
 }
 
 /// A finding's path as CODEOWNERS sees it: relative to the root, with `/`.
-fn normalize(path: &str) -> &str {
+pub(crate) fn normalize(path: &str) -> &str {
     let mut path = path.trim();
     while let Some(rest) = path.strip_prefix("./") {
         path = rest;

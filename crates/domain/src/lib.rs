@@ -1,6 +1,7 @@
 //! fixgate's domain: what a finding, a ticket and a scan are, how severities
 //! compare, how fingerprints are computed, which workflow moves a ticket may
-//! make and whether a webhook delivery is signed. Nothing here does I/O, so
+//! make, whether a webhook delivery is signed, and the triage policy that
+//! gives a ticket its priority, team and SLA. Nothing here does I/O, so
 //! every rule can be tested on its own.
 
 pub mod access;
@@ -14,6 +15,7 @@ pub mod policy;
 pub mod scan;
 pub mod severity;
 pub mod ticket;
+pub mod triage;
 
 pub use access::{Action, Role};
 pub use finding::{Cvss, Finding, Location, Package, SecretRef, Suppression, TraceStep, Vex};

@@ -54,16 +54,20 @@ pub enum TicketState {
     RiskAccepted,
     Duplicate,
     Reopened,
+    /// Work waits on someone outside the team (a vendor's patch, a
+    /// supplier's answer): still open, and the SLA clock stops meanwhile.
+    WaitingOnVendor,
     /// Closed by a person without a scan's proof: an override, with a
     /// reason, reported apart from verified closures.
     Closed,
 }
 
 impl TicketState {
-    pub const ALL: [TicketState; 10] = [
+    pub const ALL: [TicketState; 11] = [
         TicketState::New,
         TicketState::Triaged,
         TicketState::InProgress,
+        TicketState::WaitingOnVendor,
         TicketState::Fixed,
         TicketState::Verified,
         TicketState::FalsePositive,
@@ -84,6 +88,7 @@ impl TicketState {
             TicketState::RiskAccepted => "risk_accepted",
             TicketState::Duplicate => "duplicate",
             TicketState::Reopened => "reopened",
+            TicketState::WaitingOnVendor => "waiting_on_vendor",
             TicketState::Closed => "closed",
         }
     }
@@ -99,6 +104,7 @@ impl TicketState {
             TicketState::RiskAccepted => "Risk accepted",
             TicketState::Duplicate => "Duplicate",
             TicketState::Reopened => "Reopened",
+            TicketState::WaitingOnVendor => "Waiting on vendor",
             TicketState::Closed => "Closed (override)",
         }
     }
@@ -112,7 +118,13 @@ impl TicketState {
                 | TicketState::InProgress
                 | TicketState::Fixed
                 | TicketState::Reopened
+                | TicketState::WaitingOnVendor
         )
+    }
+
+    /// Whether the SLA clock stands still while a ticket is in this state.
+    pub fn pauses_sla(self) -> bool {
+        matches!(self, TicketState::WaitingOnVendor)
     }
 
     /// A decision that the finding needs no fix: it stays suppressed.
@@ -129,10 +141,40 @@ impl TicketState {
     pub fn manual_targets(self, kind: TicketType) -> &'static [TicketState] {
         use TicketState::*;
         match (self, kind) {
-            (New, _) => &[Triaged, InProgress, FalsePositive, RiskAccepted, Duplicate, Closed],
-            (Triaged, _) => &[InProgress, Fixed, FalsePositive, RiskAccepted, Duplicate, Closed],
-            (InProgress, _) => &[Triaged, Fixed, FalsePositive, RiskAccepted, Duplicate, Closed],
-            (Reopened, _) => {
+            (New, _) => &[
+                Triaged,
+                InProgress,
+                WaitingOnVendor,
+                FalsePositive,
+                RiskAccepted,
+                Duplicate,
+                Closed,
+            ],
+            (Triaged, _) => &[
+                InProgress,
+                WaitingOnVendor,
+                Fixed,
+                FalsePositive,
+                RiskAccepted,
+                Duplicate,
+                Closed,
+            ],
+            (InProgress, _) => {
+                &[Triaged, WaitingOnVendor, Fixed, FalsePositive, RiskAccepted, Duplicate, Closed]
+            }
+            (Reopened, _) => &[
+                Triaged,
+                InProgress,
+                WaitingOnVendor,
+                Fixed,
+                FalsePositive,
+                RiskAccepted,
+                Duplicate,
+                Closed,
+            ],
+            // Waiting ends when the vendor answers; the dismissals stay open
+            // as they are from in progress.
+            (WaitingOnVendor, _) => {
                 &[Triaged, InProgress, Fixed, FalsePositive, RiskAccepted, Duplicate, Closed]
             }
             // A security ticket marked fixed waits for a scan to verify it;
@@ -161,7 +203,11 @@ impl TicketState {
         match to {
             TicketState::Triaged if !details.has_owner => Err(missing("an owner (`owner`)")),
             TicketState::Triaged if !details.has_due_date => Err(missing("a due date (`due_at`)")),
-            TicketState::FalsePositive | TicketState::Reopened | TicketState::Closed
+            // Stopping the SLA clock is a decision an auditor asks about.
+            TicketState::FalsePositive
+            | TicketState::Reopened
+            | TicketState::Closed
+            | TicketState::WaitingOnVendor
                 if !details.has_reason =>
             {
                 Err(missing("a reason (`reason`)"))
@@ -338,6 +384,56 @@ mod tests {
                 .is_ok()
         );
         assert!(TicketState::Closed.is_closed() && !TicketState::Closed.is_open());
+    }
+
+    #[test]
+    fn waiting_on_a_vendor_pauses_the_clock_and_needs_a_reason() {
+        assert!(
+            TicketState::WaitingOnVendor.pauses_sla() && TicketState::WaitingOnVendor.is_open()
+        );
+        assert!(TicketState::ALL.iter().filter(|s| s.pauses_sla()).count() == 1);
+        for from in
+            [TicketState::New, TicketState::Triaged, TicketState::InProgress, TicketState::Reopened]
+        {
+            assert!(
+                from.check_manual_move(
+                    TicketState::WaitingOnVendor,
+                    TicketType::Vulnerability,
+                    &full()
+                )
+                .is_ok(),
+                "{from}"
+            );
+        }
+        let no_reason = MoveDetails { has_reason: false, ..full() };
+        let err = TicketState::InProgress
+            .check_manual_move(TicketState::WaitingOnVendor, TicketType::Incident, &no_reason)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            TransitionError::Missing {
+                to: TicketState::WaitingOnVendor,
+                what: "a reason (`reason`)"
+            }
+        );
+        let back = TicketState::WaitingOnVendor.manual_targets(TicketType::Vulnerability);
+        for to in [
+            TicketState::Triaged,
+            TicketState::InProgress,
+            TicketState::Fixed,
+            TicketState::RiskAccepted,
+            TicketState::FalsePositive,
+            TicketState::Duplicate,
+            TicketState::Closed,
+        ] {
+            assert!(back.contains(&to), "{to}");
+        }
+        assert!(!back.contains(&TicketState::Verified) && !back.contains(&TicketState::New));
+        assert!(
+            TicketState::Fixed.manual_targets(TicketType::Task).iter().all(|s| !s.pauses_sla())
+        );
+        assert_eq!("waiting on vendor".parse::<TicketState>(), Ok(TicketState::WaitingOnVendor));
+        assert_eq!(TicketState::WaitingOnVendor.label(), "Waiting on vendor");
     }
 
     #[test]
