@@ -46,7 +46,8 @@ pub(super) struct Settled {
     pub verification_failed: u64,
 }
 
-const OPEN_STATES: &str = "'new', 'triaged', 'in_progress', 'fixed', 'reopened'";
+const OPEN_STATES: &str =
+    "'new', 'triaged', 'in_progress', 'waiting_on_vendor', 'fixed', 'reopened'";
 
 pub(super) async fn settle(
     conn: &mut AnyConnection,

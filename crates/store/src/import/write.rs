@@ -269,7 +269,7 @@ pub(super) async fn known_tickets(
         "SELECT id, state, decision_expires_at, group_key FROM tickets \
          WHERE application_id = $1 AND COALESCE(repository_id, 0) = $2 \
          AND ticket_type = 'vulnerability' \
-         AND (state NOT IN ('new', 'triaged', 'in_progress', 'reopened') \
+         AND (state NOT IN ('new', 'triaged', 'in_progress', 'waiting_on_vendor', 'reopened') \
               OR group_key IS NOT NULL)",
     )
     .bind(application)
