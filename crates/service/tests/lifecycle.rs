@@ -467,6 +467,29 @@ async fn an_empty_fixgate_report_verifies_its_tools_tickets_and_no_others() {
 }
 
 #[tokio::test]
+async fn a_ticket_waiting_on_a_vendor_stays_open_until_a_complete_scan_no_longer_sees_it() {
+    each_backend("waiting_on_vendor", |env| async move {
+        import_bytes(&env, sarif("CodeQL", &[A, B]), context("shop")).await;
+        let wait = MoveTicket::to(TicketState::WaitingOnVendor);
+        let refused = env.fixgate.move_ticket("SEC-1", wait.clone(), "bob").await;
+        assert!(refused.unwrap_err().to_string().contains("a reason"), "{}", env.backend);
+        let wait =
+            MoveTicket { reason: Some("the driver's vendor ships a fix in May".into()), ..wait };
+        env.fixgate.move_ticket("SEC-1", wait, "bob").await.unwrap();
+
+        let still = import_bytes(&env, sarif("CodeQL", &[A, B]), context("shop")).await;
+        assert_eq!(still.counts.verified, 0, "{}", env.backend);
+        assert_eq!(state(&env, "SEC-1").await, TicketState::WaitingOnVendor);
+
+        let gone = import_bytes(&env, sarif("CodeQL", &[B]), context("shop")).await;
+        assert_eq!(gone.counts.verified, 1, "{}: {:?}", env.backend, gone.counts);
+        assert_eq!(state(&env, "SEC-1").await, TicketState::Verified);
+        assert_eq!(state(&env, "SEC-2").await, TicketState::New);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_sarif_run_without_results_is_not_a_scan_and_proves_nothing_absent() {
     each_backend("sarif_without_results", |env| async move {
         import_bytes(&env, sarif("CodeQL", &[A, B]), context("shop")).await;

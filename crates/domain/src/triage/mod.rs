@@ -90,23 +90,22 @@ impl TriagePolicy {
             let span = err.span().unwrap_or(0..0);
             source.error(span, err.message().trim_end().to_string())
         })?;
+        // Sections are checked in the order the documented file has them,
+        // so the error reported is usually the first in the file.
+        let sla = SlaPolicy::read(&source, &raw.sla)?;
+        let priority = priority::PriorityPolicy::read(&source, &raw.priority)?;
         let (default_application, applications) = applications(&source, &raw)?;
+        let routes = raw.route.iter().map(|r| route::read(&source, r)).collect::<Result<_, _>>()?;
         let workflows = raw
             .workflow
             .iter()
             .map(|(name, workflow)| workflow::read(&source, name, workflow))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(TriagePolicy {
-            sla: SlaPolicy::read(&source, &raw.sla)?,
-            priority: priority::PriorityPolicy::read(&source, &raw.priority)?,
-            default_application,
-            applications,
-            routes: raw.route.iter().map(|r| route::read(&source, r)).collect::<Result<_, _>>()?,
-            workflows,
-        })
+            .collect::<Result<_, _>>()?;
+        Ok(TriagePolicy { sla, priority, default_application, applications, routes, workflows })
     }
 
-    /// The policy of [`DEFAULT_POLICY`].
+    /// The policy of [`DEFAULT_POLICY`]. Also `Default`; the inherent
+    /// function is part of the triage API, so callers need no trait import.
     #[allow(clippy::should_implement_trait)]
     pub fn default() -> TriagePolicy {
         TriagePolicy::shipped()

@@ -347,8 +347,8 @@ fn the_message_reads_with_its_place() {
 #[test]
 fn columns_count_characters_not_bytes() {
     let err =
-        error("[applications.\"café\"]\ntier = 9\n[sla]\n# ünïcödé\ntime_zone = \"Ünknown\"\n");
-    assert_eq!((err.line, err.column), (2, 8), "{err}");
+        error("[[priority.rule]]\nwhen = { application = [\"münchen\"], tier = [9] }\nraise = 1\n");
+    assert_eq!((err.line, err.column), (2, 45), "{err}");
     let err = error("[sla]\n# ünïcödé\nweekend = [\"ünday\"]\n");
     assert_eq!((err.line, err.column), (3, 12), "{err}");
 }
