@@ -1,10 +1,12 @@
 //! fixgate's domain: what a finding, a ticket and a scan are, how severities
 //! compare, how fingerprints are computed, which workflow moves a ticket may
-//! make and whether a webhook delivery is signed. Nothing here does I/O, so
-//! every rule can be tested on its own.
+//! make, whether a webhook delivery is signed and what the exploit signals
+//! (CISA KEV, EPSS) hold. Nothing here does I/O, so every rule can be tested
+//! on its own.
 
 pub mod access;
 pub mod codeowners;
+pub mod exploits;
 pub mod finding;
 pub mod fingerprint;
 pub mod hook;
