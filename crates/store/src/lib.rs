@@ -16,6 +16,7 @@ mod connect;
 mod decisions;
 mod details;
 mod error;
+mod exploits;
 mod gate;
 mod hooks;
 mod import;
@@ -26,6 +27,7 @@ pub use access::{NewToken, NewUser, SessionRow, TokenOwner, TokenRow, UserRow, V
 pub use connect::{Backend, ConnectOptions};
 pub use decisions::Decision;
 pub use error::StoreError;
+pub use exploits::{ExploitLoad, ExploitSignal, ExploitStatus};
 pub use gate::{TrackedFinding, TrackedTicket};
 pub use hooks::{Hook, HookDelivery, NewDelivery, Recorded};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
