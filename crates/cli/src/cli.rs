@@ -73,6 +73,40 @@ pub enum Command {
     Admin(AdminArgs),
     /// Store a repository's CODEOWNERS file, or ask who owns a path.
     Codeowners(CodeownersArgs),
+    /// Load the exploit signals you downloaded (CISA's KEV catalogue, FIRST's EPSS
+    /// scores), or show what is loaded. fixgate fetches nothing itself.
+    Exploits(ExploitsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExploitsArgs {
+    #[command(subcommand)]
+    pub command: ExploitsCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ExploitsCommand {
+    /// Replace the loaded KEV catalogue, EPSS scores or both with these files (plain
+    /// or gzip-compressed). Each file is checked whole first; given both, neither is
+    /// stored unless both read.
+    Load {
+        /// CISA's known_exploited_vulnerabilities.json, from
+        /// https://www.cisa.gov/known-exploited-vulnerabilities-catalog
+        #[arg(long, value_name = "FILE", required_unless_present = "epss")]
+        kev: Option<PathBuf>,
+        /// FIRST's epss_scores-YYYY-MM-DD.csv(.gz), from https://www.first.org/epss/data_stats
+        #[arg(long, value_name = "FILE")]
+        epss: Option<PathBuf>,
+        /// Print `{"kev": …, "epss": …}` instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what is loaded: entries, the files' versions and dates, who loaded them
+    /// and when.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

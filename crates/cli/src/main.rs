@@ -13,6 +13,7 @@ mod cli;
 mod codeowners;
 mod collab;
 mod demo;
+mod exploits;
 mod export;
 mod import;
 mod output;
@@ -60,6 +61,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::bench(args).await,
         Command::Admin(args) => admin::admin(&cli.store, args).await,
         Command::Codeowners(args) => codeowners::codeowners(&cli.store, args).await,
+        Command::Exploits(args) => exploits::exploits(&cli.store, args).await,
     };
     done.map(|()| ExitCode::SUCCESS)
 }

@@ -1,12 +1,14 @@
 //! fixgate's domain: what a finding, a ticket and a scan are, how severities
 //! compare, how fingerprints are computed, which workflow moves a ticket may
 //! make, what labels and links tickets carry, whether a webhook delivery is
-//! signed, and the triage policy that gives a ticket its priority, team and
-//! SLA. Nothing here does I/O, so every rule can be tested on its own.
+//! signed, what the exploit signals (CISA KEV, EPSS) hold, and the triage
+//! policy that gives a ticket its priority, team and SLA. Nothing here does
+//! I/O, so every rule can be tested on its own.
 
 pub mod access;
 pub mod codeowners;
 pub mod collab;
+pub mod exploits;
 pub mod finding;
 pub mod fingerprint;
 pub mod hook;

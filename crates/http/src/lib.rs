@@ -7,6 +7,7 @@ mod check;
 mod codeowners;
 mod collab;
 mod error;
+mod exploits;
 mod filters;
 mod hooks;
 mod limits;
@@ -106,7 +107,17 @@ fn all_routes() -> Routes {
                 .layer(DefaultBodyLimit::max(codeowners::MAX_BODY))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         });
-    reports.merge(hooks).merge(codeowners).merge(rest)
+    // An EPSS file runs to tens of megabytes; loading it takes seconds.
+    let exploits = Routes::new()
+        .put("/api/v1/exploits/kev", exploits::put_kev)
+        .put("/api/v1/exploits/epss", exploits::put_epss)
+        .get("/api/v1/exploits", exploits::get)
+        .map(|router| {
+            router
+                .layer(DefaultBodyLimit::max(exploits::MAX_BODY))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT))
+        });
+    reports.merge(hooks).merge(codeowners).merge(exploits).merge(rest)
 }
 
 /// Every route fixgate serves, by method and path.

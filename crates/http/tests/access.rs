@@ -22,7 +22,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use fixgate_domain::Role;
 use fixgate_http::{AppState, Route};
-use fixgate_service::testkit::{Env, TEST_PASSWORD, each_backend, import_bytes, sarif, signed_in};
+use fixgate_service::testkit::{
+    Env, TEST_PASSWORD, each_backend, epss_file, import_bytes, kev_catalogue, sarif, signed_in,
+};
 use fixgate_service::{CreateToken, TokenHolder};
 use fixgate_store::TicketFilter;
 use jiff::SignedDuration;
@@ -329,6 +331,21 @@ fn table(world: &World) -> Vec<Case> {
             N,
             [S, P, P, P, H, P, F],
         ),
+        api(
+            "PUT",
+            "/api/v1/exploits/kev",
+            "/api/v1/exploits/kev".into(),
+            Report(kev_catalogue("2025.12.04", &[("CVE-2021-44228", true)])),
+            [S, P, P, F, F, F, F],
+        ),
+        api(
+            "PUT",
+            "/api/v1/exploits/epss",
+            "/api/v1/exploits/epss".into(),
+            Report(epss_file("2025-12-04T12:55:00Z", &[("CVE-2021-44228", 0.94, 0.99)])),
+            [S, P, P, F, F, F, F],
+        ),
+        api("GET", "/api/v1/exploits", "/api/v1/exploits".into(), N, [S, P, P, P, P, P, F]),
         api("GET", "/api/v1/me", "/api/v1/me".into(), N, [S, P, P, P, P, P, P]),
         api("GET", "/api/v1/tokens", "/api/v1/tokens".into(), N, [S, P, P, P, P, P, P]),
         // A token does not make tokens; only an administrator's may.

@@ -1,4 +1,5 @@
-//! Intake: report parsers that turn a scanner's report into fixgate findings.
+//! Intake: report parsers that turn a scanner's report into fixgate findings,
+//! and the readers of the exploit signal files users load ([`exploits`]).
 //!
 //! A parser reads its report as a stream and hands each finding to a
 //! [`Sink`] as soon as it is complete, so memory does not grow with the size
@@ -17,6 +18,7 @@ mod dast;
 mod dependency_check;
 mod detect_secrets;
 pub mod error;
+pub mod exploits;
 pub mod formats;
 mod generic;
 mod github_alerts;

@@ -1,15 +1,17 @@
 //! fixgate's use cases: import a report as a scan, check a report against
 //! what fixgate tracks (the CI gate), list and read tickets, open a ticket
 //! by hand, move it along the workflow, assign, watch, label and link it
-//! (one ticket or many at once), export the decisions taken on
-//! tickets to the scanners, and take signed webhook deliveries. The HTTP
-//! API, the web pages and the CLI all go through here.
+//! (one ticket or many at once), export the decisions taken on tickets to
+//! the scanners, take signed webhook deliveries, and load the exploit
+//! signal files (CISA KEV, EPSS) users download. The HTTP API, the web
+//! pages and the CLI all go through here.
 
 pub mod access;
 mod clock;
 mod codeowners;
 mod collab;
 mod error;
+mod exploits;
 mod export;
 pub mod gate;
 mod hooks;
@@ -27,6 +29,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use codeowners::MAX_CODEOWNERS_BYTES;
 pub use collab::{BULK_LIMIT, BulkChange, BulkOutcome, Skipped};
 pub use error::ServiceError;
+pub use exploits::LoadedExploitFile;
 pub use export::{Export, ExportKind, ExportRequest};
 pub use hooks::DeliveryId;
 pub use import::{ImportReport, ImportRequest, Progress};

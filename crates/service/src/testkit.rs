@@ -280,3 +280,45 @@ pub async fn accept_risk(
         .await
         .unwrap();
 }
+
+/// A KEV catalogue as CISA publishes it, version `version`, one entry per
+/// `(cve, known ransomware use)`.
+pub fn kev_catalogue(version: &str, entries: &[(&str, bool)]) -> Vec<u8> {
+    let vulnerabilities: Vec<_> = entries
+        .iter()
+        .map(|(cve, ransomware)| {
+            serde_json::json!({
+                "cveID": cve,
+                "vendorProject": "Citrix",
+                "product": "NetScaler ADC and NetScaler Gateway",
+                "vulnerabilityName": "Citrix NetScaler Buffer Overflow Vulnerability",
+                "dateAdded": "2023-10-18",
+                "shortDescription": "A buffer overflow discloses session tokens.",
+                "requiredAction": "Apply mitigations per vendor instructions.",
+                "dueDate": "2023-11-08",
+                "knownRansomwareCampaignUse": if *ransomware { "Known" } else { "Unknown" },
+                "notes": format!("https://nvd.nist.gov/vuln/detail/{cve}"),
+                "cwes": ["CWE-119"]
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "title": "CISA Catalog of Known Exploited Vulnerabilities",
+        "catalogVersion": version,
+        "dateReleased": format!("{}T17:00:43.2849Z", version.replace('.', "-")),
+        "count": entries.len(),
+        "vulnerabilities": vulnerabilities
+    });
+    serde_json::to_vec_pretty(&doc).unwrap()
+}
+
+/// An EPSS file as FIRST publishes it, scored at `score_date`, one line per
+/// `(cve, epss, percentile)`.
+pub fn epss_file(score_date: &str, rows: &[(&str, f64, f64)]) -> Vec<u8> {
+    let mut text =
+        format!("#model_version:v2025.03.14,score_date:{score_date}\ncve,epss,percentile\n");
+    for (cve, score, percentile) in rows {
+        text.push_str(&format!("{cve},{score},{percentile}\n"));
+    }
+    text.into_bytes()
+}
