@@ -456,6 +456,15 @@ pub struct BulkArgs {
     /// yes: still seen by the latest scan; no: no longer seen.
     #[arg(long)]
     pub seen: Option<String>,
+    /// Only tickets owned by this team.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Priorities, comma-separated (critical, high, medium, low).
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// Open tickets on_track, due_soon, breached or paused.
+    #[arg(long)]
+    pub sla: Option<String>,
     /// Only tickets assigned to this person (`none`: to nobody).
     #[arg(long)]
     pub assignee: Option<String>,
@@ -538,6 +547,15 @@ pub struct ListArgs {
     /// yes: still seen by the latest scan; no: no longer seen.
     #[arg(long)]
     pub seen: Option<String>,
+    /// Only tickets owned by this team.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Priorities, comma-separated (critical, high, medium, low).
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// Open tickets on_track, due_soon, breached or paused.
+    #[arg(long)]
+    pub sla: Option<String>,
     /// Only tickets assigned to this person (`none`: to nobody).
     #[arg(long)]
     pub assignee: Option<String>,

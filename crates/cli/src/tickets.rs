@@ -90,6 +90,17 @@ pub fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
                     .map_err(|err| anyhow::anyhow!("--label: {err}"))
             })
             .collect::<Result<_, _>>()?,
+        owner: args.owner.clone(),
+        priorities: list(&args.priority)
+            .iter()
+            .map(|p| p.parse().map_err(|err| anyhow::anyhow!("--priority: {err}")))
+            .collect::<Result<_, _>>()?,
+        sla: args
+            .sla
+            .as_deref()
+            .map(|s| s.parse().map_err(|err| anyhow::anyhow!("--sla: {err}")))
+            .transpose()?
+            .map(|status| (status, jiff::Timestamp::UNIX_EPOCH)),
         // The local store's files hold every ticket: whoever reads them sees all.
         visibility: fixgate_store::Visibility::everything(),
         limit: args.limit,

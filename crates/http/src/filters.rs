@@ -1,6 +1,7 @@
 //! The ticket list's query string, shared by the API and the pages. Empty
 //! values (as HTML forms send them) mean "no filter".
 
+use fixgate_domain::triage::SlaStatus;
 use fixgate_domain::{Label, Severity, TicketType};
 use fixgate_store::{AssigneeFilter, TicketFilter, Visibility};
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,15 @@ pub struct TicketQuery {
     /// Labels, comma-separated: tickets with any of them.
     #[serde(default)]
     pub label: String,
+    /// The owning team.
+    #[serde(default)]
+    pub owner: String,
+    /// Priorities, comma-separated.
+    #[serde(default)]
+    pub priority: String,
+    /// `on_track`, `due_soon`, `breached` or `paused`.
+    #[serde(default)]
+    pub sla: String,
     pub limit: Option<u32>,
     pub page: Option<u32>,
 }
@@ -63,6 +73,9 @@ impl TicketQuery {
                 .into_iter()
                 .map(Label::into_string)
                 .collect(),
+            owner: text(&self.owner),
+            priorities: list(&self.priority, "priority")?,
+            sla: optional::<SlaStatus>(&self.sla, "sla")?.map(|s| (s, jiff::Timestamp::UNIX_EPOCH)),
             limit: self.limit.unwrap_or(default_limit).clamp(1, 1000),
             page: self.page.unwrap_or(1).max(1),
         })
@@ -73,6 +86,7 @@ impl TicketQuery {
         [&self.state, &self.severity, &self.ticket_type, &self.application, &self.repository]
             .iter()
             .chain([&self.tool, &self.cwe, &self.q, &self.seen, &self.assignee, &self.label].iter())
+            .chain([&self.owner, &self.priority, &self.sla].iter())
             .any(|v| !v.trim().is_empty())
     }
 

@@ -123,7 +123,7 @@ impl Fixgate {
         // tell them.
         let mut session = match (identity(context, &[]), given(&context.branch)) {
             (Some(start), Some(branch)) if context.repository.is_some() => {
-                Some(self.store.begin_scan(begin(start, branch)).await?)
+                Some(self.begin_triaged(begin(start, branch), context).await?)
             }
             _ => None,
         };
@@ -158,7 +158,7 @@ impl Fixgate {
                         )
                     })?;
                 let branch = branch_of(context, &parsed.runs);
-                self.store.begin_scan(begin((application, repository), branch)).await?
+                self.begin_triaged(begin((application, repository), branch), context).await?
             }
         };
         let findings: u64 = session_findings(&mut session, waiting).await?;
@@ -187,6 +187,26 @@ impl Fixgate {
         };
         log_import(&report);
         Ok(report)
+    }
+}
+
+impl Fixgate {
+    /// Begins recording a scan whose new tickets the triage policy routes.
+    async fn begin_triaged(
+        &self,
+        mut start: ScanStart,
+        context: &ScanContext,
+    ) -> Result<ImportSession, ServiceError> {
+        let router = self
+            .router(
+                &start.application,
+                start.repository.as_deref(),
+                context.environment.as_deref(),
+                start.imported_at,
+            )
+            .await?;
+        start.triage = Some(router);
+        Ok(self.store.begin_scan(start).await?)
     }
 }
 
@@ -313,6 +333,7 @@ fn start_of(
         default_branch: None,
         partial: false,
         policy: Default::default(),
+        triage: None,
         uploader: given(&context.uploader).unwrap_or_else(|| "anonymous".into()),
         imported_at: now,
     }

@@ -21,6 +21,7 @@ mod risk;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod tickets;
+mod triage;
 
 pub use access::{
     CreateToken, CreateUser, CreatedToken, CreatedUser, Principal, Session, SignIn, TokenHolder,
@@ -36,6 +37,7 @@ pub use import::{ImportReport, ImportRequest, Progress};
 pub use policy::POLICY_KEYS;
 pub use risk::{AcceptRisk, MAX_ACCEPTANCE_DAYS, RiskDecision};
 pub use tickets::{CreateTicket, MoveTicket};
+pub use triage::{MAX_POLICY_BYTES, SetPriority};
 
 use std::sync::Arc;
 

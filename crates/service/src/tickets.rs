@@ -63,11 +63,21 @@ impl Fixgate {
         &self,
         filter: &TicketFilter,
     ) -> Result<Page<TicketRow>, ServiceError> {
-        Ok(self.store.list_tickets(filter).await?)
+        let mut filter = filter.clone();
+        if let Some((status, _)) = filter.sla {
+            filter.sla = Some((status, self.clock.now()));
+        }
+        let mut page = self.store.list_tickets(&filter).await?;
+        let policy = self.triage_policy().await?;
+        self.annotate(&mut page.items, &policy);
+        Ok(page)
     }
 
     pub async fn ticket(&self, key: &str) -> Result<TicketDetail, ServiceError> {
-        Ok(self.store.ticket(&normalize_key(key)).await?)
+        let mut detail = self.store.ticket(&normalize_key(key)).await?;
+        let policy = self.triage_policy().await?;
+        self.annotate(std::slice::from_mut(&mut detail.ticket), &policy);
+        Ok(detail)
     }
 
     /// Opens a ticket by hand; returns it as stored.
@@ -112,6 +122,9 @@ impl Fixgate {
         let current = self.store.ticket(key).await?.ticket;
         let change = self.checked_move(&current, request)?;
         self.store.change_state(key, &change, actor, self.clock.now()).await?;
+        if change.from.pauses_sla() && !change.to.pauses_sla() && change.to.is_open() {
+            self.refresh_due(key, "the SLA clock ran again after a pause", actor).await?;
+        }
         self.ticket(key).await
     }
 

@@ -24,6 +24,7 @@ mod import;
 mod risk;
 mod rows;
 mod tickets;
+mod triage;
 
 pub use access::{NewToken, NewUser, SessionRow, TokenOwner, TokenRow, UserRow, Visibility};
 pub use collab::{AssigneeFilter, LabelsChanged, LinkRow, TicketChange, Watcher};
@@ -36,10 +37,11 @@ pub use hooks::{Hook, HookDelivery, NewDelivery, Recorded};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use risk::{Lapsed, RiskRequest, RiskVerdict};
 pub use rows::{
-    EventRow, FindingRow, NewTicket, Page, SightingRow, StateChange, TicketDetail, TicketFilter,
-    TicketRow,
+    EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
+    TicketFilter, TicketRow, TriageDetail,
 };
 pub use tickets::FilterValues;
+pub use triage::{Owners, StoredPolicy, TicketTriage, Triage};
 
 use sqlx::AnyPool;
 

@@ -1,5 +1,6 @@
 //! What the store reads and writes, in the domain's types.
 
+use fixgate_domain::triage::{Priority, SlaStatus};
 use fixgate_domain::{Finding, Severity, TicketState, TicketType};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -30,6 +31,20 @@ pub struct TicketRow {
     /// Lower-case, in order.
     pub labels: Vec<String>,
     pub due_at: Option<Timestamp>,
+    /// The day it is due, in the SLA policy's time zone.
+    pub due: Option<jiff::civil::Date>,
+    /// Where an open ticket stands against its due date.
+    pub sla: Option<SlaStatus>,
+    #[serde(skip)]
+    pub due_soon_at: Option<Timestamp>,
+    /// Since when the SLA clock stands still, if it does.
+    pub paused_since: Option<Timestamp>,
+    pub priority: Option<Priority>,
+    /// Which rule chose the owner.
+    pub routed_by: Option<String>,
+    /// The state of the ticket type's custom workflow, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     /// Whether the latest scan of some scope still sees one of its findings.
     pub present: bool,
     pub created_at: Timestamp,
@@ -48,12 +63,38 @@ pub struct TicketDetail {
     /// How the ticket was closed: by which scan, or by an override.
     pub closed_by_scan_id: Option<i64>,
     pub reopen_count: i64,
+    /// Why its owner and priority, and its SLA clock's pauses.
+    pub triage: TriageDetail,
     /// The people who follow it, by name.
     pub watchers: Vec<String>,
     /// Its links to other tickets, named from this ticket's side.
     pub links: Vec<crate::LinkRow>,
     pub findings: Vec<FindingRow>,
     pub events: Vec<EventRow>,
+}
+
+/// What the triage policy made of a ticket.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TriageDetail {
+    /// Why the priority, rule by rule.
+    pub priority_reason: Option<String>,
+    /// One of its CVEs is in CISA's Known Exploited Vulnerabilities catalogue.
+    pub kev: bool,
+    /// The highest EPSS score of its CVEs, when loaded.
+    pub epss: Option<f64>,
+    /// When the SLA clock started: the first detection.
+    pub sla_started_at: Option<Timestamp>,
+    /// Every stretch of time the clock stood still.
+    pub pauses: Vec<PauseRow>,
+}
+
+/// A stretch of time a ticket's SLA clock stood still.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PauseRow {
+    pub started_at: Timestamp,
+    /// `None` while the clock still stands.
+    pub ended_at: Option<Timestamp>,
+    pub reason: String,
 }
 
 impl TicketDetail {
@@ -129,6 +170,12 @@ pub struct TicketFilter {
     pub assignee: Option<crate::AssigneeFilter>,
     /// Only tickets with one of these labels (lower-case).
     pub labels: Vec<String>,
+    /// The owning team, ignoring case.
+    pub owner: Option<String>,
+    pub priorities: Vec<Priority>,
+    /// Open tickets in this SLA status at this time (the service sets the
+    /// time from its clock).
+    pub sla: Option<(SlaStatus, Timestamp)>,
     /// Which applications' tickets the caller may see at all.
     pub visibility: crate::Visibility,
     pub limit: u32,

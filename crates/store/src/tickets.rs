@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use fixgate_domain::triage::SlaStatus;
 use fixgate_domain::{Severity, TicketState, TicketType};
 use jiff::Timestamp;
 use serde_json::json;
@@ -13,17 +14,19 @@ use sqlx::{AnyConnection, Row};
 use crate::details;
 use crate::import::{allocate_numbers, upsert_application, upsert_repository};
 use crate::rows::{
-    EventRow, FindingRow, NewTicket, Page, SightingRow, StateChange, TicketDetail, TicketFilter,
-    TicketRow, advisories_column, from_millis, millis, parse_advisories, parse_cwes,
+    EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
+    TicketFilter, TicketRow, TriageDetail, advisories_column, from_millis, millis,
+    parse_advisories, parse_cwes,
 };
 use crate::{Store, StoreError};
 
 pub(crate) const TICKET_COLUMNS: &str = "t.id, t.ticket_key, t.ticket_type, t.state, \
      t.severity, t.title, a.name, r.url, t.branch, t.commit_sha, t.tool, t.rule_id, t.path, \
-     t.cwes, t.advisories, t.owner, t.due_at, t.present, t.created_at, t.updated_at, t.assignee";
+     t.cwes, t.advisories, t.owner, t.due_at, t.present, t.created_at, t.updated_at, t.assignee, \
+     t.priority, t.due_soon_at, t.paused_at, t.routed_by, t.status";
 
 /// How many columns [`TICKET_COLUMNS`] names.
-const TICKET_COLUMN_COUNT: usize = 21;
+const TICKET_COLUMN_COUNT: usize = 26;
 
 pub(crate) const TICKET_FROM: &str = "FROM tickets t \
      LEFT JOIN applications a ON a.id = t.application_id \
@@ -79,13 +82,37 @@ impl Store {
         self.attach_labels(std::slice::from_mut(&mut ticket)).await?;
         let findings = self.ticket_findings(ticket.id).await?;
         let events = self.ticket_events(ticket.id).await?;
-        let closing: (Option<i64>, i64) = sqlx::query_as(
-            "SELECT closed_by_scan_id, CAST(reopen_count AS BIGINT) FROM tickets WHERE id = $1",
+        let triage_row = sqlx::query(
+            "SELECT closed_by_scan_id, CAST(reopen_count AS BIGINT), priority_reason, \
+             CAST(kev AS BIGINT), epss, sla_started_at FROM tickets WHERE id = $1",
         )
         .bind(ticket.id)
         .fetch_one(&self.pool)
         .await?;
+        let closing: (Option<i64>, i64) = (triage_row.try_get(0)?, triage_row.try_get(1)?);
+        let pauses = sqlx::query_as::<_, (i64, Option<i64>, String)>(
+            "SELECT started_at, ended_at, reason FROM ticket_pauses WHERE ticket_id = $1 \
+             ORDER BY id",
+        )
+        .bind(ticket.id)
+        .fetch_all(&self.pool)
+        .await?;
+        let triage = TriageDetail {
+            priority_reason: triage_row.try_get(2)?,
+            kev: triage_row.try_get::<i64, _>(3)? == 1,
+            epss: triage_row.try_get(4)?,
+            sla_started_at: triage_row.try_get::<Option<i64>, _>(5)?.map(from_millis),
+            pauses: pauses
+                .into_iter()
+                .map(|(start, end, reason)| PauseRow {
+                    started_at: from_millis(start),
+                    ended_at: end.map(from_millis),
+                    reason,
+                })
+                .collect(),
+        };
         Ok(TicketDetail {
+            triage,
             tools: TicketDetail::tools_of(&findings),
             closed_by_scan_id: closing.0,
             reopen_count: closing.1,
@@ -415,6 +442,29 @@ pub(crate) async fn change_state(
         "duplicate_of": change.duplicate_of,
     });
     append_event(&mut *conn, id, now, actor, "state_changed", &data).await?;
+    if change.to.pauses_sla() && !change.from.pauses_sla() {
+        let reason = change.reason.as_deref().unwrap_or(change.to.label());
+        sqlx::query("UPDATE tickets SET paused_at = $1 WHERE id = $2")
+            .bind(millis(now))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("INSERT INTO ticket_pauses (ticket_id, started_at, reason) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(millis(now))
+            .bind(reason)
+            .execute(&mut *conn)
+            .await?;
+        append_event(&mut *conn, id, now, actor, "sla_paused", &json!({ "reason": reason }))
+            .await?;
+    } else if change.from.pauses_sla() && !change.to.pauses_sla() {
+        sqlx::query("UPDATE tickets SET paused_at = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        crate::risk::end_pause(&mut *conn, id, now).await?;
+        append_event(&mut *conn, id, now, actor, "sla_resumed", &json!({})).await?;
+    }
     if let Some(owner) = &change.owner {
         append_event(&mut *conn, id, now, actor, "assigned", &json!({ "owner": owner })).await?;
     }
@@ -515,6 +565,38 @@ pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         ));
     }
     crate::collab::conditions(filter, &mut conditions, &mut params);
+    if let Some(owner) = filter.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        let p = next(&mut params, Param::Text(owner.to_lowercase()));
+        conditions.push(format!("LOWER(t.owner) = {p}"));
+    }
+    if !filter.priorities.is_empty() {
+        let list: Vec<String> = filter
+            .priorities
+            .iter()
+            .map(|p| next(&mut params, Param::Text(p.as_str().into())))
+            .collect();
+        conditions.push(format!("t.priority IN ({})", list.join(",")));
+    }
+    if let Some((status, now)) = filter.sla {
+        let open: Vec<String> = TicketState::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        let now = next(&mut params, Param::Int(millis(now)));
+        let running = "t.paused_at IS NULL AND t.due_at IS NOT NULL";
+        let condition = match status {
+            SlaStatus::Paused => "t.paused_at IS NOT NULL".to_string(),
+            SlaStatus::Breached => format!("{running} AND t.due_at <= {now}"),
+            SlaStatus::DueSoon => {
+                format!("{running} AND t.due_at > {now} AND t.due_soon_at <= {now}")
+            }
+            SlaStatus::OnTrack => format!(
+                "{running} AND t.due_at > {now} AND (t.due_soon_at IS NULL OR t.due_soon_at > {now})"
+            ),
+        };
+        conditions.push(format!("t.state IN ({}) AND {condition}", open.join(",")));
+    }
     if let Some((condition, visible)) =
         filter.visibility.condition("t.application_id", params.len() + 1)
     {
@@ -574,10 +656,96 @@ pub(crate) fn ticket_row(row: &AnyRow) -> Result<TicketRow, StoreError> {
         advisories: parse_advisories(&row.try_get::<String, _>(14)?),
         owner: row.try_get(15)?,
         assignee: row.try_get(20)?,
+        priority: match row.try_get::<Option<String>, _>(21)? {
+            Some(p) => Some(p.parse().map_err(|_| invalid("priority", p.clone()))?),
+            None => None,
+        },
+        due_soon_at: row.try_get::<Option<i64>, _>(22)?.map(from_millis),
+        paused_since: row.try_get::<Option<i64>, _>(23)?.map(from_millis),
+        routed_by: row.try_get(24)?,
+        status: row.try_get(25)?,
+        due: None,
+        sla: None,
         labels: Vec::new(),
         due_at: row.try_get::<Option<i64>, _>(16)?.map(from_millis),
         present: row.try_get::<i64, _>(17)? == 1,
         created_at: from_millis(row.try_get(18)?),
         updated_at: from_millis(row.try_get(19)?),
     })
+}
+
+impl Store {
+    /// Sets ticket `key`'s due date (and the day it turns due soon), with a
+    /// `due_date_changed` event saying why; nothing when it is unchanged.
+    /// Returns whether it changed.
+    pub async fn set_due(
+        &self,
+        key: &str,
+        due: Option<(Timestamp, Timestamp)>,
+        reason: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT id, due_at FROM tickets WHERE ticket_key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("ticket {key}")))?;
+        let (id, before): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+        let after = due.map(|(due_at, _)| millis(due_at));
+        if before == after {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE tickets SET due_at = $1, due_soon_at = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(after)
+        .bind(due.map(|(_, soon)| millis(soon)))
+        .bind(millis(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let data = json!({
+            "from": before.map(from_millis),
+            "to": after.map(from_millis),
+            "reason": reason,
+        });
+        append_event(&mut tx, id, now, actor, "due_date_changed", &data).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Sets ticket `key`'s priority with a `priority_changed` event; returns
+    /// the priority it had.
+    pub async fn set_priority(
+        &self,
+        key: &str,
+        priority: fixgate_domain::triage::Priority,
+        reason: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT id, priority FROM tickets WHERE ticket_key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("ticket {key}")))?;
+        let (id, before): (i64, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
+        sqlx::query(
+            "UPDATE tickets SET priority = $1, priority_reason = $2, updated_at = $3 \
+             WHERE id = $4",
+        )
+        .bind(priority.as_str())
+        .bind(format!("set by {actor}: {reason}"))
+        .bind(millis(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let data = json!({ "from": before, "to": priority, "reason": reason });
+        append_event(&mut tx, id, now, actor, "priority_changed", &data).await?;
+        tx.commit().await?;
+        Ok(before)
+    }
 }

@@ -53,6 +53,9 @@ pub struct ScanStart {
     pub policy: ImportPolicy,
     pub uploader: String,
     pub imported_at: Timestamp,
+    /// Gives each ticket the scan opens its owner, priority and due date;
+    /// without it tickets open untriaged.
+    pub triage: Option<std::sync::Arc<dyn crate::Triage>>,
 }
 
 /// The rest of a scan's context, known once its report has been read.

@@ -7,10 +7,10 @@ use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, Row};
 
 use super::{KnownSighting, ScanEnd, ScanStart, TicketInfo};
-use crate::Backend;
 use crate::StoreError;
 use crate::batch::{binds, for_rows, insert_with_ids, placeholder, placeholders};
 use crate::rows::{advisories_column, cwes_column, millis};
+use crate::{Backend, ExploitSignal, TicketTriage};
 use fixgate_domain::Fingerprint;
 
 pub(crate) async fn upsert_application(
@@ -334,6 +334,20 @@ pub(super) async fn open_tickets(
     let now = millis(start.imported_at);
     let rows: Vec<(String, &NewTicket)> =
         tickets.iter().zip(first..).map(|(t, n)| (format!("{prefix}-{n}"), t)).collect();
+    let triaged: Vec<TicketTriage> = match &start.triage {
+        Some(triage) => {
+            let signals = exploit_signals(conn, backend, tickets).await?;
+            tickets
+                .iter()
+                .map(|t| {
+                    triage.triage(t.finding, strongest(&signals, &t.finding.advisories).as_ref())
+                })
+                .collect()
+        }
+        None => vec![TicketTriage::default(); tickets.len()],
+    };
+    let rows: Vec<(String, &NewTicket, &TicketTriage)> =
+        rows.into_iter().zip(&triaged).map(|((key, t), triage)| (key, t, triage)).collect();
 
     let ids = insert_with_ids(
         conn,
@@ -342,17 +356,18 @@ pub(super) async fn open_tickets(
         (
             "INSERT INTO tickets (ticket_key, ticket_type, state, severity, title, description, \
              application_id, repository_id, tool, rule_id, path, cwes, advisories, group_key, \
-             present, created_at, updated_at)",
+             owner, routed_by, priority, priority_reason, kev, epss, due_at, due_soon_at, \
+             sla_started_at, present, created_at, updated_at)",
             "ticket_key",
         ),
         &format!(
-            "?,'{}','{}',?,?,?,{application},{},?,?,?,?,?,?,1,{now},{now}",
+            "?,'{}','{}',?,?,?,{application},{},?,?,?,?,?,?,?,?,?,?,?,?,?,?,{now},1,{now},{now}",
             TicketType::Vulnerability.as_str(),
             TicketState::New.as_str(),
             sql_id(repository)
         ),
         &rows,
-        |q, (key, t)| {
+        |q, (key, t, triage)| {
             let f = t.finding;
             let path = f.location.as_ref().and_then(|l| l.path.as_deref());
             q.bind(key.as_str())
@@ -365,11 +380,19 @@ pub(super) async fn open_tickets(
                 .bind(cwes_column(&f.cwes))
                 .bind(advisories_column(&f.advisories))
                 .bind(t.group_key.as_deref())
+                .bind(triage.owner.as_deref())
+                .bind(triage.routed_by.as_deref())
+                .bind(triage.priority.map(|p| p.as_str()))
+                .bind(triage.priority_reason.as_deref())
+                .bind(i64::from(triage.kev))
+                .bind(triage.epss)
+                .bind(triage.due.map(|d| millis(d.due_at)))
+                .bind(triage.due.map(|d| millis(d.due_soon_at)))
         },
-        |(key, _)| key.as_str(),
+        |(key, _, _)| key.as_str(),
     )
     .await?;
-    Ok(rows.into_iter().zip(ids).map(|((key, _), id)| (id, key)).collect())
+    Ok(rows.into_iter().zip(ids).map(|((key, _, _), id)| (id, key)).collect())
 }
 
 /// "SQL injection in app/db.py": the rule's title and where.
@@ -758,4 +781,38 @@ pub(super) async fn bump_seen(
 /// An id written into a statement: a number, or NULL.
 fn sql_id(id: Option<i64>) -> String {
     id.map_or_else(|| "NULL".to_string(), |id| id.to_string())
+}
+
+/// The exploit signals of the CVEs the new tickets' findings name, by CVE.
+async fn exploit_signals(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    tickets: &[NewTicket<'_>],
+) -> Result<HashMap<String, ExploitSignal>, StoreError> {
+    let mut cves: Vec<&str> = tickets
+        .iter()
+        .flat_map(|t| &t.finding.advisories)
+        .map(String::as_str)
+        .filter(|id| id.starts_with("CVE-"))
+        .collect();
+    cves.sort_unstable();
+    cves.dedup();
+    crate::exploits::signals_on(conn, backend, &cves).await
+}
+
+/// The strongest signal among `advisories`: in KEV if any is, the highest
+/// EPSS score.
+fn strongest(
+    signals: &HashMap<String, ExploitSignal>,
+    advisories: &[String],
+) -> Option<ExploitSignal> {
+    let found: Vec<&ExploitSignal> = advisories.iter().filter_map(|id| signals.get(id)).collect();
+    if found.is_empty() {
+        return None;
+    }
+    Some(ExploitSignal {
+        kev: found.iter().any(|s| s.kev),
+        epss: found.iter().filter_map(|s| s.epss).reduce(f64::max),
+        percentile: found.iter().filter_map(|s| s.percentile).reduce(f64::max),
+    })
 }

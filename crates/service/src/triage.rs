@@ -1,0 +1,287 @@
+//! Triage by policy: the policy file an administrator loads, and the router
+//! that gives every ticket an import opens its owning team, its priority and
+//! its SLA due date.
+//!
+//! Owners are decided in this order: the policy's first matching `[[route]]`
+//! rule; else the repository's CODEOWNERS (the last matching rule, its first
+//! owner that is a team or person fixgate knows); else the application's
+//! owning team; else nobody.
+
+use std::sync::Arc;
+
+use fixgate_domain::Finding;
+use fixgate_domain::codeowners::{Codeowners, Owner};
+use fixgate_domain::policy::FindingKind;
+use fixgate_domain::triage::{AppProfile, PriorityInput, RouteInput, TriagePolicy};
+use fixgate_store::{ExploitSignal, Owners, StoredPolicy, TicketTriage, Triage};
+use jiff::Timestamp;
+
+use crate::{Fixgate, ServiceError};
+
+/// The largest policy file fixgate takes.
+pub const MAX_POLICY_BYTES: usize = 1 << 20;
+
+impl Fixgate {
+    /// The triage policy in force: the file last loaded, else the default.
+    pub async fn triage_policy(&self) -> Result<TriagePolicy, ServiceError> {
+        match self.store.triage_policy().await? {
+            Some(stored) => TriagePolicy::parse(&stored.content).map_err(|err| {
+                ServiceError::Invalid(format!("the stored triage policy no longer reads: {err}"))
+            }),
+            None => Ok(TriagePolicy::default()),
+        }
+    }
+
+    /// The policy file last loaded, as it was written.
+    pub async fn stored_triage_policy(&self) -> Result<Option<StoredPolicy>, ServiceError> {
+        Ok(self.store.triage_policy().await?)
+    }
+
+    /// Checks `text` as a triage policy file and, when every line reads,
+    /// makes it the policy in force. Tickets already open keep their
+    /// triage until re-routed.
+    pub async fn load_triage_policy(
+        &self,
+        text: &str,
+        actor: &str,
+    ) -> Result<TriagePolicy, ServiceError> {
+        if text.len() > MAX_POLICY_BYTES {
+            return Err(ServiceError::Invalid(format!(
+                "the policy file is {} bytes; the largest fixgate takes is {MAX_POLICY_BYTES}",
+                text.len()
+            )));
+        }
+        let policy = TriagePolicy::parse(text)
+            .map_err(|err| ServiceError::Invalid(format!("the triage policy: {err}")))?;
+        self.store.save_triage_policy(text, actor, self.clock.now()).await?;
+        Ok(policy)
+    }
+
+    /// The router for the tickets a scan of `application` (and
+    /// `repository`) opens at `start`, in `environment`.
+    pub(crate) async fn router(
+        &self,
+        application: &str,
+        repository: Option<&str>,
+        environment: Option<&str>,
+        start: Timestamp,
+    ) -> Result<Arc<dyn Triage>, ServiceError> {
+        let policy = self.triage_policy().await?;
+        let codeowners = match repository {
+            Some(url) => match self.store.codeowners(url).await? {
+                // Stored files were checked when they were set.
+                Some(text) => Codeowners::parse(&text).ok(),
+                None => None,
+            },
+            None => None,
+        };
+        let owners = self.store.owners(application).await?;
+        let profile = policy.application(application);
+        let production = profile.production || environment.is_some_and(is_production);
+        Ok(Arc::new(Router {
+            application: application.to_string(),
+            repository: repository.map(str::to_string),
+            profile,
+            production,
+            policy,
+            codeowners,
+            owners,
+            start,
+        }))
+    }
+}
+
+/// `production`, `prod`, `prd`, `live`, in any case.
+fn is_production(environment: &str) -> bool {
+    let environment = environment.trim().to_ascii_lowercase();
+    matches!(environment.as_str(), "production" | "prod" | "prd" | "live")
+}
+
+/// Decides the triage of one scan's new tickets.
+#[derive(Debug)]
+pub(crate) struct Router {
+    policy: TriagePolicy,
+    codeowners: Option<Codeowners>,
+    owners: Owners,
+    application: String,
+    repository: Option<String>,
+    profile: AppProfile,
+    production: bool,
+    start: Timestamp,
+}
+
+impl Router {
+    /// The owning team of `finding` and the rule that chose it.
+    pub(crate) fn owner(&self, finding: &Finding) -> Option<(String, String)> {
+        let path = finding.location.as_ref().and_then(|l| l.path.as_deref());
+        let ecosystem = finding.package.as_ref().and_then(|p| {
+            p.purl
+                .as_deref()
+                .and_then(|purl| purl.strip_prefix("pkg:"))
+                .and_then(|rest| rest.split('/').next())
+                .or(p.ecosystem.as_deref())
+        });
+        let input = RouteInput {
+            application: &self.application,
+            repository: self.repository.as_deref(),
+            path,
+            ecosystem,
+            kind: FindingKind::of(finding),
+            cwes: &finding.cwes,
+        };
+        if let Some(rule) = self.policy.route(&input) {
+            let name = rule.name.map(|n| format!(" ({n})")).unwrap_or_default();
+            return Some((
+                rule.team,
+                format!("route rule {}{name}, line {}", rule.rule, rule.line),
+            ));
+        }
+        if let (Some(codeowners), Some(path)) = (&self.codeowners, path) {
+            for ownership in codeowners.owners_of(path).into_iter().rev() {
+                if let Some(team) = ownership.owners.iter().find_map(|o| self.team_of(o)) {
+                    return Some((
+                        team,
+                        format!("CODEOWNERS line {} ({})", ownership.line, ownership.pattern),
+                    ));
+                }
+            }
+        }
+        self.owners
+            .application_teams
+            .first()
+            .map(|team| (team.clone(), format!("owning team of {}", self.application)))
+    }
+
+    /// The fixgate team a CODEOWNERS owner stands for: a team of that name
+    /// (`@acme/payments` is team `acme/payments` or `payments`), or the
+    /// first team of the person of that name or email.
+    fn team_of(&self, owner: &Owner) -> Option<String> {
+        let team_named =
+            |name: &str| self.owners.teams.iter().find(|t| t.eq_ignore_ascii_case(name)).cloned();
+        let team_of_person = |name: &str| {
+            self.owners
+                .memberships
+                .iter()
+                .find(|(person, _)| person.eq_ignore_ascii_case(name))
+                .map(|(_, team)| team.clone())
+        };
+        match owner {
+            Owner::Team(name) => team_named(name)
+                .or_else(|| name.rsplit('/').next().and_then(|short| team_named(short))),
+            Owner::User(name) => team_of_person(name),
+            Owner::Email(address) => team_of_person(address)
+                .or_else(|| address.split('@').next().and_then(|local| team_of_person(local))),
+            Owner::Role(_) => None,
+        }
+    }
+}
+
+impl Triage for Router {
+    fn triage(&self, finding: &Finding, exploit: Option<&ExploitSignal>) -> TicketTriage {
+        let (owner, routed_by) = self.owner(finding).unzip();
+        let kev = exploit.is_some_and(|e| e.kev);
+        let epss = exploit.and_then(|e| e.epss);
+        let prioritised = self.policy.priority(&PriorityInput {
+            severity: finding.severity,
+            kind: FindingKind::of(finding),
+            application: &self.application,
+            production: self.production,
+            internet_facing: self.profile.internet_facing,
+            tier: self.profile.tier,
+            kev,
+            epss,
+        });
+        let due = self.policy.sla().due(prioritised.priority, self.start, &[]);
+        TicketTriage {
+            owner,
+            routed_by,
+            priority: Some(prioritised.priority),
+            priority_reason: Some(prioritised.reasons.join("; ")),
+            due,
+            kev,
+            epss,
+        }
+    }
+}
+
+/// A person's change of a ticket's priority.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetPriority {
+    pub priority: fixgate_domain::triage::Priority,
+    pub reason: String,
+}
+
+impl Fixgate {
+    /// Fills in what a stored ticket row does not hold: the day it is due in
+    /// the policy's time zone, and where it stands against it now.
+    pub(crate) fn annotate(
+        &self,
+        rows: &mut [fixgate_store::TicketRow],
+        policy: &TriagePolicy,
+    ) {
+        let now = self.clock.now();
+        let zone = policy.sla().time_zone();
+        for row in rows {
+            row.due = row.due_at.map(|at| zone.to_datetime(at).date());
+            row.sla = if row.state.is_open() {
+                let due = row.due_at.map(|due_at| fixgate_domain::triage::Due {
+                    due_at,
+                    due_soon_at: row.due_soon_at.unwrap_or(due_at),
+                });
+                fixgate_domain::triage::sla_status(now, due.as_ref(), row.paused_since.is_some())
+            } else {
+                None
+            };
+        }
+    }
+
+    /// Sets ticket `key`'s priority and recomputes its due date from the
+    /// first detection, as the policy's SLA says for the new priority.
+    pub async fn set_priority(
+        &self,
+        key: &str,
+        request: SetPriority,
+        actor: &str,
+    ) -> Result<fixgate_store::TicketDetail, ServiceError> {
+        let key = crate::tickets::normalize_key(key);
+        let reason = request.reason.trim();
+        if reason.is_empty() {
+            return Err(ServiceError::Invalid("reason: say why the priority changes".into()));
+        }
+        let now = self.clock.now();
+        self.store.set_priority(&key, request.priority, reason, actor, now).await?;
+        let why = format!("priority set to {}", request.priority);
+        self.refresh_due(&key, &why, actor).await?;
+        self.ticket(&key).await
+    }
+
+    /// Recomputes ticket `key`'s due date from its priority, the start of
+    /// its SLA clock and its pauses, recording a change. A ticket without a
+    /// priority keeps the due date people gave it.
+    pub(crate) async fn refresh_due(
+        &self,
+        key: &str,
+        reason: &str,
+        actor: &str,
+    ) -> Result<(), ServiceError> {
+        let detail = self.store.ticket(key).await?;
+        let Some(priority) = detail.ticket.priority else {
+            return Ok(());
+        };
+        if detail.ticket.paused_since.is_some() {
+            return Ok(());
+        }
+        let policy = self.triage_policy().await?;
+        let start = detail.triage.sla_started_at.unwrap_or(detail.ticket.created_at);
+        let pauses: Vec<fixgate_domain::triage::Pause> = detail
+            .triage
+            .pauses
+            .iter()
+            .map(|p| fixgate_domain::triage::Pause { start: p.started_at, end: p.ended_at })
+            .collect();
+        let due = policy.sla().due(priority, start, &pauses).map(|d| (d.due_at, d.due_soon_at));
+        self.store.set_due(key, due, reason, actor, self.clock.now()).await?;
+        Ok(())
+    }
+}

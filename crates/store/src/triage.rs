@@ -1,0 +1,109 @@
+//! What an import asks of the triage policy for each ticket it opens: the
+//! owning team, the priority and the SLA due date, decided in the same
+//! transaction that opens the ticket.
+
+use std::fmt;
+
+use fixgate_domain::Finding;
+use fixgate_domain::triage::{Due, Priority};
+
+use crate::ExploitSignal;
+
+/// Decides a new ticket's owner, priority and due date from its (first)
+/// finding and the exploit signals known for its advisories.
+pub trait Triage: Send + Sync + fmt::Debug {
+    fn triage(&self, finding: &Finding, exploit: Option<&ExploitSignal>) -> TicketTriage;
+}
+
+/// A new ticket's triage.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketTriage {
+    /// The owning team.
+    pub owner: Option<String>,
+    /// Which rule chose the owner, in words.
+    pub routed_by: Option<String>,
+    pub priority: Option<Priority>,
+    /// Why that priority, in words.
+    pub priority_reason: Option<String>,
+    pub due: Option<Due>,
+    pub kev: bool,
+    pub epss: Option<f64>,
+}
+
+/// The triage policy file as last loaded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredPolicy {
+    pub content: String,
+    pub loaded_at: jiff::Timestamp,
+    pub loaded_by: String,
+}
+
+/// Who may own tickets: the teams there are, each person's teams, and the
+/// teams that own an application.
+#[derive(Debug, Clone, Default)]
+pub struct Owners {
+    pub teams: Vec<String>,
+    /// (person, team), people in name order, their teams in name order.
+    pub memberships: Vec<(String, String)>,
+    /// The application's owning teams, in name order.
+    pub application_teams: Vec<String>,
+}
+
+impl crate::Store {
+    /// The triage policy last loaded, if one ever was.
+    pub async fn triage_policy(&self) -> Result<Option<StoredPolicy>, crate::StoreError> {
+        let row: Option<(String, i64, String)> = sqlx::query_as(
+            "SELECT content, loaded_at, loaded_by FROM triage_policies ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(content, at, by)| StoredPolicy {
+            content,
+            loaded_at: crate::rows::from_millis(at),
+            loaded_by: by,
+        }))
+    }
+
+    /// Keeps a new version of the triage policy file; earlier ones stay.
+    pub async fn save_triage_policy(
+        &self,
+        content: &str,
+        actor: &str,
+        now: jiff::Timestamp,
+    ) -> Result<(), crate::StoreError> {
+        sqlx::query(
+            "INSERT INTO triage_policies (content, loaded_at, loaded_by) VALUES ($1, $2, $3)",
+        )
+        .bind(content)
+        .bind(crate::rows::millis(now))
+        .bind(actor)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The teams and people tickets of `application` may be routed to.
+    pub async fn owners(&self, application: &str) -> Result<Owners, crate::StoreError> {
+        let teams: Vec<(String,)> =
+            sqlx::query_as("SELECT name FROM teams ORDER BY name").fetch_all(&self.pool).await?;
+        let memberships: Vec<(String, String)> = sqlx::query_as(
+            "SELECT u.name, t.name FROM team_members m JOIN users u ON u.id = m.user_id \
+             JOIN teams t ON t.id = m.team_id WHERE u.disabled = 0 AND u.kind = 'person' \
+             ORDER BY u.name, t.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let application_teams: Vec<(String,)> = sqlx::query_as(
+            "SELECT t.name FROM application_teams o JOIN teams t ON t.id = o.team_id \
+             JOIN applications a ON a.id = o.application_id WHERE a.name = $1 ORDER BY t.name",
+        )
+        .bind(application)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Owners {
+            teams: teams.into_iter().map(|(t,)| t).collect(),
+            memberships,
+            application_teams: application_teams.into_iter().map(|(t,)| t).collect(),
+        })
+    }
+}
