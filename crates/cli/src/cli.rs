@@ -457,8 +457,8 @@ pub struct BulkArgs {
     #[arg(long)]
     pub seen: Option<String>,
     /// Only tickets owned by this team.
-    #[arg(long)]
-    pub owner: Option<String>,
+    #[arg(long = "owned-by")]
+    pub owned_by: Option<String>,
     /// Priorities, comma-separated (critical, high, medium, low).
     #[arg(long)]
     pub priority: Option<String>,

@@ -69,7 +69,7 @@ fn list_args(args: &BulkArgs) -> ListArgs {
         text: args.text.clone(),
         seen: args.seen.clone(),
         assignee: args.assignee.clone(),
-        owner: args.owner.clone(),
+        owner: args.owned_by.clone(),
         priority: args.priority.clone(),
         sla: args.sla.clone(),
         label: args.with_label.clone(),
