@@ -19,6 +19,7 @@ mod error;
 mod gate;
 mod hooks;
 mod import;
+mod notify;
 mod rows;
 mod tickets;
 
@@ -29,6 +30,9 @@ pub use error::StoreError;
 pub use gate::{TrackedFinding, TrackedTicket};
 pub use hooks::{Hook, HookDelivery, NewDelivery, Recorded};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
+pub use notify::{
+    Attempt, Channel, Claim, Claimed, Lease, NewChannel, QueueEntry, QueueFilter, QueueState,
+};
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, SightingRow, StateChange, TicketDetail, TicketFilter,
     TicketRow,
