@@ -14,6 +14,7 @@ mod codeowners;
 mod demo;
 mod export;
 mod import;
+mod notify;
 mod output;
 mod parse;
 mod policy;
@@ -59,6 +60,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::bench(args).await,
         Command::Admin(args) => admin::admin(&cli.store, args).await,
         Command::Codeowners(args) => codeowners::codeowners(&cli.store, args).await,
+        Command::Notify(args) => notify::notify(&cli.store, args).await,
     };
     done.map(|()| ExitCode::SUCCESS)
 }

@@ -41,11 +41,14 @@ impl Request {
     }
 }
 
+/// What a receiver answers next: a status, and where a redirect points.
+type Script = Mutex<VecDeque<(u16, Option<String>)>>;
+
 /// An HTTP server on 127.0.0.1 that answers each request with the next
 /// status of its script (200 once the script is done) and keeps them all.
 struct Receiver {
     url: String,
-    script: Arc<Mutex<VecDeque<(u16, Option<String>)>>>,
+    script: Arc<Script>,
     requests: Arc<Mutex<Vec<Request>>>,
     arrived: Mutex<mpsc::Receiver<()>>,
 }
@@ -92,7 +95,7 @@ impl Receiver {
 
 fn serve_http(
     stream: TcpStream,
-    script: &Mutex<VecDeque<(u16, Option<String>)>>,
+    script: &Script,
     requests: &Mutex<Vec<Request>>,
     signal: &mpsc::Sender<()>,
 ) {

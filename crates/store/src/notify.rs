@@ -692,6 +692,45 @@ mod tests {
         }
     }
 
+    async fn store(dir: &std::path::Path) -> Store {
+        let url = format!("sqlite://{}", dir.join("fixgate.db").display());
+        Store::connect(&url, crate::ConnectOptions::default()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn notices_queued_in_a_transaction_commit_or_roll_back_with_it() {
+        let dir = std::env::temp_dir().join(format!("fixgate-notify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = store(&dir).await;
+        let digest = Digest::None;
+        let new = NewChannel {
+            name: "ops",
+            kind: ChannelKind::Webhook,
+            target: "http://127.0.0.1:9/x",
+            secret: Some("s"),
+            team: None,
+            kinds: &[],
+            digest: &digest,
+            actor: "test",
+        };
+        store.create_channel(&new, Timestamp::UNIX_EPOCH).await.unwrap();
+        let notices = [notice(NoticeKind::Reopened, None)];
+
+        let mut tx = store.pool.begin().await.unwrap();
+        assert_eq!(enqueue_in(&mut tx, &notices, Timestamp::UNIX_EPOCH).await.unwrap(), 1);
+        tx.rollback().await.unwrap();
+        let all = QueueFilter { delivered: true, channel: None, limit: 10 };
+        assert!(store.notification_queue(&all).await.unwrap().is_empty());
+
+        let mut tx = store.pool.begin().await.unwrap();
+        enqueue_in(&mut tx, &notices, Timestamp::UNIX_EPOCH).await.unwrap();
+        tx.commit().await.unwrap();
+        let queued = store.notification_queue(&all).await.unwrap();
+        assert_eq!((queued.len(), queued[0].state), (1, QueueState::Pending));
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn urls_are_masked_past_their_host() {
         assert_eq!(mask_url("https://user:pw@example.com:8443/x?y"), "https://example.com:8443/…");
