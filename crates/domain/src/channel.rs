@@ -127,7 +127,22 @@ pub struct DigestError(String);
 impl FromStr for Digest {
     type Err = DigestError;
 
+    /// Reads a digest a person wrote; a time zone must be in this machine's
+    /// time zone database.
     fn from_str(s: &str) -> Result<Digest, DigestError> {
+        Digest::read(s, true)
+    }
+}
+
+impl Digest {
+    /// Reads a digest as stored, without looking its time zone up: one
+    /// checked on another machine stays readable where the zone is missing
+    /// (it then counts as UTC, see [`Digest::next_after`]).
+    pub fn from_stored(s: &str) -> Result<Digest, DigestError> {
+        Digest::read(s, false)
+    }
+
+    fn read(s: &str, check_zone: bool) -> Result<Digest, DigestError> {
         let text = s.trim();
         if text.eq_ignore_ascii_case("none") {
             return Ok(Digest::None);
@@ -144,7 +159,7 @@ impl FromStr for Digest {
             DigestError(format!("after `daily` comes `@HH`, the hour, not {rest:?}"))
         })?;
         let (hour, zone) = match at.split_once('[') {
-            Some((hour, zone)) => (hour, Some(parse_zone(zone)?)),
+            Some((hour, zone)) => (hour, Some(parse_zone(zone, check_zone)?)),
             None => (at, None),
         };
         Ok(Digest::Daily { hour: parse_hour(hour)?, zone })
@@ -164,10 +179,13 @@ fn parse_hour(text: &str) -> Result<u8, DigestError> {
     }
 }
 
-fn parse_zone(text: &str) -> Result<String, DigestError> {
+fn parse_zone(text: &str, check: bool) -> Result<String, DigestError> {
     let name = text.strip_suffix(']').ok_or_else(|| {
         DigestError(format!("a digest's time zone ends with `]`: `daily@09[{text}]`"))
     })?;
+    if !check {
+        return Ok(name.to_string());
+    }
     TimeZone::get(name).map_err(|_| {
         DigestError(format!(
             "the time zone {name:?} is not in this machine's time zone database; \
@@ -248,6 +266,14 @@ mod tests {
             let err = text.parse::<Digest>().unwrap_err().to_string();
             assert!(err.contains(expected), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn a_stored_digest_with_an_unknown_zone_still_reads_and_counts_as_utc() {
+        let digest = Digest::from_stored("daily@17[Mars/Olympus]").unwrap();
+        assert_eq!(digest, Digest::Daily { hour: 17, zone: Some("Mars/Olympus".into()) });
+        let morning = at("2026-12-01T09:00:00Z");
+        assert_eq!(digest.next_after(morning), at("2026-12-01T17:00:00Z"));
     }
 
     #[test]

@@ -483,7 +483,16 @@ pub(crate) async fn enqueue_in(
     ))
     .fetch_all(&mut *conn)
     .await?;
-    let channels = rows.iter().map(channel_row).collect::<Result<Vec<_>, _>>()?;
+    // A channel row that cannot be read is skipped, not an error: it must
+    // not undo the change these notices report.
+    let channels: Vec<Channel> = rows
+        .iter()
+        .filter_map(|row| {
+            channel_row(row)
+                .inspect_err(|err| tracing::warn!(error = %err, "a channel is skipped"))
+                .ok()
+        })
+        .collect();
 
     let mut queued = 0;
     for notice in notices {
@@ -559,7 +568,7 @@ fn channel_row(row: &AnyRow) -> Result<Channel, StoreError> {
         secret: row.try_get(4)?,
         team: row.try_get(5)?,
         kinds: parse_kinds(kinds.as_deref())?,
-        digest: digest.parse().map_err(|err| invalid(&err))?,
+        digest: Digest::from_stored(&digest).map_err(|err| invalid(&err))?,
         created_at: from_millis(row.try_get(8)?),
         created_by: row.try_get(9)?,
         disabled_at: row.try_get::<Option<i64>, _>(10)?.map(from_millis),
@@ -714,6 +723,14 @@ mod tests {
             actor: "test",
         };
         store.create_channel(&new, Timestamp::UNIX_EPOCH).await.unwrap();
+        // A row no fixgate wrote is skipped rather than failing the change.
+        sqlx::query(
+            "INSERT INTO notify_channels (name, kind, target, digest, created_at, created_by) \
+             VALUES ('broken', 'pager', 'x', 'none', 0, 't')",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
         let notices = [notice(NoticeKind::Reopened, None)];
 
         let mut tx = store.pool.begin().await.unwrap();

@@ -49,3 +49,8 @@ CREATE TABLE notify_outbox (
 CREATE INDEX notify_outbox_due ON notify_outbox (deliver_after)
     WHERE delivered_at IS NULL AND gave_up_at IS NULL;
 CREATE INDEX notify_outbox_channel ON notify_outbox (channel_id);
+
+-- Finished rows are deleted after 30 days, at the end of every round.
+CREATE INDEX notify_outbox_delivered ON notify_outbox (delivered_at)
+    WHERE delivered_at IS NOT NULL;
+CREATE INDEX notify_outbox_gave_up ON notify_outbox (gave_up_at) WHERE gave_up_at IS NOT NULL;
