@@ -76,6 +76,9 @@ pub enum Command {
     /// Load the exploit signals you downloaded (CISA's KEV catalogue, FIRST's EPSS
     /// scores), or show what is loaded. fixgate fetches nothing itself.
     Exploits(ExploitsArgs),
+    /// Notification channels (signed webhooks, Slack, Microsoft Teams, email) and
+    /// their queue, on the local store (see docs/notifications.md).
+    Notify(NotifyArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -104,6 +107,94 @@ pub enum ExploitsCommand {
     /// Show what is loaded: entries, the files' versions and dates, who loaded them
     /// and when.
     Status {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NotifyArgs {
+    #[command(flatten)]
+    pub settings: NotifySettingsArgs,
+    #[command(subcommand)]
+    pub command: NotifyCommand,
+}
+
+/// How notifications reach people; `fixgate serve` and `fixgate notify` read
+/// the same options.
+#[derive(Debug, Clone, Args)]
+pub struct NotifySettingsArgs {
+    /// The SMTP server email channels send through: smtp://HOST:25 (no TLS: a
+    /// local relay only), smtp://HOST:587?tls=required (STARTTLS) or
+    /// smtps://USER:PASSWORD@HOST (TLS, port 465).
+    #[arg(long, env = "FIXGATE_SMTP_URL", hide_env_values = true, requires = "smtp_from")]
+    pub smtp_url: Option<String>,
+    /// The address email comes from: fixgate@example.com or "fixgate <fixgate@example.com>".
+    #[arg(long, env = "FIXGATE_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// fixgate's address as people open it, e.g. https://fixgate.example.com: messages
+    /// link to tickets there.
+    #[arg(long, env = "FIXGATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum NotifyCommand {
+    /// Create a channel. A webhook channel's secret, which its deliveries are signed
+    /// with, is printed once: give it to the receiver now.
+    AddChannel {
+        /// The channel's name: letters, digits, '.', '_' or '-'.
+        name: String,
+        /// webhook (fixgate's signed JSON), slack, teams or email.
+        #[arg(long)]
+        kind: String,
+        /// The webhook's URL, or for email the addresses, separated by commas.
+        #[arg(long)]
+        target: String,
+        /// Only this team's notices.
+        #[arg(long)]
+        team: Option<String>,
+        /// Only these kinds of notice, separated by commas: tickets_opened, assigned,
+        /// due_soon, breached, acceptance_requested, acceptance_decided,
+        /// acceptance_expired, reopened, rerouted (default: every kind).
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+        /// none (each notice at once), daily (09:00 UTC), daily@HH (HH:00 UTC) or
+        /// 'daily@HH[Area/City]' (HH:00 in that time zone): one message a day.
+        #[arg(long, default_value = "none")]
+        digest: String,
+        /// Print `{"channel": …, "secret": …}` instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the channels in use (URLs shown up to their host: the rest may be a
+    /// credential).
+    Channels {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a channel: it gets nothing more, and what is queued for it is given up.
+    RemoveChannel { name: String },
+    /// Send a test notice to a channel now, whatever its filters and digest, and say
+    /// whether the receiver took it (exit code 2 if not).
+    Test { name: String },
+    /// The queue, newest first: notices pending, retrying and given up, with their
+    /// last error.
+    Queue {
+        /// Delivered notices too.
+        #[arg(long)]
+        all: bool,
+        /// Only this channel's.
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one delivery round: send what is due, schedule retries (for cron, when no
+    /// `fixgate serve` runs).
+    Deliver {
         #[arg(long)]
         json: bool,
     },
@@ -286,6 +377,12 @@ pub struct ServeArgs {
     /// not encrypted. Needs --tls-cert.
     #[arg(long, env = "FIXGATE_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Seconds between two runs of the background jobs (delivering notifications).
+    #[arg(long, env = "FIXGATE_BACKGROUND_EVERY", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub background_every: u64,
+    #[command(flatten)]
+    pub notify: NotifySettingsArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -16,6 +16,7 @@ mod demo;
 mod exploits;
 mod export;
 mod import;
+mod notify;
 mod output;
 mod parse;
 mod policy;
@@ -62,6 +63,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(args) => admin::admin(&cli.store, args).await,
         Command::Codeowners(args) => codeowners::codeowners(&cli.store, args).await,
         Command::Exploits(args) => exploits::exploits(&cli.store, args).await,
+        Command::Notify(args) => notify::notify(&cli.store, args).await,
     };
     done.map(|()| ExitCode::SUCCESS)
 }

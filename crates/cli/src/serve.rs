@@ -1,4 +1,5 @@
-//! Opening the store and running the server.
+//! Opening the store and running the server, with its background jobs
+//! (delivering notifications) beside it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -127,7 +128,8 @@ pub async fn run(
     // A report is held to the upload limit however it arrives.
     let max_bytes = args.max_upload_mb.saturating_mul(1024 * 1024);
     let fixgate = fixgate
-        .with_limits(fixgate_intake::Limits { max_bytes, ..fixgate_intake::Limits::default() });
+        .with_limits(fixgate_intake::Limits { max_bytes, ..fixgate_intake::Limits::default() })
+        .with_notify(crate::notify::settings(&args.notify)?);
     let limits = RateLimitSettings {
         sign_ins_per_minute: args.sign_ins_per_minute,
         uploads_per_minute: args.uploads_per_minute,
@@ -138,7 +140,16 @@ pub async fn run(
         ..AppState::new(fixgate.clone(), &spool_dir, max_bytes)
     };
     tokio::spawn(checkpoints(fixgate.clone()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let every = std::time::Duration::from_secs(args.background_every);
+    let background =
+        tokio::spawn(fixgate_service::background::run_background(fixgate.clone(), every, async {
+            let _ = stopped.await;
+        }));
     bound.serve(fixgate_http::router(state)).await?;
+    // A delivery round under way finishes before the store closes.
+    let _ = stop.send(());
+    let _ = background.await;
     fixgate.store().close().await;
     Ok(())
 }

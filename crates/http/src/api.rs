@@ -42,6 +42,9 @@ pub(crate) fn routes() -> Routes {
         .post("/api/v1/users", create_user)
         .post("/api/v1/teams/{team}/members", add_member)
         .post("/api/v1/applications/{application}/owners", add_owner)
+        .get("/api/v1/channels", crate::channels::list)
+        .post("/api/v1/channels", crate::channels::create)
+        .delete("/api/v1/channels/{name}", crate::channels::remove)
         .get("/api/v1/openapi.json", openapi)
         .get("/healthz", || async { "ok" })
 }

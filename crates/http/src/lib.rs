@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod channels;
 mod check;
 mod codeowners;
 mod collab;

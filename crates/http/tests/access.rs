@@ -123,6 +123,15 @@ async fn world(env: &Env) -> World {
     env.fixgate.add_owner("shop", "shop-team").await.unwrap();
     env.fixgate.add_owner("bank", "bank-team").await.unwrap();
     env.fixgate.create_hook("github").await.unwrap();
+    let ops = fixgate_service::AddChannel {
+        name: "ops".into(),
+        kind: fixgate_domain::channel::ChannelKind::Slack,
+        target: "https://hooks.slack.com/services/T0/B0/X".into(),
+        team: None,
+        kinds: Vec::new(),
+        digest: fixgate_domain::channel::Digest::None,
+    };
+    env.fixgate.add_channel(ops, "test").await.unwrap();
 
     let people: [(&str, Role, &[&str]); 6] = [
         ("admin", Role::Administrator, &[]),
@@ -384,6 +393,22 @@ fn table(world: &World) -> Vec<Case> {
             "/api/v1/applications/{application}/owners",
             "/api/v1/applications/bank/owners".into(),
             J(json!({"team": "bank-team"})),
+            [S, P, F, F, F, F, F],
+        ),
+        api("GET", "/api/v1/channels", "/api/v1/channels".into(), N, [S, P, F, F, F, F, F]),
+        api(
+            "POST",
+            "/api/v1/channels",
+            "/api/v1/channels".into(),
+            J(json!({"name": "secops", "kind": "teams",
+                     "target": "https://example.webhook.office.com/x", "events": ["breached"]})),
+            [S, P, F, F, F, F, F],
+        ),
+        api(
+            "DELETE",
+            "/api/v1/channels/{name}",
+            "/api/v1/channels/ops".into(),
+            N,
             [S, P, F, F, F, F, F],
         ),
         // A delivery's signature is its only credential: a token is no substitute.

@@ -366,3 +366,55 @@ async fn the_example_reports_import_through_the_api() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn channels_are_created_listed_and_removed_by_an_administrator() {
+    each_backend("api_channels", |env| async move {
+        let api = api(&env, 1 << 20).await;
+        let admin = service_token(&env.fixgate, "admin-bot", Role::Administrator, None, &[]).await;
+        let call = |method: &str, uri: &str, body: Option<Value>| {
+            let mut request = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {admin}"));
+            if body.is_some() {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+            }
+            let body = body.map_or(Body::empty(), |b| Body::from(b.to_string()));
+            request.body(body).unwrap()
+        };
+
+        let hook = json!({"name": "siem", "kind": "webhook",
+                          "target": "https://siem.example.com/in/t0k3n", "team": "shop-team",
+                          "events": ["breached", "reopened"], "digest": "daily@17"});
+        let (status, _, created) = api.call(call("POST", "/api/v1/channels", Some(hook))).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["secret"].as_str().unwrap().len(), 64);
+        assert_eq!(created["channel"]["digest"], "daily@17");
+        assert_eq!(created["channel"]["target"], "https://siem.example.com/…");
+
+        let (status, _, listed) = api.call(call("GET", "/api/v1/channels", None)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(listed[0]["events"], json!(["breached", "reopened"]));
+        assert!(!listed.to_string().contains("t0k3n") && listed[0].get("secret").is_none());
+
+        for (body, expected) in [
+            (json!({"name": "x", "kind": "pager", "target": "https://a.example"}), "unknown variant"),
+            (json!({"name": "x", "kind": "slack", "target": "https://a.example", "digest": "hourly"}),
+             "hourly"),
+            (json!({"name": "a b", "kind": "slack", "target": "https://a.example"}), "name"),
+        ] {
+            let (status, _, problem) = api.call(call("POST", "/api/v1/channels", Some(body))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+            assert!(problem["detail"].as_str().unwrap().contains(expected), "{problem}");
+        }
+
+        let (status, _, removed) = api.call(call("DELETE", "/api/v1/channels/siem", None)).await;
+        assert_eq!((status, removed["given_up"].as_u64()), (StatusCode::OK, Some(0)));
+        let (status, _, _) = api.call(call("DELETE", "/api/v1/channels/siem", None)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, _) = api.get("/api/v1/channels").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "security may not manage channels");
+    })
+    .await;
+}

@@ -100,7 +100,7 @@ fn check_name(name: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-fn random_secret() -> Result<String, ServiceError> {
+pub(crate) fn random_secret() -> Result<String, ServiceError> {
     let mut bytes = [0u8; SECRET_BYTES];
     getrandom::fill(&mut bytes).map_err(ServiceError::Random)?;
     Ok(hex::encode(bytes))

@@ -2,11 +2,13 @@
 //! what fixgate tracks (the CI gate), list and read tickets, open a ticket
 //! by hand, move it along the workflow, assign, watch, label and link it
 //! (one ticket or many at once), export the decisions taken on tickets to
-//! the scanners, take signed webhook deliveries, and load the exploit
-//! signal files (CISA KEV, EPSS) users download. The HTTP API, the web
-//! pages and the CLI all go through here.
+//! the scanners, take signed webhook deliveries, load the exploit signal
+//! files (CISA KEV, EPSS) users download, and tell people about their
+//! tickets through notification channels. The HTTP API, the web pages and
+//! the CLI all go through here.
 
 pub mod access;
+pub mod background;
 mod clock;
 mod codeowners;
 mod collab;
@@ -16,6 +18,7 @@ mod export;
 pub mod gate;
 mod hooks;
 mod import;
+mod notify;
 mod policy;
 mod risk;
 #[cfg(feature = "testkit")]
@@ -34,6 +37,9 @@ pub use exploits::LoadedExploitFile;
 pub use export::{Export, ExportKind, ExportRequest};
 pub use hooks::DeliveryId;
 pub use import::{ImportReport, ImportRequest, Progress};
+pub use notify::{
+    AddChannel, AddedChannel, DeliveryRound, NotifySettings, SmtpSettings, TestOutcome,
+};
 pub use policy::POLICY_KEYS;
 pub use risk::{AcceptRisk, MAX_ACCEPTANCE_DAYS, RiskDecision};
 pub use tickets::{CreateTicket, MoveTicket};
@@ -54,13 +60,15 @@ pub struct Fixgate {
     /// meant to be costly, and a burst of sign-ins from many addresses must
     /// not take every core.
     password_checks: Arc<tokio::sync::Semaphore>,
+    /// How notifications reach people: the SMTP server, links to tickets.
+    notify: Arc<NotifySettings>,
 }
 
 impl Fixgate {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Fixgate {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let password_checks = Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1)));
-        Fixgate { store, clock, limits: Limits::default(), password_checks }
+        Fixgate { store, clock, limits: Limits::default(), password_checks, notify: Arc::default() }
     }
 
     /// How many password checks may run at once (default: half the cores,

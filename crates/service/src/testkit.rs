@@ -24,6 +24,15 @@ pub struct Env {
 }
 
 impl Env {
+    /// A second handle on the test's database, with its own connections and
+    /// the same clock: another server replica, or the server after a
+    /// restart once the first handle's store is closed.
+    pub async fn reopen(&self) -> Fixgate {
+        let (url, schema) = &self.database;
+        let store = Store::connect(url, ConnectOptions { schema: schema.clone() }).await.unwrap();
+        Fixgate::new(store, self.clock.clone())
+    }
+
     /// Runs one SQL statement on the test's database, for state no use case
     /// writes yet (say so where it is used).
     pub async fn execute(&self, statement: &str) {

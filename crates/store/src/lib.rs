@@ -21,6 +21,7 @@ mod exploits;
 mod gate;
 mod hooks;
 mod import;
+mod notify;
 mod risk;
 mod rows;
 mod tickets;
@@ -35,6 +36,9 @@ pub use exploits::{ExploitLoad, ExploitSignal, ExploitStatus};
 pub use gate::{TrackedFinding, TrackedTicket};
 pub use hooks::{Hook, HookDelivery, NewDelivery, Recorded};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
+pub use notify::{
+    Attempt, Channel, Claim, Claimed, Lease, NewChannel, QueueEntry, QueueFilter, QueueState,
+};
 pub use risk::{Lapsed, RiskRequest, RiskVerdict};
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
