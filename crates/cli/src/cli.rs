@@ -349,6 +349,17 @@ pub enum PolicyCommand {
     Set { key: String, value: String },
     /// Restore a setting's default.
     Reset { key: String },
+    /// Check FILE as a triage policy (priority rules, SLA days, routes, workflows;
+    /// see docs/triage-policy.md) and, when every line reads, make it the policy in
+    /// force. A mistake is named by line and column, and nothing changes.
+    Load {
+        file: PathBuf,
+        /// Only check the file.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the triage policy file in force (the default one when none was loaded).
+    File,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -23,6 +23,32 @@ pub async fn policy(store: &StoreArgs, args: PolicyArgs) -> anyhow::Result<()> {
                 fixgate.set_policy(&key, None).await?;
                 print(&format!("{key} is back to its default\n"))
             }
+            PolicyCommand::Load { file, check } => {
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", file.display()))?;
+                let policy = if check {
+                    fixgate_domain::triage::TriagePolicy::parse(&text).map_err(|err| {
+                        anyhow::anyhow!("{}: the triage policy: {err}", file.display())
+                    })?
+                } else {
+                    fixgate
+                        .load_triage_policy(&text, &crate::import::local_actor())
+                        .await
+                        .map_err(|err| anyhow::anyhow!("{}: {err}", file.display()))?
+                };
+                let verb = if check { "reads" } else { "is the policy in force" };
+                print(&format!(
+                    "{} {verb}: {} priority rules, {} routes, SLA {} days for critical\n",
+                    file.display(),
+                    policy.priority_rule_count(),
+                    policy.route_count(),
+                    policy.sla().days(fixgate_domain::triage::Priority::Critical),
+                ))
+            }
+            PolicyCommand::File => match fixgate.stored_triage_policy().await? {
+                Some(stored) => print(&stored.content),
+                None => print(fixgate_domain::triage::DEFAULT_POLICY),
+            },
         }
     }
     .await;

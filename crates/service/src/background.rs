@@ -13,16 +13,20 @@ pub const DEFAULT_EVERY: Duration = Duration::from_secs(15);
 /// Something the server does on every tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
+    /// Reopen tickets whose risk acceptance expired, and record and tell
+    /// which tickets turned due soon or breached ([`Fixgate::sweep`]).
+    Sweep,
     /// Send the notifications that are due ([`Fixgate::deliver_notifications`]).
     DeliverNotifications,
 }
 
 impl Job {
     /// Every job, in the order a tick runs them.
-    pub const ALL: [Job; 1] = [Job::DeliverNotifications];
+    pub const ALL: [Job; 2] = [Job::Sweep, Job::DeliverNotifications];
 
     pub fn name(self) -> &'static str {
         match self {
+            Job::Sweep => "sweep",
             Job::DeliverNotifications => "deliver_notifications",
         }
     }
@@ -30,6 +34,13 @@ impl Job {
     /// Runs the job once.
     pub async fn run(self, fixgate: &Fixgate) -> Result<(), ServiceError> {
         match self {
+            Job::Sweep => {
+                let sweep = fixgate.sweep().await?;
+                if sweep != crate::Sweep::default() {
+                    tracing::info!(?sweep, "sla sweep");
+                }
+                Ok(())
+            }
             Job::DeliverNotifications => {
                 let round = fixgate.deliver_notifications().await?;
                 if round != crate::DeliveryRound::default() {

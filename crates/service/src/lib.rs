@@ -43,7 +43,7 @@ pub use notify::{
 pub use policy::POLICY_KEYS;
 pub use risk::{AcceptRisk, MAX_ACCEPTANCE_DAYS, RiskDecision};
 pub use tickets::{CreateTicket, MoveTicket};
-pub use triage::{MAX_POLICY_BYTES, SetPriority};
+pub use triage::{MAX_POLICY_BYTES, SetPriority, Sweep};
 
 use std::sync::Arc;
 

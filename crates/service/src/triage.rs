@@ -215,11 +215,7 @@ pub struct SetPriority {
 impl Fixgate {
     /// Fills in what a stored ticket row does not hold: the day it is due in
     /// the policy's time zone, and where it stands against it now.
-    pub(crate) fn annotate(
-        &self,
-        rows: &mut [fixgate_store::TicketRow],
-        policy: &TriagePolicy,
-    ) {
+    pub(crate) fn annotate(&self, rows: &mut [fixgate_store::TicketRow], policy: &TriagePolicy) {
         let now = self.clock.now();
         let zone = policy.sla().time_zone();
         for row in rows {
@@ -283,5 +279,25 @@ impl Fixgate {
         let due = policy.sla().due(priority, start, &pauses).map(|d| (d.due_at, d.due_soon_at));
         self.store.set_due(key, due, reason, actor, self.clock.now()).await?;
         Ok(())
+    }
+}
+
+/// What one background sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Tickets whose risk acceptance expired and which reopened.
+    pub reopened: Vec<String>,
+    pub due_soon: Vec<String>,
+    pub breached: Vec<String>,
+}
+
+impl Fixgate {
+    /// Reopens tickets whose risk acceptance expired, then records (once per
+    /// due date) the tickets that turned due soon or breached, queueing a
+    /// notice for their team.
+    pub async fn sweep(&self) -> Result<Sweep, ServiceError> {
+        let reopened = self.expire_acceptances().await?.into_iter().map(|l| l.key).collect();
+        let sla = self.store.sweep_sla(self.clock.now()).await?;
+        Ok(Sweep { reopened, due_soon: sla.due_soon, breached: sla.breached })
     }
 }

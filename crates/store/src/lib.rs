@@ -24,6 +24,7 @@ mod import;
 mod notify;
 mod risk;
 mod rows;
+mod sla;
 mod tickets;
 mod triage;
 
@@ -44,6 +45,7 @@ pub use rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
     TicketFilter, TicketRow, TriageDetail,
 };
+pub use sla::SlaSweep;
 pub use tickets::FilterValues;
 pub use triage::{Owners, StoredPolicy, TicketTriage, Triage};
 

@@ -3,6 +3,7 @@
 //! reopens. Every step is an event on the ticket.
 
 use fixgate_domain::TicketState;
+use fixgate_domain::notice::{Notice, NoticeKind, NoticeTicket};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
@@ -53,6 +54,9 @@ pub struct Lapsed {
     pub key: String,
     pub owner: Option<String>,
     pub expired_at: Timestamp,
+    pub title: String,
+    pub severity: String,
+    pub priority: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "id, requested_by, requested_at, reason, expires_at, outcome, \
@@ -215,7 +219,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "SELECT id, ticket_key, owner, decision_expires_at, decision_reason, \
-             decision_approver, decision_requested_by FROM tickets \
+             decision_approver, decision_requested_by, title, severity, priority FROM tickets \
              WHERE state = 'risk_accepted' AND decision_expires_at IS NOT NULL \
              AND decision_expires_at <= $1 ORDER BY id",
         )
@@ -229,6 +233,10 @@ impl Store {
                 key: row.try_get(1)?,
                 owner: row.try_get(2)?,
                 expired_at: from_millis(row.try_get(3)?),
+                title: row.try_get(7)?,
+                severity: fixgate_domain::Severity::from_rank(row.try_get(8)?)
+                    .map_or_else(|| "unknown".into(), |s| s.as_str().to_string()),
+                priority: row.try_get(9)?,
             };
             // As when a scan finds an acceptance lapsed: the decision goes,
             // its words stay in the event.
@@ -254,6 +262,27 @@ impl Store {
                 .await?;
             lapsed.push(ticket);
         }
+        let notices: Vec<Notice> = lapsed
+            .iter()
+            .map(|t| Notice {
+                kind: NoticeKind::AcceptanceExpired,
+                at: now,
+                team: t.owner.clone(),
+                summary: format!("{}: the risk acceptance expired; the ticket reopened", t.key),
+                tickets: vec![NoticeTicket {
+                    key: t.key.clone(),
+                    title: t.title.clone(),
+                    severity: t.severity.clone(),
+                    priority: t.priority.clone(),
+                    owner: t.owner.clone(),
+                    due_at: None,
+                    state: TicketState::Reopened.as_str().into(),
+                }],
+                total: 1,
+                actor: None,
+            })
+            .collect();
+        crate::notify::enqueue_in(&mut tx, &notices, now).await?;
         tx.commit().await?;
         lapsed.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(lapsed)

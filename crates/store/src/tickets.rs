@@ -449,12 +449,14 @@ pub(crate) async fn change_state(
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        sqlx::query("INSERT INTO ticket_pauses (ticket_id, started_at, reason) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(millis(now))
-            .bind(reason)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO ticket_pauses (ticket_id, started_at, reason) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(millis(now))
+        .bind(reason)
+        .execute(&mut *conn)
+        .await?;
         append_event(&mut *conn, id, now, actor, "sla_paused", &json!({ "reason": reason }))
             .await?;
     } else if change.from.pauses_sla() && !change.to.pauses_sla() {
