@@ -87,6 +87,7 @@ fn all_routes() -> Routes {
     let rest = api::routes()
         .merge(collab::routes())
         .merge(risk::routes())
+        .merge(risk::triage_routes())
         .merge(pages::routes())
         .map(|router| {
             router

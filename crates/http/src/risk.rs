@@ -71,3 +71,47 @@ async fn decide(
         state.fixgate.decide_acceptance(&ticket.ticket.key, verdict, decision, &caller).await?;
     Ok(Json(settled))
 }
+
+/// Triage over the API: the policy file, and a person's change of priority.
+pub(crate) fn triage_routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/triage-policy", policy_file)
+        .put("/api/v1/triage-policy", load_policy)
+        .put("/api/v1/tickets/{key}/priority", set_priority)
+}
+
+/// The policy file in force, as TOML.
+async fn policy_file(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::Read)?;
+    let text = match state.fixgate.stored_triage_policy().await? {
+        Some(stored) => stored.content,
+        None => fixgate_domain::triage::DEFAULT_POLICY.to_string(),
+    };
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/toml; charset=utf-8")], text))
+}
+
+/// Replaces the policy with the body, a TOML file, once every line reads.
+async fn load_policy(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    body: String,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::SetPolicy)?;
+    state.fixgate.load_triage_policy(&body, &caller.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_priority(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(key): Path<String>,
+    JsonBody(request): JsonBody<fixgate_service::SetPriority>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Action::Work)?;
+    let ticket = visible_ticket(&state, &caller, &key).await?;
+    caller.require(Action::Decide)?;
+    Ok(Json(state.fixgate.set_priority(&ticket.ticket.key, request, &caller.actor()).await?))
+}

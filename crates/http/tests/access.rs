@@ -313,6 +313,27 @@ fn table(world: &World) -> Vec<Case> {
             [S, P, P, P, H, F, F],
         ),
         api(
+            "PUT",
+            "/api/v1/tickets/{key}/priority",
+            format!("/api/v1/tickets/{shop}/priority"),
+            J(json!({"priority": "high", "reason": "reachable from the internet"})),
+            [S, P, P, F, H, F, F],
+        ),
+        api(
+            "GET",
+            "/api/v1/triage-policy",
+            "/api/v1/triage-policy".into(),
+            N,
+            [S, P, P, P, P, P, F],
+        ),
+        api(
+            "PUT",
+            "/api/v1/triage-policy",
+            "/api/v1/triage-policy".into(),
+            Payload::Text("[sla.days]\ncritical = 5\n"),
+            [S, P, P, F, F, F, F],
+        ),
+        api(
             "GET",
             "/api/v1/exports/{kind}",
             format!("/api/v1/exports/openvex?repository={SHOP_REPO_QUERY}"),
