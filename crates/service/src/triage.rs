@@ -166,11 +166,12 @@ impl Router {
                 .map(|(_, team)| team.clone())
         };
         match owner {
-            Owner::Team(name) => team_named(name)
-                .or_else(|| name.rsplit('/').next().and_then(|short| team_named(short))),
+            Owner::Team(name) => {
+                team_named(name).or_else(|| name.rsplit('/').next().and_then(team_named))
+            }
             Owner::User(name) => team_of_person(name),
             Owner::Email(address) => team_of_person(address)
-                .or_else(|| address.split('@').next().and_then(|local| team_of_person(local))),
+                .or_else(|| address.split('@').next().and_then(team_of_person)),
             Owner::Role(_) => None,
         }
     }

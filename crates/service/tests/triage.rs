@@ -82,7 +82,7 @@ async fn imports_route_tickets_with_a_priority_and_a_due_date() {
             .into_iter()
             .map(|t| t.key)
             .collect();
-        assert_eq!(keys, [pay.key.clone()]);
+        assert_eq!(keys, std::slice::from_ref(&pay.key));
         let by_priority = TicketFilter { priorities: vec![pay.priority.unwrap()], ..all.clone() };
         assert!(env.fixgate.list_tickets(&by_priority).await.unwrap().total >= 1);
         let breached =
@@ -144,7 +144,7 @@ async fn a_breach_is_recorded_once_and_an_expired_acceptance_reopens() {
         let sweep = env.fixgate.sweep().await.unwrap();
         // The reopened ticket's clock kept running from its first detection.
         assert!(sweep.breached.contains(&pay), "{}: {sweep:?}", env.backend);
-        assert_eq!(sweep.reopened, [views.clone()]);
+        assert_eq!(sweep.reopened, std::slice::from_ref(&views));
         let again = env.fixgate.sweep().await.unwrap();
         assert!(again.breached.is_empty(), "a breach is told once: {again:?}");
 
