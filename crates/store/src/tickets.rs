@@ -254,9 +254,11 @@ impl Store {
 
         let id: i64 = sqlx::query(
             "INSERT INTO tickets (ticket_key, ticket_type, state, severity, title, description, \
-             application_id, repository_id, cwes, advisories, owner, due_at, present, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $13) RETURNING id",
+             application_id, repository_id, path, cwes, advisories, owner, routed_by, priority, \
+             priority_reason, due_at, due_soon_at, sla_started_at, present, created_at, \
+             updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, 0, $18, $18) RETURNING id",
         )
         .bind(&key)
         .bind(ticket.ticket_type.as_str())
@@ -266,15 +268,30 @@ impl Store {
         .bind(&ticket.description)
         .bind(application)
         .bind(repository)
+        .bind(ticket.path.as_deref())
         .bind(",")
         .bind(advisories_column(&[]))
         .bind(ticket.owner.as_deref())
+        .bind(ticket.routed_by.as_deref())
+        .bind(ticket.priority.map(|p| p.as_str()))
+        .bind(ticket.priority_reason.as_deref())
         .bind(ticket.due_at.map(millis))
+        .bind(ticket.due_soon_at.map(millis))
         .bind(millis(now))
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        let data = json!({ "state": "new", "type": ticket.ticket_type, "owner": ticket.owner });
+        // The history keeps what the triage decided and why, as an import's
+        // tickets keep it on their rows.
+        let data = json!({
+            "state": "new",
+            "type": ticket.ticket_type,
+            "owner": ticket.owner,
+            "routed_by": ticket.routed_by,
+            "priority": ticket.priority,
+            "priority_reason": ticket.priority_reason,
+            "due_at": ticket.due_at,
+        });
         append_event(&mut tx, id, now, actor, "opened", &data).await?;
         tx.commit().await?;
         Ok(key)
