@@ -334,7 +334,7 @@ impl Store {
     }
 
     /// Distinct values users filter by: applications, repositories, tools,
-    /// labels and assignees.
+    /// labels, assignees and owning teams.
     pub async fn filter_values(
         &self,
         visibility: &crate::Visibility,
@@ -380,6 +380,13 @@ impl Store {
                 if condition.is_empty() { "WHERE".to_string() } else { format!("{condition} AND") }
             ))
             .await?,
+            owners: names(format!(
+                "SELECT DISTINCT t.owner FROM tickets t \
+                 LEFT JOIN applications a ON a.id = t.application_id \
+                 {} t.owner IS NOT NULL ORDER BY t.owner",
+                if condition.is_empty() { "WHERE".to_string() } else { format!("{condition} AND") }
+            ))
+            .await?,
         })
     }
 }
@@ -394,6 +401,8 @@ pub struct FilterValues {
     pub labels: Vec<String>,
     /// The people tickets are assigned to.
     pub assignees: Vec<String>,
+    /// The teams that own tickets.
+    pub owners: Vec<String>,
 }
 
 /// Moves a ticket to another state on `conn` (see [`Store::change_state`]);
