@@ -562,7 +562,7 @@ async fn a_due_date_is_a_day_of_the_policy_s_time_zone() {
             "{}: 00:30 on the 21st in Berlin: {html}",
             env.backend
         );
-        assert!(html.contains("<span class=\"why\">routed by set by sam</span>"), "{html}");
+        assert!(html.contains("<span class=\"why\">set by sam</span>"), "{html}");
         let (_, list) = get_as(&router, &cookie, "/tickets").await;
         assert!(list.contains("<time datetime=\"2026-12-20T23:30:00Z\">2026-12-21</time>"));
     })

@@ -12,7 +12,8 @@ use super::view::date_time;
 /// The triage part of a ticket's page.
 pub(super) struct TriageView {
     pub owner: Option<String>,
-    /// "owning team of shop", "route rule 2, line 40", "set by dana".
+    /// "routed by owning team of shop", "routed by route rule 2, line 40",
+    /// "set by dana".
     pub routed_by: Option<String>,
     pub assignee: Option<String>,
     pub priority: Option<Priority>,
@@ -52,7 +53,13 @@ impl TriageView {
         let looked_up = !ticket.advisories.is_empty();
         TriageView {
             owner: ticket.owner.clone(),
-            routed_by: ticket.routed_by.clone(),
+            routed_by: ticket.routed_by.as_deref().map(|why| {
+                if why.starts_with("set by ") {
+                    why.to_string()
+                } else {
+                    format!("routed by {why}")
+                }
+            }),
             assignee: ticket.assignee.clone(),
             priority: ticket.priority,
             reasons: reasons(detail.triage.priority_reason.as_deref()),
