@@ -214,12 +214,17 @@ pub struct SetPriority {
 }
 
 impl Fixgate {
-    /// Fills in what a stored ticket row does not hold: the day it is due in
-    /// the policy's time zone, and where it stands against it now.
+    /// Fills in what a stored ticket row does not hold: its custom state's
+    /// label, the day it is due in the policy's time zone, and where it
+    /// stands against it now.
     pub(crate) fn annotate(&self, rows: &mut [fixgate_store::TicketRow], policy: &TriagePolicy) {
         let now = self.clock.now();
         let zone = policy.sla().time_zone();
         for row in rows {
+            row.status_label = row.status.as_ref().map(|name| {
+                let state = policy.workflow(row.ticket_type).and_then(|w| w.state(name));
+                state.map_or_else(|| name.clone(), |s| s.label.clone())
+            });
             row.due = row.due_at.map(|at| zone.to_datetime(at).date());
             row.sla = if row.state.is_open() {
                 let due = row.due_at.map(|due_at| fixgate_domain::triage::Due {

@@ -4,10 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use fixgate_domain::TicketState;
 use fixgate_domain::triage::{SlaStatus, TriagePolicy};
+use fixgate_domain::{Role, TicketState};
 use fixgate_service::MoveTicket;
-use fixgate_service::testkit::{Env, accept_risk, context, each_backend, import_bytes, sarif};
+use fixgate_service::testkit::{
+    Env, accept_risk, context, each_backend, import_bytes, principal, sarif,
+};
 use fixgate_store::{TicketDetail, TicketFilter};
 use jiff::SignedDuration;
 
@@ -102,7 +104,8 @@ async fn waiting_on_a_vendor_pauses_the_clock_and_moves_the_due_date() {
             reason: Some("no fixed version of the driver yet".into()),
             ..MoveTicket::to(TicketState::WaitingOnVendor)
         };
-        let paused = env.fixgate.move_ticket(&pay, wait, "dana").await.unwrap();
+        let paused =
+            env.fixgate.move_ticket(&pay, wait, &principal("dana", Role::Security)).await.unwrap();
         assert_eq!(paused.ticket.sla, Some(SlaStatus::Paused), "{}", env.backend);
         let filter = TicketFilter {
             sla: Some((SlaStatus::Paused, jiff::Timestamp::UNIX_EPOCH)),
@@ -115,7 +118,11 @@ async fn waiting_on_a_vendor_pauses_the_clock_and_moves_the_due_date() {
         env.clock.advance(SignedDuration::from_hours(72));
         let resumed = env
             .fixgate
-            .move_ticket(&pay, MoveTicket::to(TicketState::InProgress), "dana")
+            .move_ticket(
+                &pay,
+                MoveTicket::to(TicketState::InProgress),
+                &principal("dana", Role::Security),
+            )
             .await
             .unwrap();
         let after = resumed.ticket.due_at.unwrap();

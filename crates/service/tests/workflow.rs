@@ -48,8 +48,14 @@ async fn a_ticket_moves_along_the_workflow_and_every_move_is_logged() {
     each_backend("workflow", |env| async move {
         import_bytes(&env, sarif("CodeQL", &[("py/xss", "a.py", 3, "x")]), context("shop")).await;
 
-        let missing =
-            env.fixgate.move_ticket("SEC-1", MoveTicket::to(TicketState::Triaged), "bob").await;
+        let missing = env
+            .fixgate
+            .move_ticket(
+                "SEC-1",
+                MoveTicket::to(TicketState::Triaged),
+                &principal("bob", Role::Security),
+            )
+            .await;
         assert!(missing.unwrap_err().to_string().contains("needs an owner"));
 
         let triage = MoveTicket {
@@ -57,20 +63,38 @@ async fn a_ticket_moves_along_the_workflow_and_every_move_is_logged() {
             due_at: Some("2026-12-31T00:00:00Z".parse().unwrap()),
             ..MoveTicket::to(TicketState::Triaged)
         };
-        let ticket = env.fixgate.move_ticket("SEC-1", triage, "bob").await.unwrap();
+        let ticket = env
+            .fixgate
+            .move_ticket("SEC-1", triage, &principal("bob", Role::Security))
+            .await
+            .unwrap();
         assert_eq!(ticket.ticket.state, TicketState::Triaged);
         assert_eq!(ticket.ticket.owner.as_deref(), Some("carol"));
 
         env.fixgate
-            .move_ticket("SEC-1", MoveTicket::to(TicketState::InProgress), "carol")
+            .move_ticket(
+                "SEC-1",
+                MoveTicket::to(TicketState::InProgress),
+                &principal("carol", Role::Security),
+            )
             .await
             .unwrap();
         env.fixgate
-            .move_ticket("SEC-1", MoveTicket::to(TicketState::Fixed), "carol")
+            .move_ticket(
+                "SEC-1",
+                MoveTicket::to(TicketState::Fixed),
+                &principal("carol", Role::Security),
+            )
             .await
             .unwrap();
-        let verify =
-            env.fixgate.move_ticket("SEC-1", MoveTicket::to(TicketState::Verified), "carol").await;
+        let verify = env
+            .fixgate
+            .move_ticket(
+                "SEC-1",
+                MoveTicket::to(TicketState::Verified),
+                &principal("carol", Role::Security),
+            )
+            .await;
         assert!(matches!(verify, Err(ServiceError::Workflow(_))), "{verify:?}");
 
         env.fixgate.comment("SEC-1", "deployed in 1.4.2", "carol").await.unwrap();
@@ -113,7 +137,11 @@ async fn risk_is_accepted_by_request_and_another_persons_approval() {
             expires_at: Some("2027-06-01T00:00:00Z".parse().unwrap()),
             ..MoveTicket::to(TicketState::RiskAccepted)
         };
-        let err = env.fixgate.move_ticket("SEC-1", direct, "alice").await.unwrap_err();
+        let err = env
+            .fixgate
+            .move_ticket("SEC-1", direct, &principal("alice", Role::Security))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("request and approval"), "{err}");
 
         let refusals = [
@@ -207,7 +235,11 @@ async fn duplicates_must_name_an_existing_ticket() {
             duplicate_of: Some("REQ-99".into()),
             ..MoveTicket::to(TicketState::Duplicate)
         };
-        let err = env.fixgate.move_ticket("req-1", wrong, "alice").await.unwrap_err();
+        let err = env
+            .fixgate
+            .move_ticket("req-1", wrong, &principal("alice", Role::Security))
+            .await
+            .unwrap_err();
         assert!(matches!(err, ServiceError::Store(fixgate_store::StoreError::Invalid(_))), "{err}");
         assert!(err.to_string().contains("no ticket REQ-99 for REQ-1 to duplicate"), "{err}");
         // The refused move left the ticket as it was.
@@ -217,7 +249,11 @@ async fn duplicates_must_name_an_existing_ticket() {
             due_at: Some("2020-01-01T00:00:00Z".parse().unwrap()),
             ..MoveTicket::to(TicketState::Triaged)
         };
-        let err = env.fixgate.move_ticket("REQ-1", past, "alice").await.unwrap_err();
+        let err = env
+            .fixgate
+            .move_ticket("REQ-1", past, &principal("alice", Role::Security))
+            .await
+            .unwrap_err();
         assert!(err.to_string().starts_with("due_at: "), "{err}");
         let unknown = env.fixgate.ticket("SEC-404").await.unwrap_err();
         assert!(unknown.to_string().contains("not found"));

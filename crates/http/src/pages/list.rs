@@ -62,7 +62,8 @@ struct Row {
     severity: Severity,
     severity_label: &'static str,
     title: String,
-    state: &'static str,
+    /// The custom workflow's label when the ticket has one.
+    state: String,
     no_longer_seen: bool,
     application: String,
     tool: String,
@@ -158,7 +159,7 @@ impl Row {
             severity: ticket.severity,
             severity_label: severity_label(ticket.severity),
             title: ticket.title.clone(),
-            state: ticket.state.label(),
+            state: super::ticket::state_label(ticket),
             no_longer_seen: ticket.ticket_type == TicketType::Vulnerability && !ticket.present,
             application: text(&ticket.application),
             tool: text(&ticket.tool),

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use fixgate_domain::{Role, ScanContext, TicketState};
-use fixgate_service::testkit::signed_in;
+use fixgate_domain::{Role, ScanContext};
+use fixgate_service::testkit::{principal, signed_in};
 use fixgate_service::{FixedClock, Fixgate, ImportRequest, MoveTicket};
 use fixgate_store::{Store, TicketFilter};
 use serde_json::json;
@@ -305,7 +305,7 @@ async fn history_reads_as_sentences() {
     let demo = demo().await;
     let key = key_of(&demo.fixgate, "Bandit", "B602").await;
     let triage = MoveTicket {
-        state: TicketState::Triaged,
+        state: "triaged".into(),
         reason: Some("confirmed on staging".into()),
         owner: Some("alice".into()),
         due_at: Some("2025-04-01T00:00:00Z".parse().unwrap()),
@@ -313,7 +313,7 @@ async fn history_reads_as_sentences() {
         expires_at: None,
         duplicate_of: None,
     };
-    demo.fixgate.move_ticket(&key, triage, "bob").await.unwrap();
+    demo.fixgate.move_ticket(&key, triage, &principal("bob", Role::Security)).await.unwrap();
     demo.fixgate.comment(&key, "fix in PR <12>", "alice").await.unwrap();
     import(&demo.fixgate, &examples("v2").join("bandit.sarif"), "v2").await;
 
