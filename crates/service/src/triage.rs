@@ -221,10 +221,11 @@ impl Fixgate {
         let now = self.clock.now();
         let zone = policy.sla().time_zone();
         for row in rows {
-            row.status_label = row.status.as_ref().map(|name| {
-                let state = policy.workflow(row.ticket_type).and_then(|w| w.state(name));
-                state.map_or_else(|| name.clone(), |s| s.label.clone())
-            });
+            // A status the policy in force no longer has reads as the
+            // built-in state it was stored with.
+            let workflow = policy.workflow(row.ticket_type).filter(|w| !w.is_built_in());
+            let state = row.status.as_deref().and_then(|name| workflow?.state(name));
+            row.status_label = state.map(|s| s.label.clone());
             row.due = row.due_at.map(|at| zone.to_datetime(at).date());
             row.sla = if row.state.is_open() {
                 let due = row.due_at.map(|due_at| fixgate_domain::triage::Due {

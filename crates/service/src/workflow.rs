@@ -185,10 +185,13 @@ fn without(field: Field) -> GivenFields {
 }
 
 /// A refusal as the service reports it: a role the move is not for is
-/// forbidden (403), anything else is a move the workflow does not allow.
+/// forbidden (403), a state the workflow does not have is a wrong request
+/// (400, as an unknown built-in state is), anything else is a move the
+/// workflow does not allow.
 pub(crate) fn refused(err: WorkflowError) -> ServiceError {
     match err {
         WorkflowError::Role { .. } => ServiceError::Forbidden(err.to_string()),
+        WorkflowError::UnknownState { .. } => ServiceError::Invalid(err.to_string()),
         other => ServiceError::Workflow(other),
     }
 }

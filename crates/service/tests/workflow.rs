@@ -322,7 +322,8 @@ async fn an_incident_moves_through_the_policy_s_own_states() {
     each_backend("custom_workflow", |env| async move {
         env.fixgate.load_triage_policy(POLICY, "admin").await.unwrap();
         let (dev, sec) = (principal("dana", Role::Developer), principal("sam", Role::Security));
-        let created = env.fixgate.create_ticket(create(TicketType::Incident), "dana").await.unwrap();
+        let created =
+            env.fixgate.create_ticket(create(TicketType::Incident), "dana").await.unwrap();
         let ticket = &created.ticket;
         assert_eq!((ticket.state, ticket.status.as_deref()), (TicketState::New, Some("new")));
         let json = serde_json::to_value(&created).unwrap();
@@ -370,7 +371,8 @@ async fn an_incident_moves_through_the_policy_s_own_states() {
         assert!(matches!(err, ServiceError::Forbidden(_)), "{err:?}");
         assert_eq!(
             err.to_string(),
-            "moving an incident from mitigated to closed needs the role security; you have developer"
+            "moving an incident from mitigated to closed needs the role security; \
+             you have developer"
         );
         let closed = moving(MoveTicket::to("closed"), &sec).await.unwrap();
         let json = serde_json::to_value(&closed).unwrap();
@@ -506,10 +508,12 @@ async fn a_bulk_move_checks_each_ticket_by_its_own_workflow() {
         let skipped: Vec<(&str, &str)> =
             done.skipped.iter().map(|s| (s.key.as_str(), s.reason.as_str())).collect();
         assert_eq!(skipped.len(), 2, "{skipped:?}");
-        assert!(skipped.contains(&(
-            "INC-2",
-            "an incident cannot move from investigating to investigating"
-        )));
+        assert!(
+            skipped.contains(&(
+                "INC-2",
+                "an incident cannot move from investigating to investigating"
+            ))
+        );
         let (_, task) = skipped.iter().find(|(key, _)| *key == "TASK-1").unwrap();
         assert!(task.starts_with("state: unknown state \"investigating\""), "{task}");
         let moved = env.fixgate.ticket("INC-1").await.unwrap().ticket;
@@ -519,7 +523,9 @@ async fn a_bulk_move_checks_each_ticket_by_its_own_workflow() {
         // Skipped, each with its reason: the role, the field.
         let done = env.fixgate.bulk_change(&all, &to("mitigated"), true, &dev).await.unwrap();
         assert_eq!(done.changed, 0);
-        assert!(done.skipped.iter().any(|s| s.key == "INC-1" && s.reason.contains("needs a reason")));
+        assert!(
+            done.skipped.iter().any(|s| s.key == "INC-1" && s.reason.contains("needs a reason"))
+        );
         let mitigate = BulkChange { reason: Some("rolled back".into()), ..to("mitigated") };
         let done = env.fixgate.bulk_change(&all, &mitigate, false, &dev).await.unwrap();
         assert_eq!(done.changed, 2, "{done:?}");
@@ -528,7 +534,8 @@ async fn a_bulk_move_checks_each_ticket_by_its_own_workflow() {
         let reasons: Vec<&str> = done.skipped.iter().map(|s| s.reason.as_str()).collect();
         assert!(
             reasons.contains(
-                &"moving an incident from mitigated to closed needs the role security; you have developer"
+                &"moving an incident from mitigated to closed needs the role security; \
+                 you have developer"
             ),
             "{reasons:?}"
         );

@@ -432,3 +432,124 @@ fn hostile_report(demo: &Demo) -> PathBuf {
     std::fs::write(&path, report.to_string()).unwrap();
     path
 }
+
+async fn call_as(
+    demo: &Demo,
+    cookie: &str,
+    request: axum::http::request::Builder,
+    body: String,
+) -> (StatusCode, header::HeaderMap, String) {
+    let request = request
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+        .body(Body::from(body))
+        .unwrap();
+    let response = demo.router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    (parts.status, parts.headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+async fn page_as(demo: &Demo, cookie: &str, uri: &str) -> String {
+    let (status, _, html) = call_as(demo, cookie, Request::get(uri), String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    html
+}
+
+async fn post_form(
+    demo: &Demo,
+    cookie: &str,
+    uri: &str,
+    form: &str,
+) -> (StatusCode, header::HeaderMap, String) {
+    let request =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    call_as(demo, cookie, request, form.to_string()).await
+}
+
+/// An incident workflow: security alone closes, mitigating needs a reason.
+const INCIDENTS: &str = r#"
+[workflow.incident]
+[[workflow.incident.state]]
+name = "new"
+means = "new"
+[[workflow.incident.state]]
+name = "investigating"
+label = "Under investigation"
+means = "in_progress"
+[[workflow.incident.state]]
+name = "mitigated"
+means = "fixed"
+[[workflow.incident.state]]
+name = "closed"
+means = "closed"
+[[workflow.incident.transition]]
+from = "new"
+to = "investigating"
+[[workflow.incident.transition]]
+from = "investigating"
+to = "mitigated"
+requires = ["reason"]
+[[workflow.incident.transition]]
+from = "*"
+to = "closed"
+roles = ["security"]
+"#;
+
+#[tokio::test]
+async fn the_move_form_offers_what_the_workflow_allows_the_viewer_s_role() {
+    let demo = demo().await;
+    demo.fixgate.load_triage_policy(INCIDENTS, "admin").await.unwrap();
+    let incident = fixgate_service::CreateTicket {
+        ticket_type: fixgate_domain::TicketType::Incident,
+        title: "Checkout down".into(),
+        description: String::new(),
+        severity: fixgate_domain::Severity::High,
+        application: Some("vulnshop".into()),
+        repository: None,
+        owner: None,
+        due_at: None,
+    };
+    let key = demo.fixgate.create_ticket(incident, "sec").await.unwrap().ticket.key;
+    let investigate = MoveTicket::to("investigating");
+    demo.fixgate.move_ticket(&key, investigate, &principal("sec", Role::Security)).await.unwrap();
+    let (developer, csrf) = signed_in(&demo.fixgate, "dev", Role::Developer, &["shop-team"]).await;
+    let (security, _) = signed_in(&demo.fixgate, "sec", Role::Security, &[]).await;
+    let uri = format!("/tickets/{key}");
+    let form = format!("action=\"/tickets/{key}/move\"");
+
+    // Each role is offered its own moves, with what they need.
+    let html = page_as(&demo, &developer, &uri).await;
+    assert!(html.contains("<span class=\"badge state\">Under investigation</span>"), "{html}");
+    assert!(html.contains(&form), "{html}");
+    assert!(html.contains("<option value=\"mitigated\">Mitigated (needs a reason)</option>"));
+    for not_theirs in ["closed", "false_positive", "duplicate", "new"] {
+        assert!(!html.contains(&format!("<option value=\"{not_theirs}\"")), "{not_theirs}");
+    }
+    let html = page_as(&demo, &security, &uri).await;
+    for theirs in ["mitigated", "closed", "false_positive", "duplicate"] {
+        assert!(html.contains(&format!("<option value=\"{theirs}\"")), "{theirs}: {html}");
+    }
+    let html = page_as(&demo, &demo.cookie, &uri).await;
+    assert!(!html.contains(&form), "a viewer moves nothing: {html}");
+    let list = page_as(&demo, &demo.cookie, "/tickets?type=incident").await;
+    assert!(list.contains("<td class=\"state\">Under investigation"), "{list}");
+
+    // A refused move shows the page again with the reason.
+    let target = format!("{uri}/move");
+    let (status, _, html) =
+        post_form(&demo, &developer, &target, &format!("csrf={csrf}&state=mitigated")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains("The move was refused."), "{html}");
+    assert!(html.contains("needs a reason (`reason`)"), "{html}");
+    let (status, _, _) =
+        post_form(&demo, &developer, &target, "csrf=stale&state=mitigated&reason=x").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let body = format!("csrf={csrf}&state=mitigated&reason=rolled+back&owner=&due=");
+    let (status, headers, _) = post_form(&demo, &developer, &target, &body).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], uri.as_str());
+    let html = page_as(&demo, &developer, &uri).await;
+    assert!(html.contains("<span class=\"badge state\">Mitigated</span>"), "{html}");
+    assert!(html.contains("state changed from investigating to mitigated (reason: rolled back)"));
+}
