@@ -520,6 +520,14 @@ pub enum TicketsCommand {
     },
     /// Assign a ticket to a person who works on tickets and sees it, or to nobody.
     Assign(AssignArgs),
+    /// Move a ticket along its type's workflow: the triage policy's, else the
+    /// built-in one.
+    ///
+    /// STATE is a state of the policy's workflow for the ticket's type
+    /// (`investigating`) or a built-in one (`triaged`). The command line acts as
+    /// an administrator: the workflow's roles do not bind it, its required
+    /// fields do.
+    Move(Box<MoveArgs>),
     /// Change every ticket the filters match (at most 10,000) in one go.
     ///
     /// Each ticket goes through the checks one change of its kind goes through; a
@@ -562,6 +570,28 @@ pub struct CreateArgs {
     #[arg(long)]
     pub due: Option<String>,
     /// Print the ticket as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `fixgate tickets move KEY STATE`.
+#[derive(Debug, Clone, Args)]
+pub struct MoveArgs {
+    pub key: String,
+    pub state: String,
+    /// Why: what false positive, closed, reopened and waiting states need,
+    /// and what a workflow's transition may require.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The owning team, which a move to triaged needs.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// The due date, 2027-01-31 or an RFC 3339 time, which a move to triaged needs.
+    #[arg(long)]
+    pub due: Option<String>,
+    /// The key of the ticket kept, which a move to duplicate needs.
+    #[arg(long)]
+    pub duplicate_of: Option<String>,
     #[arg(long)]
     pub json: bool,
 }

@@ -1,5 +1,5 @@
-//! `fixgate tickets list`, `show` and `create`; `assign` and `bulk` are in
-//! [`crate::collab`].
+//! `fixgate tickets list`, `show` and `create`; `assign`, `move` and `bulk`
+//! are in [`crate::collab`].
 
 use fixgate_service::CreateTicket;
 use fixgate_store::TicketFilter;
@@ -22,6 +22,7 @@ pub async fn tickets(store: &StoreArgs, args: TicketsArgs) -> anyhow::Result<()>
         TicketsCommand::Assign(args) => {
             crate::collab::assign(&fixgate, &args.key, args.name.as_deref()).await
         }
+        TicketsCommand::Move(args) => crate::collab::move_ticket(&fixgate, &args).await,
         TicketsCommand::Bulk(args) => crate::collab::bulk(&fixgate, &args).await,
     };
     fixgate.store().close().await;
@@ -144,7 +145,7 @@ fn table(items: &[fixgate_store::TicketRow], total: u64) -> String {
             "{:<10} {:<8} {:<14} {} {}\n",
             t.key,
             t.severity.as_str(),
-            t.state.as_str(),
+            t.status.as_deref().unwrap_or(t.state.as_str()),
             t.title,
             if cwes.is_empty() { String::new() } else { format!("[{}]", cwes.join(", ")) }
         ));
@@ -157,10 +158,14 @@ fn table(items: &[fixgate_store::TicketRow], total: u64) -> String {
 fn show(detail: &fixgate_store::TicketDetail) -> String {
     let t = &detail.ticket;
     let mut out = format!("{} [{}] {}\n", t.key, t.severity, t.title);
+    let label = match &t.status_label {
+        Some(status) => format!("{status} ({})", t.state.label().to_lowercase()),
+        None => t.state.label().to_string(),
+    };
     let state = if t.present || t.ticket_type != fixgate_domain::TicketType::Vulnerability {
-        t.state.label().to_string()
+        label
     } else {
-        format!("{} (no longer seen)", t.state.label())
+        format!("{label} (no longer seen)")
     };
     out.push_str(&format!("  state       {state}, {} ticket\n", t.ticket_type));
     let ids: Vec<String> =

@@ -261,6 +261,104 @@ async fn tickets_are_opened_by_hand_and_moved_along_the_workflow() {
     .await;
 }
 
+/// The policy's incident workflow: developers investigate and mitigate
+/// (with a reason), security alone closes.
+const INCIDENT_WORKFLOW: &str = r#"
+[workflow.incident]
+[[workflow.incident.state]]
+name = "new"
+means = "new"
+[[workflow.incident.state]]
+name = "investigating"
+means = "in_progress"
+[[workflow.incident.state]]
+name = "mitigated"
+means = "fixed"
+[[workflow.incident.state]]
+name = "closed"
+means = "closed"
+[[workflow.incident.transition]]
+from = "new"
+to = "investigating"
+[[workflow.incident.transition]]
+from = "investigating"
+to = "mitigated"
+requires = ["reason"]
+[[workflow.incident.transition]]
+from = "mitigated"
+to = "closed"
+roles = ["security"]
+"#;
+
+#[tokio::test]
+async fn moves_through_the_api_follow_the_policy_s_workflow() {
+    each_backend("api_custom_workflow", |env| async move {
+        let api = api(&env, 1 << 30).await;
+        env.fixgate.load_triage_policy(INCIDENT_WORKFLOW, "admin").await.unwrap();
+        env.fixgate.add_owner("payments", "ops").await.unwrap();
+        let developer =
+            service_token(&env.fixgate, "oncall", Role::Developer, None, &["ops"]).await;
+        let incident =
+            json!({"type": "incident", "title": "Checkout down", "application": "payments"});
+        let (status, _, created) = api.post_json("/api/v1/tickets", incident).await;
+        assert_eq!((status, created["status"].clone()), (StatusCode::CREATED, json!("new")));
+
+        const MOVE: &str = "/api/v1/tickets/INC-1/transitions";
+        let by = |token: &str, body: Value| {
+            Request::post(MOVE)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap()
+        };
+        let refusals = [
+            ("mitigated", StatusCode::CONFLICT, "an incident cannot move from new to mitigated"),
+            ("triaged", StatusCode::BAD_REQUEST, "an incident has no state \"triaged\""),
+        ];
+        for (state, expected, says) in refusals {
+            let (status, _, problem) = api.call(by(&developer, json!({"state": state}))).await;
+            assert_eq!(status, expected, "{problem}");
+            assert!(problem["detail"].as_str().unwrap().starts_with(says), "{problem}");
+        }
+
+        let (status, _, moved) = api.call(by(&developer, json!({"state": "investigating"}))).await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        assert_eq!(
+            (moved["state"].as_str(), moved["status"].as_str()),
+            (Some("in_progress"), Some("investigating"))
+        );
+        let (status, _, problem) = api.call(by(&developer, json!({"state": "mitigated"}))).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert_eq!(
+            problem["detail"],
+            "moving an incident from investigating to mitigated needs a reason (`reason`)"
+        );
+        let mitigate = json!({"state": "mitigated", "reason": "rolled back to 1.4"});
+        let (status, _, moved) = api.call(by(&developer, mitigate)).await;
+        assert_eq!((status, moved["status"].clone()), (StatusCode::OK, json!("mitigated")));
+
+        let (status, _, problem) = api.call(by(&developer, json!({"state": "closed"}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+        assert_eq!(
+            problem["detail"],
+            "moving an incident from mitigated to closed needs the role security; \
+             you have developer"
+        );
+        let (status, _, closed) = api.post_json(MOVE, json!({"state": "closed"})).await;
+        assert_eq!(status, StatusCode::OK, "{closed}");
+        assert_eq!(
+            (closed["state"].as_str(), closed["status"].as_str()),
+            (Some("closed"), Some("closed"))
+        );
+        let last = closed["events"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            (last["data"]["from_status"].clone(), last["data"]["status"].clone()),
+            (json!("mitigated"), json!("closed"))
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn tickets_opened_by_hand_carry_the_policy_s_triage() {
     each_backend("api_hand_triage", |env| async move {

@@ -1,12 +1,14 @@
 //! Ticket use cases: list, read, open by hand, move along the workflow,
 //! comment.
 
-use fixgate_domain::{MoveDetails, Severity, TicketState, TicketType};
+use fixgate_domain::triage::{GivenFields, TriagePolicy};
+use fixgate_domain::{Role, Severity, TicketState, TicketType};
 use fixgate_store::{NewTicket, Page, StateChange, TicketDetail, TicketFilter, TicketRow};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use crate::{Fixgate, ServiceError};
+use crate::workflow::{MoveOption, check_move, had_fields};
+use crate::{Fixgate, Principal, ServiceError};
 
 /// A ticket a person opens.
 #[derive(Debug, Clone, Deserialize)]
@@ -40,7 +42,9 @@ fn default_severity() -> Severity {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MoveTicket {
-    pub state: TicketState,
+    /// The state to move to: a state of the policy's custom workflow for
+    /// the ticket's type (`investigating`), or a built-in one (`triaged`).
+    pub state: String,
     pub reason: Option<String>,
     pub owner: Option<String>,
     pub due_at: Option<Timestamp>,
@@ -50,11 +54,12 @@ pub struct MoveTicket {
 }
 
 impl MoveTicket {
-    /// A move to `state` that gives nothing else; fill in what the move
-    /// needs with struct update syntax.
-    pub fn to(state: TicketState) -> MoveTicket {
+    /// A move to `state` (a [`TicketState`] or a custom state's name) that
+    /// gives nothing else; fill in what the move needs with struct update
+    /// syntax.
+    pub fn to(state: impl ToString) -> MoveTicket {
         MoveTicket {
-            state,
+            state: state.to_string(),
             reason: None,
             owner: None,
             due_at: None,
@@ -117,9 +122,14 @@ impl Fixgate {
             due_at: request.due_at,
         };
         let triage = self.triage_by_hand(&hand_made, actor, now).await?;
-
+        let policy = self.triage_policy().await?;
+        // A custom workflow's ticket starts in its initial state.
+        let custom = policy.workflow(request.ticket_type).filter(|w| !w.is_built_in());
+        let initial = custom.map(|w| w.initial());
         let ticket = NewTicket {
             ticket_type: request.ticket_type,
+            state: initial.map_or(TicketState::New, |s| s.means),
+            status: initial.map(|s| s.name.clone()),
             title: title.to_string(),
             description: request.description,
             severity: request.severity,
@@ -137,15 +147,16 @@ impl Fixgate {
         self.ticket(&key).await
     }
 
-    /// Moves a ticket along the default workflow.
+    /// Moves a ticket along its type's workflow: the policy's, else the
+    /// built-in one. `by`'s role must be one the move is for.
     pub async fn move_ticket(
         &self,
         key: &str,
         request: MoveTicket,
-        actor: &str,
+        by: &Principal,
     ) -> Result<TicketDetail, ServiceError> {
         let key = &normalize_key(key);
-        if request.state == TicketState::RiskAccepted {
+        if request.state.parse::<TicketState>() == Ok(TicketState::RiskAccepted) {
             return Err(ServiceError::Invalid(format!(
                 "a risk is accepted by request and approval, not by a move: ask with POST \
                  /api/v1/tickets/{key}/acceptance (a reason and an expiry), then someone else \
@@ -153,7 +164,9 @@ impl Fixgate {
             )));
         }
         let current = self.store.ticket(key).await?.ticket;
-        let change = self.checked_move(&current, request)?;
+        let policy = self.triage_policy().await?;
+        let change = self.checked_move(&policy, &current, request, by.role)?;
+        let actor = &by.actor();
         self.store.change_state(key, &change, actor, self.clock.now()).await?;
         if change.from.pauses_sla() && !change.to.pauses_sla() && change.to.is_open() {
             self.refresh_due(key, "the SLA clock ran again after a pause", actor).await?;
@@ -161,13 +174,27 @@ impl Fixgate {
         self.ticket(key).await
     }
 
-    /// Checks a move of `current` against the workflow and what the target
-    /// state needs, as a person's move and a bulk change both are; the
-    /// change to store.
+    /// The moves `by` may take on `ticket` under the policy in force, with
+    /// what each still needs: what a ticket's page offers.
+    pub async fn move_options(
+        &self,
+        ticket: &TicketRow,
+        by: &Principal,
+    ) -> Result<Vec<MoveOption>, ServiceError> {
+        let policy = self.triage_policy().await?;
+        Ok(crate::workflow::move_options(&policy, ticket, by.role))
+    }
+
+    /// Checks a move of `current` by someone holding `role` against the
+    /// ticket type's workflow under `policy` and what the target state
+    /// needs, as a person's move and a bulk change both are; the change to
+    /// store.
     pub(crate) fn checked_move(
         &self,
+        policy: &TriagePolicy,
         current: &TicketRow,
         request: MoveTicket,
+        role: Role,
     ) -> Result<StateChange, ServiceError> {
         let key = current.key.as_str();
         let request = MoveTicket {
@@ -177,15 +204,17 @@ impl Fixgate {
             duplicate_of: non_empty(request.duplicate_of).map(|k| normalize_key(&k)),
             ..request
         };
-        let details = MoveDetails {
-            has_owner: request.owner.is_some() || current.owner.is_some(),
-            has_due_date: request.due_at.is_some() || current.due_at.is_some(),
-            has_reason: request.reason.is_some(),
-            has_approver: request.approver.is_some(),
-            has_expiry: request.expires_at.is_some(),
-            has_duplicate_of: request.duplicate_of.is_some(),
+        let had = had_fields(current);
+        let given = GivenFields {
+            owner: request.owner.is_some() || had.owner,
+            due_at: request.due_at.is_some() || had.due_at,
+            reason: request.reason.is_some(),
+            approver: request.approver.is_some(),
+            expires_at: request.expires_at.is_some(),
+            duplicate_of: request.duplicate_of.is_some(),
+            ..had
         };
-        current.state.check_manual_move(request.state, current.ticket_type, &details)?;
+        let target = check_move(policy, current, &request.state, role, &given)?;
         if request.duplicate_of.as_deref() == Some(key) {
             return Err(ServiceError::Invalid("a ticket cannot duplicate itself".into()));
         }
@@ -201,7 +230,9 @@ impl Fixgate {
 
         Ok(StateChange {
             from: current.state,
-            to: request.state,
+            to: target.state,
+            from_status: current.status.clone(),
+            status: target.status,
             reason: request.reason,
             owner: request.owner,
             due_at: request.due_at,

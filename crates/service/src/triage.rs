@@ -323,12 +323,18 @@ pub struct SetPriority {
 }
 
 impl Fixgate {
-    /// Fills in what a stored ticket row does not hold: the day it is due in
-    /// the policy's time zone, and where it stands against it now.
+    /// Fills in what a stored ticket row does not hold: its custom state's
+    /// label, the day it is due in the policy's time zone, and where it
+    /// stands against it now.
     pub(crate) fn annotate(&self, rows: &mut [fixgate_store::TicketRow], policy: &TriagePolicy) {
         let now = self.clock.now();
         let zone = policy.sla().time_zone();
         for row in rows {
+            // A status the policy in force no longer has reads as the
+            // built-in state it was stored with.
+            let workflow = policy.workflow(row.ticket_type).filter(|w| !w.is_built_in());
+            let state = row.status.as_deref().and_then(|name| workflow?.state(name));
+            row.status_label = state.map(|s| s.label.clone());
             row.due = row.due_at.map(|at| zone.to_datetime(at).date());
             row.sla = if row.state.is_open() {
                 let due = row.due_at.map(|due_at| fixgate_domain::triage::Due {

@@ -6,8 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use fixgate_domain::triage::{Due, Priority, SlaStatus, TriagePolicy};
-use fixgate_domain::{Severity, TicketState, TicketType};
-use fixgate_service::testkit::{Env, accept_risk, context, each_backend, import_bytes, sarif};
+use fixgate_domain::{Role, Severity, TicketState, TicketType};
+use fixgate_service::testkit::{
+    Env, accept_risk, context, each_backend, import_bytes, principal, sarif,
+};
 use fixgate_service::{CreateTicket, MoveTicket, ServiceError};
 use fixgate_store::{TicketDetail, TicketFilter};
 use jiff::SignedDuration;
@@ -103,7 +105,8 @@ async fn waiting_on_a_vendor_pauses_the_clock_and_moves_the_due_date() {
             reason: Some("no fixed version of the driver yet".into()),
             ..MoveTicket::to(TicketState::WaitingOnVendor)
         };
-        let paused = env.fixgate.move_ticket(&pay, wait, "dana").await.unwrap();
+        let paused =
+            env.fixgate.move_ticket(&pay, wait, &principal("dana", Role::Security)).await.unwrap();
         assert_eq!(paused.ticket.sla, Some(SlaStatus::Paused), "{}", env.backend);
         let filter = TicketFilter {
             sla: Some((SlaStatus::Paused, jiff::Timestamp::UNIX_EPOCH)),
@@ -116,7 +119,11 @@ async fn waiting_on_a_vendor_pauses_the_clock_and_moves_the_due_date() {
         env.clock.advance(SignedDuration::from_hours(72));
         let resumed = env
             .fixgate
-            .move_ticket(&pay, MoveTicket::to(TicketState::InProgress), "dana")
+            .move_ticket(
+                &pay,
+                MoveTicket::to(TicketState::InProgress),
+                &principal("dana", Role::Security),
+            )
             .await
             .unwrap();
         let after = resumed.ticket.due_at.unwrap();
@@ -366,10 +373,11 @@ async fn a_hand_made_ticket_keeps_its_clock_through_a_pause() {
             reason: Some("the hosting provider investigates".into()),
             ..MoveTicket::to(TicketState::WaitingOnVendor)
         };
-        env.fixgate.move_ticket(&key, wait, "dana").await.unwrap();
+        env.fixgate.move_ticket(&key, wait, &principal("dana", Role::Security)).await.unwrap();
         env.clock.advance(SignedDuration::from_hours(24));
         let back = MoveTicket::to(TicketState::InProgress);
-        let resumed = env.fixgate.move_ticket(&key, back, "dana").await.unwrap();
+        let resumed =
+            env.fixgate.move_ticket(&key, back, &principal("dana", Role::Security)).await.unwrap();
 
         let pauses: Vec<_> = resumed
             .triage

@@ -126,7 +126,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use fixgate_domain::{Severity, TicketType};
+    use fixgate_domain::{Severity, TicketState, TicketType};
 
     use super::*;
 
@@ -150,6 +150,8 @@ mod tests {
         let store = Store::connect(&url, ConnectOptions::default()).await.unwrap();
         let ticket = NewTicket {
             ticket_type: TicketType::Task,
+            state: TicketState::New,
+            status: None,
             title: "t".into(),
             description: String::new(),
             severity: Severity::Low,

@@ -64,7 +64,8 @@ struct Row {
     severity_label: &'static str,
     priority: Option<Priority>,
     title: String,
-    state: &'static str,
+    /// The custom workflow's label when the ticket has one.
+    state: String,
     no_longer_seen: bool,
     owner: String,
     /// The day it is due in the policy's time zone, and the exact moment.
@@ -165,7 +166,7 @@ impl Row {
             severity_label: severity_label(ticket.severity),
             priority: ticket.priority,
             title: ticket.title.clone(),
-            state: ticket.state.label(),
+            state: super::ticket::state_label(ticket),
             no_longer_seen: ticket.ticket_type == TicketType::Vulnerability && !ticket.present,
             owner: text(&ticket.owner),
             due: ticket.due.zip(ticket.due_at).map(|(day, at)| (day.to_string(), at.to_string())),

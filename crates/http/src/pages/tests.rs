@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use fixgate_domain::{Role, ScanContext, TicketState};
-use fixgate_service::testkit::signed_in;
+use fixgate_service::testkit::{principal, signed_in};
 use fixgate_service::{FixedClock, Fixgate, ImportRequest, MoveTicket};
 use fixgate_store::{Store, TicketFilter};
 use serde_json::json;
@@ -305,7 +305,7 @@ async fn history_reads_as_sentences() {
     let demo = demo().await;
     let key = key_of(&demo.fixgate, "Bandit", "B602").await;
     let triage = MoveTicket {
-        state: TicketState::Triaged,
+        state: "triaged".into(),
         reason: Some("confirmed on staging".into()),
         owner: Some("alice".into()),
         due_at: Some("2025-04-01T00:00:00Z".parse().unwrap()),
@@ -313,7 +313,7 @@ async fn history_reads_as_sentences() {
         expires_at: None,
         duplicate_of: None,
     };
-    demo.fixgate.move_ticket(&key, triage, "bob").await.unwrap();
+    demo.fixgate.move_ticket(&key, triage, &principal("bob", Role::Security)).await.unwrap();
     demo.fixgate.comment(&key, "fix in PR <12>", "alice").await.unwrap();
     import(&demo.fixgate, &examples("v2").join("bandit.sarif"), "v2").await;
 
@@ -519,7 +519,7 @@ async fn ticket_page_shows_owner_priority_due_sla_and_exploit_signals() {
             reason: Some("waiting for the vendor's <patched> build".into()),
             ..MoveTicket::to(TicketState::WaitingOnVendor)
         };
-        env.fixgate.move_ticket(&key, wait, "dana").await.unwrap();
+        env.fixgate.move_ticket(&key, wait, &principal("dana", Role::Security)).await.unwrap();
         let (_, html) = get_as(&router, &cookie, &format!("/tickets/{key}")).await;
         assert!(html.contains("<span class=\"badge sla sla-paused\">Paused</span>"), "{html}");
         assert!(html.contains("the clock stands still since 2026-12-01 09:00 UTC"));
@@ -532,7 +532,7 @@ async fn ticket_page_shows_owner_priority_due_sla_and_exploit_signals() {
 
         env.clock.advance(jiff::SignedDuration::from_hours(48));
         let back = MoveTicket::to(TicketState::InProgress);
-        env.fixgate.move_ticket(&key, back, "dana").await.unwrap();
+        env.fixgate.move_ticket(&key, back, &principal("dana", Role::Security)).await.unwrap();
         env.clock.advance(jiff::SignedDuration::from_hours(24 * 8));
         // Ten days on, the session has long expired: sign in again.
         let password = fixgate_service::testkit::TEST_PASSWORD;
@@ -636,4 +636,127 @@ async fn the_list_shows_and_filters_priority_owner_due_and_sla() {
         assert!(html.contains("sla: unknown SLA status &#34;late&#34;"), "{html}");
     })
     .await;
+}
+
+async fn call_as(
+    demo: &Demo,
+    cookie: &str,
+    request: axum::http::request::Builder,
+    body: String,
+) -> (StatusCode, header::HeaderMap, String) {
+    let request = request
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+        .body(Body::from(body))
+        .unwrap();
+    let response = demo.router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    (parts.status, parts.headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+async fn page_as(demo: &Demo, cookie: &str, uri: &str) -> String {
+    let (status, _, html) = call_as(demo, cookie, Request::get(uri), String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    html
+}
+
+async fn post_form(
+    demo: &Demo,
+    cookie: &str,
+    uri: &str,
+    form: &str,
+) -> (StatusCode, header::HeaderMap, String) {
+    let request =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    call_as(demo, cookie, request, form.to_string()).await
+}
+
+/// An incident workflow: security alone closes, mitigating needs a reason.
+const INCIDENTS: &str = r#"
+[workflow.incident]
+[[workflow.incident.state]]
+name = "new"
+means = "new"
+[[workflow.incident.state]]
+name = "investigating"
+label = "Under investigation"
+means = "in_progress"
+[[workflow.incident.state]]
+name = "mitigated"
+means = "fixed"
+[[workflow.incident.state]]
+name = "closed"
+means = "closed"
+[[workflow.incident.transition]]
+from = "new"
+to = "investigating"
+[[workflow.incident.transition]]
+from = "investigating"
+to = "mitigated"
+requires = ["reason"]
+[[workflow.incident.transition]]
+from = "*"
+to = "closed"
+roles = ["security"]
+"#;
+
+#[tokio::test]
+async fn the_move_form_offers_what_the_workflow_allows_the_viewer_s_role() {
+    let demo = demo().await;
+    demo.fixgate.load_triage_policy(INCIDENTS, "admin").await.unwrap();
+    let incident = fixgate_service::CreateTicket {
+        ticket_type: fixgate_domain::TicketType::Incident,
+        title: "Checkout down".into(),
+        description: String::new(),
+        severity: fixgate_domain::Severity::High,
+        application: Some("vulnshop".into()),
+        repository: None,
+        path: None,
+        owner: None,
+        priority: None,
+        due_at: None,
+    };
+    let key = demo.fixgate.create_ticket(incident, "sec").await.unwrap().ticket.key;
+    let investigate = MoveTicket::to("investigating");
+    demo.fixgate.move_ticket(&key, investigate, &principal("sec", Role::Security)).await.unwrap();
+    let (developer, csrf) = signed_in(&demo.fixgate, "dev", Role::Developer, &["shop-team"]).await;
+    let (security, _) = signed_in(&demo.fixgate, "sec", Role::Security, &[]).await;
+    let uri = format!("/tickets/{key}");
+    let form = format!("action=\"/tickets/{key}/move\"");
+
+    // Each role is offered its own moves, with what they need.
+    let html = page_as(&demo, &developer, &uri).await;
+    assert!(html.contains("<span class=\"badge state\">Under investigation</span>"), "{html}");
+    assert!(html.contains(&form), "{html}");
+    assert!(html.contains("<option value=\"mitigated\">Mitigated (needs a reason)</option>"));
+    for not_theirs in ["closed", "false_positive", "duplicate", "new"] {
+        assert!(!html.contains(&format!("<option value=\"{not_theirs}\"")), "{not_theirs}");
+    }
+    let html = page_as(&demo, &security, &uri).await;
+    for theirs in ["mitigated", "closed", "false_positive", "duplicate"] {
+        assert!(html.contains(&format!("<option value=\"{theirs}\"")), "{theirs}: {html}");
+    }
+    let html = page_as(&demo, &demo.cookie, &uri).await;
+    assert!(!html.contains(&form), "a viewer moves nothing: {html}");
+    let list = page_as(&demo, &demo.cookie, "/tickets?type=incident").await;
+    assert!(list.contains("<td class=\"state\">Under investigation"), "{list}");
+
+    // A refused move shows the page again with the reason.
+    let target = format!("{uri}/move");
+    let (status, _, html) =
+        post_form(&demo, &developer, &target, &format!("csrf={csrf}&state=mitigated")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains("The move was refused."), "{html}");
+    assert!(html.contains("needs a reason (`reason`)"), "{html}");
+    let (status, _, _) =
+        post_form(&demo, &developer, &target, "csrf=stale&state=mitigated&reason=x").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let body = format!("csrf={csrf}&state=mitigated&reason=rolled+back&owner=&due=");
+    let (status, headers, _) = post_form(&demo, &developer, &target, &body).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], uri.as_str());
+    let html = page_as(&demo, &developer, &uri).await;
+    assert!(html.contains("<span class=\"badge state\">Mitigated</span>"), "{html}");
+    assert!(html.contains("state changed from investigating to mitigated (reason: rolled back)"));
 }
