@@ -29,11 +29,21 @@ impl FindingKind {
         [FindingKind::Sca, FindingKind::Code, FindingKind::Secrets, FindingKind::Dast];
 
     pub fn of(finding: &Finding) -> FindingKind {
-        if finding.package.is_some() {
+        FindingKind::from_parts(
+            finding.package.is_some(),
+            finding.secret.is_some(),
+            finding.location.as_ref().is_some_and(|l| l.path.is_some()),
+        )
+    }
+
+    /// The kind of a finding that has a package, a secret and a file, or
+    /// not: a stored finding's kind without reading all of it back.
+    pub fn from_parts(package: bool, secret: bool, path: bool) -> FindingKind {
+        if package {
             FindingKind::Sca
-        } else if finding.secret.is_some() {
+        } else if secret {
             FindingKind::Secrets
-        } else if finding.location.as_ref().is_some_and(|l| l.path.is_some()) {
+        } else if path {
             FindingKind::Code
         } else {
             FindingKind::Dast

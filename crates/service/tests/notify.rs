@@ -221,6 +221,7 @@ fn ticket(key: &str, state: &str) -> NoticeTicket {
         owner: Some("shop-team".into()),
         due_at: Some(at("2026-12-08T00:00:00Z")),
         state: state.into(),
+        assignee: None,
     }
 }
 
@@ -233,6 +234,7 @@ fn notice(env: &Env, kind: NoticeKind, team: Option<&str>, key: &str, state: &st
         tickets: vec![ticket(key, state)],
         total: 1,
         actor: Some("alice".into()),
+        note: None,
     }
 }
 

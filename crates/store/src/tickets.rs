@@ -12,6 +12,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::details;
+use crate::notices::Given;
 use crate::import::{allocate_numbers, upsert_application, upsert_repository};
 use crate::rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
@@ -276,6 +277,11 @@ impl Store {
         .try_get(0)?;
         let data = json!({ "state": "new", "type": ticket.ticket_type, "owner": ticket.owner });
         append_event(&mut tx, id, now, actor, "opened", &data).await?;
+        if let Some(owner) = &ticket.owner {
+            crate::reroute::owner_set_by_hand(&mut tx, id, actor).await?;
+            let given = [(id, Given::Team(owner.clone()))];
+            crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
+        }
         tx.commit().await?;
         Ok(key)
     }
@@ -291,7 +297,11 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        change_state(&mut tx, key, change, actor, now).await?;
+        let id = change_state(&mut tx, key, change, actor, now).await?;
+        if let Some(owner) = &change.owner {
+            let given = [(id, Given::Team(owner.clone()))];
+            crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -469,6 +479,7 @@ pub(crate) async fn change_state(
     }
     if let Some(owner) = &change.owner {
         append_event(&mut *conn, id, now, actor, "assigned", &json!({ "owner": owner })).await?;
+        crate::reroute::owner_set_by_hand(&mut *conn, id, actor).await?;
     }
     if let Some(due_at) = change.due_at {
         append_event(&mut *conn, id, now, actor, "due_date_set", &json!({ "due_at": due_at }))
