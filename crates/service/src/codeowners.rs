@@ -32,7 +32,6 @@ pub(crate) fn checked<'a>(
 }
 
 impl Fixgate {
-
     /// The rules of `repository`'s CODEOWNERS that decide `path`'s owners;
     /// `None` when the repository has no CODEOWNERS file.
     pub async fn owners_of(

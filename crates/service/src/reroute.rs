@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use fixgate_domain::codeowners::Codeowners;
 use fixgate_domain::triage::{RouteInput, TriagePolicy};
-use fixgate_store::{AllOwners, RerouteScope, Reroute, RouteCandidate, RoutingFile};
+use fixgate_store::{AllOwners, Reroute, RerouteScope, RouteCandidate, RoutingFile};
 use serde::Serialize;
 
 use crate::triage::OwnerRules;
@@ -150,7 +150,8 @@ impl Fixgate {
         actor: Option<&str>,
     ) -> Result<PolicyLoaded, ServiceError> {
         let policy = crate::triage::checked_policy(text)?;
-        let (considered, moves) = self.plan_reroute(&policy, RerouteScope::All, Files::new()).await?;
+        let (considered, moves) =
+            self.plan_reroute(&policy, RerouteScope::All, Files::new()).await?;
         let rerouted = match actor {
             Some(actor) => {
                 let file = RoutingFile::TriagePolicy { content: text };

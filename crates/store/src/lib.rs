@@ -42,7 +42,7 @@ pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use notify::{
     Attempt, Channel, Claim, Claimed, Lease, NewChannel, QueueEntry, QueueFilter, QueueState,
 };
-pub use reroute::{RerouteScope, Reroute, RouteCandidate, RoutingFile, SET_BY_HAND};
+pub use reroute::{Reroute, RerouteScope, RouteCandidate, RoutingFile, SET_BY_HAND};
 pub use risk::{Lapsed, RiskRequest, RiskVerdict};
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,

@@ -12,8 +12,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::details;
-use crate::notices::Given;
 use crate::import::{allocate_numbers, upsert_application, upsert_repository};
+use crate::notices::Given;
 use crate::rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
     TicketFilter, TicketRow, TriageDetail, advisories_column, from_millis, millis,
