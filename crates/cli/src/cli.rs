@@ -725,6 +725,11 @@ pub struct BenchArgs {
     /// Size of each generated report for `--formats`, in MiB.
     #[arg(long, default_value_t = 100)]
     pub size_mb: u64,
+    /// After the imports, measure re-routing the open tickets they left: a
+    /// policy load, a CODEOWNERS file that moves them all, its dry run, and
+    /// the same file again (nothing moves).
+    #[arg(long)]
+    pub reroute: bool,
     /// Run one phase in this process (the benchmark runs each phase so).
     #[arg(long, hide = true)]
     pub phase: Option<String>,
