@@ -251,6 +251,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_package_decides_the_kind_before_a_secret_and_a_file() {
+        assert_eq!(FindingKind::from_parts(true, true, true), FindingKind::Sca);
+        assert_eq!(FindingKind::from_parts(false, true, true), FindingKind::Secrets);
+        assert_eq!(FindingKind::from_parts(false, false, true), FindingKind::Code);
+        assert_eq!(FindingKind::from_parts(false, false, false), FindingKind::Dast);
+        let package = crate::Package {
+            name: "lodash".into(),
+            purl: Some("pkg:npm/lodash@4.17.15".into()),
+            ecosystem: Some("javascript".into()),
+            ..crate::Package::default()
+        };
+        assert_eq!(package.purl_type(), Some("npm"), "the purl's type first");
+        let named = crate::Package { purl: None, ..package };
+        assert_eq!(named.purl_type(), Some("javascript"));
+    }
+
+    #[test]
     fn versions_compare_by_number_and_pre_release() {
         let ordered = ["1.0.0-rc1", "1.0.0", "1.0.1", "1.2", "1.10", "2.0a1", "2.0", "10.0"];
         for pair in ordered.windows(2) {
