@@ -519,6 +519,9 @@ pub struct TicketsArgs {
 pub enum TicketsCommand {
     /// List tickets, most severe first.
     List(Box<ListArgs>),
+    /// Open a ticket by hand. What you leave out of owner, priority and due date
+    /// the triage policy decides, as for a scan's tickets (docs/triage-policy.md).
+    Create(Box<CreateArgs>),
     /// Show one ticket with its findings and history.
     Show {
         key: String,
@@ -534,6 +537,43 @@ pub enum TicketsCommand {
     /// skipped and listed with the reason. --dry-run checks without changing
     /// anything.
     Bulk(Box<BulkArgs>),
+}
+
+/// `fixgate tickets create --type incident --title "Checkout down" --app shop`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    /// vulnerability, incident, request or task.
+    #[arg(long = "type")]
+    pub ticket_type: String,
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// critical, high, medium, low or info.
+    #[arg(long, default_value = "medium")]
+    pub severity: String,
+    #[arg(long = "app")]
+    pub application: Option<String>,
+    /// The repository's URL (needs --app).
+    #[arg(long = "repo")]
+    pub repository: Option<String>,
+    /// The file it is about, relative to the repository's root; the
+    /// repository's CODEOWNERS then helps find its owner.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// The owning team; without it, the triage policy routes the ticket.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// critical, high, medium or low; without it, the policy sets it from the severity.
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// A date (2027-01-31, from 00:00 UTC) or an RFC 3339 time; without it, the
+    /// SLA of the priority sets it.
+    #[arg(long)]
+    pub due: Option<String>,
+    /// Print the ticket as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `fixgate tickets assign KEY NAME|--none`.

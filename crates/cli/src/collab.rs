@@ -99,7 +99,7 @@ fn change(args: &BulkArgs) -> anyhow::Result<BulkChange> {
 }
 
 /// A date (`2027-01-31`, from 00:00 UTC) or an RFC 3339 time.
-fn time(value: Option<&str>, flag: &str) -> anyhow::Result<Option<Timestamp>> {
+pub(crate) fn time(value: Option<&str>, flag: &str) -> anyhow::Result<Option<Timestamp>> {
     value
         .map(|v| {
             parse_expiry(v).map_err(|_| {

@@ -1,5 +1,5 @@
-//! `fixgate tickets assign` and `fixgate tickets bulk`, run as processes on
-//! a store with the example app's tickets.
+//! `fixgate tickets create`, `assign` and `bulk`, run as processes on a
+//! store with the example app's tickets.
 
 // A failed set-up is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -165,4 +165,35 @@ fn tickets_bulk_changes_every_matching_ticket_and_reports_the_rest() {
     assert!(stderr.contains("comma"), "{stderr}");
     let everything = json(data, &["tickets", "bulk", "--all", "--comment", "audit", "--json"]);
     assert_eq!(everything["changed"].as_u64(), Some(21));
+}
+
+#[test]
+fn a_ticket_opened_by_hand_is_triaged_by_the_policy() {
+    let data = store();
+    let data = data.path();
+    let base = ["tickets", "create", "--type", "incident", "--title", "Admin panel exposed"];
+
+    let mut args = base.to_vec();
+    args.extend(["--app", "vulnshop", "--severity", "high", "--json"]);
+    let created = json(data, &args);
+    assert_eq!(created["key"], "INC-1");
+    assert_eq!(
+        (created["owner"].as_str(), created["priority"].as_str()),
+        (Some("shop"), Some("high"))
+    );
+    assert_eq!(created["routed_by"], "owning team of vulnshop");
+    assert_eq!(created["sla"], "on_track", "{created}");
+    assert!(created["due"].is_string(), "{created}");
+
+    let mut args = base.to_vec();
+    args.extend(["--owner", "platform", "--priority", "critical", "--due", "2099-01-31"]);
+    let shown = ok(data, &args);
+    assert!(shown.contains("owner       platform"), "{shown}");
+    assert!(shown.contains("routed by   set by cli"), "{shown}");
+    assert!(shown.contains("priority    critical (set by cli"), "{shown}");
+    assert!(shown.contains("due         2099-01-31, on track"), "{shown}");
+
+    let mut args = base.to_vec();
+    args.extend(["--priority", "urgent"]);
+    assert!(refused(data, &args).contains("--priority: unknown priority \"urgent\""));
 }

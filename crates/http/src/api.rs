@@ -99,6 +99,10 @@ async fn create_ticket(
     JsonBody(request): JsonBody<CreateTicket>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::CreateTicket)?;
+    // A priority is security's to set, at opening as later (PUT .../priority).
+    if request.priority.is_some() {
+        caller.require(Action::Decide)?;
+    }
     let application = request.application.as_deref().map(str::trim).filter(|a| !a.is_empty());
     if let Some(application) = application {
         caller.require_application(application)?;

@@ -9,6 +9,7 @@ mod collab;
 mod error;
 mod list;
 mod ticket;
+mod triage;
 mod view;
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use fixgate_domain::Action;
@@ -73,12 +73,20 @@ async fn decide(
     Ok(Json(settled))
 }
 
-/// Triage over the API: the policy file, and a person's change of priority.
+/// The largest triage policy body taken: what the service accepts.
+pub(crate) const MAX_POLICY_BODY: usize = fixgate_service::MAX_POLICY_BYTES;
+
+/// Triage over the API: a person's change of priority.
 pub(crate) fn triage_routes() -> Routes {
+    Routes::new().put("/api/v1/tickets/{key}/priority", set_priority)
+}
+
+/// The triage policy file, in and out; a policy may run past the general
+/// body limit, up to [`MAX_POLICY_BODY`].
+pub(crate) fn policy_routes() -> Routes {
     Routes::new()
         .get("/api/v1/triage-policy", policy_file)
         .put("/api/v1/triage-policy", load_policy)
-        .put("/api/v1/tickets/{key}/priority", set_priority)
 }
 
 /// The policy file in force, as TOML.
@@ -104,15 +112,30 @@ struct LoadQuery {
 
 /// Replaces the policy with the body, a TOML file, once every line reads,
 /// and moves open tickets to the teams it now routes them to; with
-/// `dry_run`, only checks the file and says which tickets would move.
+/// `dry_run`, only checks the file and says which tickets would move. The
+/// body is read once the caller may set the policy.
 async fn load_policy(
     State(state): State<AppState>,
     Caller(caller): Caller,
     query: Result<Query<LoadQuery>, QueryRejection>,
-    body: String,
+    request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::SetPolicy)?;
     let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
+    let body = String::from_request(request, &state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::Client {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                title: "Policy too large",
+                detail: format!(
+                    "a triage policy file is at most {MAX_POLICY_BODY} bytes (1 MiB); \
+                     split long route lists by application or repository"
+                ),
+            }
+        } else {
+            ApiError::bad_request(format!("the triage policy: {}", rejection.body_text()))
+        }
+    })?;
     let loaded = if query.dry_run {
         state.fixgate.check_triage_policy(&body).await?
     } else {

@@ -2,9 +2,10 @@
 //! repository's CODEOWNERS file replaced, or a triage policy loaded.
 //!
 //! Every open ticket the change may concern (the repository's, or all)
-//! whose owner a rule chose is routed again as an import would route it
-//! now, from its first finding: the policy's routes, the repository's
-//! CODEOWNERS, the application's owning team. A ticket whose team changes
+//! whose owner a rule chose is routed again as it would be routed now, from
+//! its first finding (or, for a ticket opened by hand, its type and file):
+//! the policy's routes, the repository's CODEOWNERS, the application's
+//! owning team. A ticket whose team changes
 //! moves; one no rule gives a team keeps the team it has, and one whose
 //! owner a person set is left to them. A dry run says what would move and
 //! changes nothing.
@@ -215,6 +216,7 @@ fn reroute(
         path: candidate.path.as_deref(),
         ecosystem: candidate.ecosystem.as_deref(),
         kind: candidate.kind,
+        ticket_type: candidate.ticket_type,
         cwes: &candidate.cwes,
     };
     let (team, rule) = rules.owner(&input)?;

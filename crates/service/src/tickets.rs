@@ -21,7 +21,14 @@ pub struct CreateTicket {
     pub severity: Severity,
     pub application: Option<String>,
     pub repository: Option<String>,
+    /// The file it is about, relative to the repository's root: CODEOWNERS
+    /// and the policy's path routes then apply.
+    pub path: Option<String>,
+    /// The owning team; without it, the triage policy routes the ticket.
     pub owner: Option<String>,
+    /// Without it, the triage policy sets the priority from the severity.
+    pub priority: Option<fixgate_domain::triage::Priority>,
+    /// Without it, the SLA of the ticket's priority sets the due date.
     pub due_at: Option<Timestamp>,
 }
 
@@ -80,7 +87,8 @@ impl Fixgate {
         Ok(detail)
     }
 
-    /// Opens a ticket by hand; returns it as stored.
+    /// Opens a ticket by hand, triaged by the policy where the request is
+    /// silent (see [`Fixgate::triage_by_hand`]); returns it as stored.
     pub async fn create_ticket(
         &self,
         request: CreateTicket,
@@ -90,17 +98,42 @@ impl Fixgate {
         if title.is_empty() {
             return Err(ServiceError::Invalid("a ticket needs a title".into()));
         }
+        let now = self.clock.now();
+        if let Some(due_at) = request.due_at.filter(|at| *at <= now) {
+            return Err(ServiceError::Invalid(format!("due_at: {due_at} is not in the future")));
+        }
+        let application = non_empty(request.application);
+        let repository = non_empty(request.repository);
+        let path = non_empty(request.path);
+        let owner = non_empty(request.owner);
+        let hand_made = crate::triage::HandMade {
+            ticket_type: request.ticket_type,
+            severity: request.severity,
+            application: application.as_deref(),
+            repository: repository.as_deref(),
+            path: path.as_deref(),
+            owner: owner.as_deref(),
+            priority: request.priority,
+            due_at: request.due_at,
+        };
+        let triage = self.triage_by_hand(&hand_made, actor, now).await?;
+
         let ticket = NewTicket {
             ticket_type: request.ticket_type,
             title: title.to_string(),
             description: request.description,
             severity: request.severity,
-            application: non_empty(request.application),
-            repository: non_empty(request.repository),
-            owner: non_empty(request.owner),
-            due_at: request.due_at,
+            application,
+            repository,
+            path,
+            owner: triage.owner,
+            routed_by: triage.routed_by,
+            priority: triage.priority,
+            priority_reason: triage.priority_reason,
+            due_at: triage.due.map(|due| due.due_at),
+            due_soon_at: triage.due.map(|due| due.due_soon_at),
         };
-        let key = self.store.create_ticket(&ticket, actor, self.clock.now()).await?;
+        let key = self.store.create_ticket(&ticket, actor, now).await?;
         self.ticket(&key).await
     }
 

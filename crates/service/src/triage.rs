@@ -1,6 +1,6 @@
 //! Triage by policy: the policy file an administrator loads, and the router
-//! that gives every ticket an import opens its owning team, its priority and
-//! its SLA due date.
+//! that gives every ticket an import opens, or a person opens by hand, its
+//! owning team, its priority and its SLA due date.
 //!
 //! Owners are decided in this order: the policy's first matching `[[route]]`
 //! rule; else the repository's CODEOWNERS (the last matching rule, its first
@@ -9,10 +9,10 @@
 
 use std::sync::Arc;
 
-use fixgate_domain::Finding;
 use fixgate_domain::codeowners::{Codeowners, Owner};
 use fixgate_domain::policy::FindingKind;
-use fixgate_domain::triage::{AppProfile, PriorityInput, RouteInput, TriagePolicy};
+use fixgate_domain::triage::{AppProfile, Due, Priority, PriorityInput, RouteInput, TriagePolicy};
+use fixgate_domain::{Finding, TicketType};
 use fixgate_store::{ExploitSignal, Owners, StoredPolicy, TicketTriage, Triage};
 use jiff::Timestamp;
 
@@ -46,6 +46,16 @@ impl Fixgate {
         environment: Option<&str>,
         start: Timestamp,
     ) -> Result<Arc<dyn Triage>, ServiceError> {
+        Ok(Arc::new(self.router_for(application, repository, environment, start).await?))
+    }
+
+    async fn router_for(
+        &self,
+        application: &str,
+        repository: Option<&str>,
+        environment: Option<&str>,
+        start: Timestamp,
+    ) -> Result<Router, ServiceError> {
         let policy = self.triage_policy().await?;
         let codeowners = match repository {
             Some(url) => match self.store.codeowners(url).await? {
@@ -58,7 +68,7 @@ impl Fixgate {
         let owners = self.store.owners(application).await?;
         let profile = policy.application(application);
         let production = profile.production || environment.is_some_and(is_production);
-        Ok(Arc::new(Router {
+        Ok(Router {
             application: application.to_string(),
             repository: repository.map(str::to_string),
             profile,
@@ -67,7 +77,7 @@ impl Fixgate {
             codeowners,
             owners,
             start,
-        }))
+        })
     }
 }
 
@@ -107,14 +117,19 @@ pub(crate) struct Router {
 impl Router {
     /// The owning team of `finding` and the rule that chose it.
     pub(crate) fn owner(&self, finding: &Finding) -> Option<(String, String)> {
-        let input = RouteInput {
+        self.owner_of(&RouteInput {
             application: &self.application,
             repository: self.repository.as_deref(),
             path: finding.location.as_ref().and_then(|l| l.path.as_deref()),
             ecosystem: finding.package.as_ref().and_then(|p| p.purl_type()),
-            kind: FindingKind::of(finding),
+            kind: Some(FindingKind::of(finding)),
+            ticket_type: TicketType::Vulnerability,
             cwes: &finding.cwes,
-        };
+        })
+    }
+
+    /// The owning team of what `input` describes, by this router's rules.
+    fn owner_of(&self, input: &RouteInput<'_>) -> Option<(String, String)> {
         let rules = OwnerRules {
             policy: &self.policy,
             codeowners: self.codeowners.as_ref(),
@@ -122,7 +137,23 @@ impl Router {
             memberships: &self.owners.memberships,
             application_teams: &self.owners.application_teams,
         };
-        rules.owner(&input)
+        rules.owner(input)
+    }
+
+    /// What the priority rules see of the application; the caller fills in
+    /// the ticket.
+    fn priority_input(&self) -> PriorityInput<'_> {
+        PriorityInput {
+            severity: fixgate_domain::Severity::Info,
+            kind: None,
+            ticket_type: TicketType::Vulnerability,
+            application: &self.application,
+            production: self.production,
+            internet_facing: self.profile.internet_facing,
+            tier: self.profile.tier,
+            kev: false,
+            epss: None,
+        }
     }
 }
 
@@ -141,7 +172,9 @@ pub(crate) struct OwnerRules<'a> {
 }
 
 impl OwnerRules<'_> {
-    /// The owning team of what `input` describes and the rule that chose it.
+    /// The owning team of what `input` describes and the rule that chose it:
+    /// the first route rule that matches, else CODEOWNERS for its path, else
+    /// the application's team.
     pub(crate) fn owner(&self, input: &RouteInput<'_>) -> Option<(String, String)> {
         if let Some(rule) = self.policy.route(input) {
             let name = rule.name.map(|n| format!(" ({n})")).unwrap_or_default();
@@ -196,13 +229,11 @@ impl Triage for Router {
         let epss = exploit.and_then(|e| e.epss);
         let prioritised = self.policy.priority(&PriorityInput {
             severity: finding.severity,
-            kind: FindingKind::of(finding),
-            application: &self.application,
-            production: self.production,
-            internet_facing: self.profile.internet_facing,
-            tier: self.profile.tier,
+            kind: Some(FindingKind::of(finding)),
+            ticket_type: TicketType::Vulnerability,
             kev,
             epss,
+            ..self.priority_input()
         });
         let due = self.policy.sla().due(prioritised.priority, self.start, &[]);
         TicketTriage {
@@ -214,6 +245,84 @@ impl Triage for Router {
             kev,
             epss,
         }
+    }
+}
+
+/// What a person opening a ticket by hand said of it, for its triage.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HandMade<'a> {
+    pub ticket_type: TicketType,
+    pub severity: fixgate_domain::Severity,
+    pub application: Option<&'a str>,
+    pub repository: Option<&'a str>,
+    pub path: Option<&'a str>,
+    /// What the person gave, which wins over the policy.
+    pub owner: Option<&'a str>,
+    pub priority: Option<Priority>,
+    pub due_at: Option<Timestamp>,
+}
+
+impl Fixgate {
+    /// The triage of a ticket `actor` opens by hand at `start`, when its
+    /// SLA clock starts. What the person gave wins and says "set by
+    /// `actor`"; the policy decides the rest as it does for a scan's
+    /// tickets: the owner by route rules, then CODEOWNERS (only when the
+    /// ticket names a file), then the application's team; the priority
+    /// from the severity and the rules (a ticket opened by hand has no
+    /// finding kind and no exploit signal); the due date from the SLA, or
+    /// a due date given with its warning counted back from it.
+    pub(crate) async fn triage_by_hand(
+        &self,
+        ticket: &HandMade<'_>,
+        actor: &str,
+        start: Timestamp,
+    ) -> Result<TicketTriage, ServiceError> {
+        let application = ticket.application.unwrap_or_default();
+        let router = self.router_for(application, ticket.repository, None, start).await?;
+        let set_by = || format!("set by {actor}");
+
+        let (owner, routed_by) = match ticket.owner {
+            Some(owner) => (Some(owner.to_string()), Some(set_by())),
+            None => router
+                .owner_of(&RouteInput {
+                    application,
+                    repository: ticket.repository,
+                    path: ticket.path,
+                    ecosystem: None,
+                    kind: None,
+                    ticket_type: ticket.ticket_type,
+                    cwes: &[],
+                })
+                .unzip(),
+        };
+        let (priority, reason) = match ticket.priority {
+            Some(priority) => (priority, set_by()),
+            None => {
+                let prioritised = router.policy.priority(&PriorityInput {
+                    severity: ticket.severity,
+                    ticket_type: ticket.ticket_type,
+                    ..router.priority_input()
+                });
+                (prioritised.priority, prioritised.reasons.join("; "))
+            }
+        };
+        let sla = router.policy.sla();
+        let due = match ticket.due_at {
+            Some(due_at) => {
+                Some(Due { due_at, due_soon_at: sla.due_soon_before(priority, start, due_at) })
+            }
+            None => sla.due(priority, start, &[]),
+        };
+
+        Ok(TicketTriage {
+            owner,
+            routed_by,
+            priority: Some(priority),
+            priority_reason: Some(reason),
+            due,
+            kev: false,
+            epss: None,
+        })
     }
 }
 

@@ -294,24 +294,33 @@ async fn a_secrets_route_moves_the_tickets_of_leaked_secrets_only() {
 }
 
 #[tokio::test]
-async fn a_ticket_opened_by_hand_with_a_team_is_left_to_people() {
+async fn tickets_opened_by_hand_are_routed_again_unless_a_person_gave_the_team() {
     each_backend("reroute_by_hand", |env| async move {
-        let request = fixgate_service::CreateTicket {
+        env.fixgate.add_owner("shop", "shop-team").await.unwrap();
+        let incident = |owner: Option<&str>| fixgate_service::CreateTicket {
             ticket_type: fixgate_domain::TicketType::Incident,
             title: "Leaked key rotated late".into(),
             description: String::new(),
             severity: fixgate_domain::Severity::High,
             application: Some("shop".into()),
             repository: None,
-            owner: Some("ops".into()),
+            path: None,
+            owner: owner.map(str::to_string),
+            priority: None,
             due_at: None,
         };
-        let created = env.fixgate.create_ticket(request, "dana").await.unwrap();
-        assert_eq!(created.ticket.routed_by.as_deref(), Some("set by dana"), "{}", env.backend);
-        let policy = "[[route]]\nteam = \"appsec\"\n";
+        let given = env.fixgate.create_ticket(incident(Some("ops")), "dana").await.unwrap().ticket;
+        assert_eq!(given.routed_by.as_deref(), Some("set by dana"), "{}", env.backend);
+        let routed = env.fixgate.create_ticket(incident(None), "dana").await.unwrap().ticket;
+        assert_eq!(routed.owner.as_deref(), Some("shop-team"), "{}", env.backend);
+
+        let policy = "[[route]]\ntype = [\"incident\"]\nteam = \"incident-response\"\n";
         let loaded = env.fixgate.load_triage_policy(policy, "lee").await.unwrap();
-        assert_eq!((loaded.rerouted.considered, loaded.rerouted.moved), (0, 0));
-        assert_eq!(ticket(&env, &created.ticket.key).await.ticket.owner.as_deref(), Some("ops"));
+        assert_eq!((loaded.rerouted.considered, loaded.rerouted.moved), (1, 1));
+        let moved = ticket(&env, &routed.key).await;
+        assert_eq!(moved.ticket.owner.as_deref(), Some("incident-response"));
+        assert_eq!(rerouted_events(&moved).len(), 1);
+        assert_eq!(ticket(&env, &given.key).await.ticket.owner.as_deref(), Some("ops"));
     })
     .await;
 }
@@ -327,7 +336,9 @@ async fn the_migration_marks_the_owners_people_set_before_it() {
             severity: fixgate_domain::Severity::Medium,
             application: Some("shop".into()),
             repository: None,
+            path: None,
             owner: Some("ops".into()),
+            priority: None,
             due_at: None,
         };
         let task = env.fixgate.create_ticket(request, "sam").await.unwrap().ticket.key;

@@ -18,7 +18,9 @@ fn create(kind: TicketType) -> CreateTicket {
         severity: Severity::High,
         application: Some("payments".into()),
         repository: None,
+        path: None,
         owner: None,
+        priority: None,
         due_at: None,
     }
 }

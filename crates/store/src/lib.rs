@@ -158,8 +158,13 @@ mod tests {
             severity: Severity::Low,
             application: None,
             repository: None,
+            path: None,
             owner: None,
+            routed_by: None,
+            priority: None,
+            priority_reason: None,
             due_at: None,
+            due_soon_at: None,
         };
         store.create_ticket(&ticket, "alice", jiff::Timestamp::UNIX_EPOCH).await.unwrap();
 

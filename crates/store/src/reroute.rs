@@ -12,12 +12,13 @@
 //! A ticket whose owner a person set is never moved: its `routed_by` says
 //! `set by <name>` (see [`owner_set_by_hand`]). A ticket a person gave to
 //! a team or changed meanwhile (another owner than the caller read, or no
-//! longer open) is left as it is.
+//! longer open) is left as it is. Tickets opened by hand that the policy
+//! routed are routed again like the others, without a finding.
 
 use std::collections::BTreeMap;
 
 use fixgate_domain::notice::{Notice, NoticeKind};
-use fixgate_domain::{FindingKind, Package, TicketState};
+use fixgate_domain::{FindingKind, Package, TicketState, TicketType};
 use futures_util::TryStreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -34,16 +35,19 @@ use crate::{Backend, Store, StoreError};
 pub const SET_BY_HAND: &str = "set by ";
 
 /// What routes an open ticket, read back from the ticket and the first of
-/// its findings: what an import's router saw when it opened the ticket.
+/// its findings: what the router saw when the ticket was opened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteCandidate {
     pub id: i64,
     pub key: String,
+    pub ticket_type: TicketType,
+    /// Empty for a ticket opened by hand without one.
     pub application: String,
     pub repository: Option<String>,
     pub path: Option<String>,
     pub cwes: Vec<u32>,
-    pub kind: FindingKind,
+    /// The kind of its first finding; `None` for a ticket opened by hand.
+    pub kind: Option<FindingKind>,
     /// The package's ecosystem as a purl type, for a package's finding.
     pub ecosystem: Option<String>,
     /// The owning team now.
@@ -104,8 +108,8 @@ struct PathOnly {
 }
 
 impl Store {
-    /// The open tickets in `scope` that have a finding and whose owner no
-    /// person set, with what routes each, by id.
+    /// The open tickets in `scope` whose owner no person set, with what
+    /// routes each, by id.
     pub async fn route_candidates(
         &self,
         scope: RerouteScope<'_>,
@@ -115,10 +119,11 @@ impl Store {
             RerouteScope::All => "",
         };
         let sql = format!(
-            "SELECT t.id, t.ticket_key, a.name, r.url, t.path, t.cwes, t.owner, f.details \
-             FROM tickets t JOIN applications a ON a.id = t.application_id \
+            "SELECT t.id, t.ticket_key, COALESCE(a.name, ''), r.url, t.path, t.cwes, t.owner, \
+             f.details, t.ticket_type FROM tickets t \
+             LEFT JOIN applications a ON a.id = t.application_id \
              LEFT JOIN repositories r ON r.id = t.repository_id \
-             JOIN findings f ON f.id = \
+             LEFT JOIN findings f ON f.id = \
              (SELECT MIN(first.id) FROM findings first WHERE first.ticket_id = t.id) \
              WHERE t.state IN ({}) AND {} {repository} ORDER BY t.id",
             open_states(),
@@ -203,25 +208,31 @@ fn routed_by_rule(table: &str) -> String {
 
 fn candidate(row: &sqlx::any::AnyRow) -> Result<RouteCandidate, StoreError> {
     let id: i64 = row.try_get(0)?;
-    let details: String = row.try_get(7)?;
-    let details: RoutingDetails = serde_json::from_str(&details).map_err(|err| {
-        StoreError::Invalid(format!("the first finding of ticket {id} cannot be read: {err}"))
+    let details = match row.try_get::<Option<String>, _>(7)? {
+        Some(details) => Some(serde_json::from_str::<RoutingDetails>(&details).map_err(|err| {
+            StoreError::Invalid(format!("the first finding of ticket {id} cannot be read: {err}"))
+        })?),
+        None => None,
+    };
+    let ticket_type: String = row.try_get(8)?;
+    let ticket_type = ticket_type.parse().map_err(|_| {
+        StoreError::Invalid(format!("ticket {id} has an unknown type {ticket_type:?}"))
     })?;
-    let path: Option<String> = row.try_get(4)?;
-    let finding_path = details.location.and_then(|l| l.path).is_some();
+    let kind = details.as_ref().map(|d| {
+        let path = d.location.as_ref().is_some_and(|l| l.path.is_some());
+        FindingKind::from_parts(d.package.is_some(), d.secret.is_some(), path)
+    });
+    let ecosystem = details.as_ref().and_then(|d| d.package.as_ref()?.purl_type());
     Ok(RouteCandidate {
         id,
         key: row.try_get(1)?,
+        ticket_type,
         application: row.try_get(2)?,
         repository: row.try_get(3)?,
-        kind: FindingKind::from_parts(
-            details.package.is_some(),
-            details.secret.is_some(),
-            finding_path,
-        ),
-        ecosystem: details.package.as_ref().and_then(|p| p.purl_type()).map(str::to_string),
-        path,
+        path: row.try_get(4)?,
         cwes: parse_cwes(&row.try_get::<String, _>(5)?),
+        kind,
+        ecosystem: ecosystem.map(str::to_string),
         owner: row.try_get(6)?,
     })
 }

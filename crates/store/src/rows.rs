@@ -192,7 +192,8 @@ pub struct Page<T> {
     pub items: Vec<T>,
 }
 
-/// A ticket opened by hand.
+/// A ticket opened by hand, with the triage the policy (or the person)
+/// gave it. Its SLA clock starts when it is stored.
 #[derive(Debug, Clone)]
 pub struct NewTicket {
     pub ticket_type: TicketType,
@@ -201,8 +202,16 @@ pub struct NewTicket {
     pub severity: Severity,
     pub application: Option<String>,
     pub repository: Option<String>,
+    /// The file it is about, relative to the repository's root.
+    pub path: Option<String>,
+    /// The owning team, and what chose it.
     pub owner: Option<String>,
+    pub routed_by: Option<String>,
+    pub priority: Option<Priority>,
+    /// Why that priority, in words.
+    pub priority_reason: Option<String>,
     pub due_at: Option<Timestamp>,
+    pub due_soon_at: Option<Timestamp>,
 }
 
 /// A state change a person asked for, already checked against the workflow.

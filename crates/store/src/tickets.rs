@@ -14,6 +14,7 @@ use sqlx::{AnyConnection, Row};
 use crate::details;
 use crate::import::{allocate_numbers, upsert_application, upsert_repository};
 use crate::notices::Given;
+use crate::reroute::SET_BY_HAND;
 use crate::rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
     TicketFilter, TicketRow, TriageDetail, advisories_column, from_millis, millis,
@@ -255,9 +256,11 @@ impl Store {
 
         let id: i64 = sqlx::query(
             "INSERT INTO tickets (ticket_key, ticket_type, state, severity, title, description, \
-             application_id, repository_id, cwes, advisories, owner, due_at, present, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $13) RETURNING id",
+             application_id, repository_id, path, cwes, advisories, owner, routed_by, priority, \
+             priority_reason, due_at, due_soon_at, sla_started_at, present, created_at, \
+             updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, 0, $18, $18) RETURNING id",
         )
         .bind(&key)
         .bind(ticket.ticket_type.as_str())
@@ -267,18 +270,33 @@ impl Store {
         .bind(&ticket.description)
         .bind(application)
         .bind(repository)
+        .bind(ticket.path.as_deref())
         .bind(",")
         .bind(advisories_column(&[]))
         .bind(ticket.owner.as_deref())
+        .bind(ticket.routed_by.as_deref())
+        .bind(ticket.priority.map(|p| p.as_str()))
+        .bind(ticket.priority_reason.as_deref())
         .bind(ticket.due_at.map(millis))
+        .bind(ticket.due_soon_at.map(millis))
         .bind(millis(now))
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        let data = json!({ "state": "new", "type": ticket.ticket_type, "owner": ticket.owner });
+        // The history keeps what the triage decided and why, as an import's
+        // tickets keep it on their rows.
+        let data = json!({
+            "state": "new",
+            "type": ticket.ticket_type,
+            "owner": ticket.owner,
+            "routed_by": ticket.routed_by,
+            "priority": ticket.priority,
+            "priority_reason": ticket.priority_reason,
+            "due_at": ticket.due_at,
+        });
         append_event(&mut tx, id, now, actor, "opened", &data).await?;
-        if let Some(owner) = &ticket.owner {
-            crate::reroute::owner_set_by_hand(&mut tx, id, actor).await?;
+        let by_hand = ticket.routed_by.as_deref().is_some_and(|r| r.starts_with(SET_BY_HAND));
+        if let (Some(owner), true) = (&ticket.owner, by_hand) {
             let given = [(id, Given::Team(owner.clone()))];
             crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
         }
@@ -327,7 +345,7 @@ impl Store {
     }
 
     /// Distinct values users filter by: applications, repositories, tools,
-    /// labels and assignees.
+    /// labels, assignees and owning teams.
     pub async fn filter_values(
         &self,
         visibility: &crate::Visibility,
@@ -373,6 +391,13 @@ impl Store {
                 if condition.is_empty() { "WHERE".to_string() } else { format!("{condition} AND") }
             ))
             .await?,
+            owners: names(format!(
+                "SELECT DISTINCT t.owner FROM tickets t \
+                 LEFT JOIN applications a ON a.id = t.application_id \
+                 {} t.owner IS NOT NULL ORDER BY t.owner",
+                if condition.is_empty() { "WHERE".to_string() } else { format!("{condition} AND") }
+            ))
+            .await?,
         })
     }
 }
@@ -387,6 +412,8 @@ pub struct FilterValues {
     pub labels: Vec<String>,
     /// The people tickets are assigned to.
     pub assignees: Vec<String>,
+    /// The teams that own tickets.
+    pub owners: Vec<String>,
 }
 
 /// Moves a ticket to another state on `conn` (see [`Store::change_state`]);

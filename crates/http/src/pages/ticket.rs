@@ -14,6 +14,7 @@ use fixgate_domain::Action;
 
 use super::collab::{LinkGroup, link_groups};
 use super::error::PageError;
+use super::triage::TriageView;
 use super::view::{
     Link, advisory_link, cwe_link, date, date_time, http_url, location_link, severity_label,
     short_sha,
@@ -32,6 +33,7 @@ struct TicketPage {
     state: &'static str,
     no_longer_seen: bool,
     facts: Vec<Fact>,
+    triage: TriageView,
     cwes: Vec<Link>,
     advisories: Vec<Link>,
     labels: Vec<String>,
@@ -108,13 +110,15 @@ pub(super) async fn page(
         StatusCode::NOT_FOUND => PageError::NotFound(format!("The ticket {key} does not exist.")),
         _ => PageError::from(err),
     })?;
-    let mut page = TicketPage::of(ticket);
+    let policy = state.fixgate.triage_policy().await?;
+    let mut page = TicketPage::of(ticket, policy.sla().time_zone_name());
     page.nav = Nav::of(&me);
     render(StatusCode::OK, &page)
 }
 
 impl TicketPage {
-    fn of(detail: TicketDetail) -> TicketPage {
+    /// `time_zone` is the triage policy's, in which due dates are days.
+    fn of(detail: TicketDetail, time_zone: &str) -> TicketPage {
         let ticket = &detail.ticket;
         TicketPage {
             key: ticket.key.clone(),
@@ -124,6 +128,7 @@ impl TicketPage {
             state: ticket.state.label(),
             no_longer_seen: ticket.ticket_type == TicketType::Vulnerability && !ticket.present,
             facts: facts(&detail),
+            triage: TriageView::of(&detail, time_zone),
             cwes: ticket.cwes.iter().copied().map(cwe_link).collect(),
             advisories: ticket.advisories.iter().map(|id| advisory_link(id)).collect(),
             labels: ticket.labels.clone(),
@@ -156,8 +161,6 @@ fn facts(detail: &TicketDetail) -> Vec<Fact> {
         value: Link::plain(short_sha(sha)),
         full: Some(sha.clone()),
     });
-    let due =
-        ticket.due_at.map(|at| Fact { label: "Due", value: Link::plain(date(at)), full: None });
     let tools = (!detail.tools.is_empty()).then(|| Fact {
         label: "Seen by",
         value: Link::plain(detail.tools.join(", ")),
@@ -184,9 +187,6 @@ fn facts(detail: &TicketDetail) -> Vec<Fact> {
         tools,
         closed,
         reopened,
-        text("Owner", &ticket.owner),
-        text("Assignee", &ticket.assignee),
-        due,
         Some(Fact {
             label: "Opened",
             value: Link::plain(date_time(ticket.created_at)),
