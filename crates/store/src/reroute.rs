@@ -15,8 +15,6 @@
 //! longer open) is left as it is. Tickets opened by hand that the policy
 //! routed are routed again like the others, without a finding.
 
-use std::collections::BTreeMap;
-
 use fixgate_domain::notice::{Notice, NoticeKind};
 use fixgate_domain::{FindingKind, Package, TicketState, TicketType};
 use futures_util::TryStreamExt;
@@ -26,7 +24,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::batch::{binds, for_rows};
-use crate::notices::{Listed, channels_wanting, listing, notice_tickets};
+use crate::notices::{TeamList, by_owner, channels_wanting};
 use crate::notify::enqueue_to;
 use crate::rows::{millis, parse_cwes};
 use crate::{Backend, Store, StoreError};
@@ -281,31 +279,29 @@ async fn rerouted_notices(
     let Some(channels) = channels_wanting(conn, NoticeKind::Rerouted).await? else {
         return Ok(0);
     };
+    // The moves are made: each ticket's owner is its receiving team.
     let ids: Vec<i64> = moved.iter().map(|m| m.ticket).collect();
-    let mut tickets = notice_tickets(conn, backend, &ids).await?;
-    let mut by_team: BTreeMap<&str, Vec<(Listed, &Reroute)>> = BTreeMap::new();
-    for m in moved {
-        if let Some(listed) = tickets.remove(&m.ticket) {
-            by_team.entry(m.to.as_str()).or_default().push((listed, m));
-        }
-    }
-    let notices: Vec<Notice> = by_team
+    let notices: Vec<Notice> = by_owner(conn, backend, &ids)
+        .await?
         .into_iter()
-        .map(|(team, tickets)| {
+        .map(|TeamList { team, total, tickets }| {
+            let to = team.as_deref().unwrap_or("no team");
             let summary = match tickets.as_slice() {
-                [(listed, m)] => format!(
-                    "{} rerouted from {} to {team} ({}): {cause}",
-                    listed.ticket.key,
-                    m.from.as_deref().unwrap_or("no team"),
-                    m.rule
-                ),
-                _ => format!("{} tickets rerouted to {team}: {cause}", tickets.len()),
+                [one] => {
+                    let m = moved.iter().find(|m| m.key == one.key);
+                    format!(
+                        "{} rerouted from {} to {to} ({}): {cause}",
+                        one.key,
+                        m.and_then(|m| m.from.as_deref()).unwrap_or("no team"),
+                        m.map_or("", |m| m.rule.as_str())
+                    )
+                }
+                _ => format!("{total} tickets rerouted to {to}: {cause}"),
             };
-            let (tickets, total) = listing(tickets.into_iter().map(|(listed, _)| listed).collect());
             Notice {
                 kind: NoticeKind::Rerouted,
                 at: now,
-                team: Some(team.to_string()),
+                team,
                 summary,
                 tickets,
                 total,
