@@ -57,7 +57,7 @@ impl Rerouted {
                 tickets,
             })
             .collect();
-        flows.sort_by(|a, b| b.tickets.cmp(&a.tickets));
+        flows.sort_by_key(|flow| std::cmp::Reverse(flow.tickets));
         Rerouted { considered: considered as u64, moved: moves.len() as u64, flows, dry_run }
     }
 }
