@@ -313,13 +313,26 @@ async fn tickets_opened_by_hand_are_routed_again_unless_a_person_gave_the_team()
         assert_eq!(given.routed_by.as_deref(), Some("set by dana"), "{}", env.backend);
         let routed = env.fixgate.create_ticket(incident(None), "dana").await.unwrap().ticket;
         assert_eq!(routed.owner.as_deref(), Some("shop-team"), "{}", env.backend);
+        // No team owns the kiosk: its ticket opens without one.
+        let kiosk =
+            fixgate_service::CreateTicket { application: Some("kiosk".into()), ..incident(None) };
+        let unowned = env.fixgate.create_ticket(kiosk, "dana").await.unwrap().ticket;
+        assert_eq!((unowned.owner.as_deref(), unowned.routed_by.as_deref()), (None, None));
 
         let policy = "[[route]]\ntype = [\"incident\"]\nteam = \"incident-response\"\n";
         let loaded = env.fixgate.load_triage_policy(policy, "lee").await.unwrap();
-        assert_eq!((loaded.rerouted.considered, loaded.rerouted.moved), (1, 1));
-        let moved = ticket(&env, &routed.key).await;
-        assert_eq!(moved.ticket.owner.as_deref(), Some("incident-response"));
-        assert_eq!(rerouted_events(&moved).len(), 1);
+        assert_eq!((loaded.rerouted.considered, loaded.rerouted.moved), (2, 2));
+        let mut flows = flows(&loaded.rerouted);
+        flows.sort_unstable();
+        assert_eq!(
+            flows,
+            [(None, "incident-response", 1), (Some("shop-team"), "incident-response", 1)]
+        );
+        for key in [&routed.key, &unowned.key] {
+            let moved = ticket(&env, key).await;
+            assert_eq!(moved.ticket.owner.as_deref(), Some("incident-response"), "{key}");
+            assert_eq!(rerouted_events(&moved).len(), 1, "{}: {key}", env.backend);
+        }
         assert_eq!(ticket(&env, &given.key).await.ticket.owner.as_deref(), Some("ops"));
     })
     .await;
