@@ -210,10 +210,19 @@ pub struct CodeownersArgs {
 pub enum CodeownersCommand {
     /// Store FILE (GitHub's or GitLab's syntax) as the repository's CODEOWNERS; every
     /// line is checked first, and the first that cannot be read is named.
+    /// Storing it moves the repository's open tickets to the teams it now gives
+    /// them (not those whose owner a person set), and says how many moved.
     Set {
         #[arg(long = "repo")]
         repository: String,
         file: PathBuf,
+        /// Check FILE and say how many open tickets would move, and to whom;
+        /// store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print who owns PATH, and the rule that says so.
     Show {
@@ -351,10 +360,11 @@ pub enum PolicyCommand {
     Reset { key: String },
     /// Check FILE as a triage policy (priority rules, SLA days, routes, workflows;
     /// see docs/triage-policy.md) and, when every line reads, make it the policy in
-    /// force. A mistake is named by line and column, and nothing changes.
+    /// force, moving open tickets to the teams its routes now give them. A mistake
+    /// is named by line and column, and nothing changes.
     Load {
         file: PathBuf,
-        /// Only check the file.
+        /// Only check the file, and say how many open tickets would move.
         #[arg(long)]
         check: bool,
     },
@@ -785,6 +795,11 @@ pub struct BenchArgs {
     /// Size of each generated report for `--formats`, in MiB.
     #[arg(long, default_value_t = 100)]
     pub size_mb: u64,
+    /// After the imports, measure re-routing the open tickets they left: a
+    /// policy load, a CODEOWNERS file that moves them all, its dry run, and
+    /// the same file again (nothing moves).
+    #[arg(long)]
+    pub reroute: bool,
     /// Run one phase in this process (the benchmark runs each phase so).
     #[arg(long, hide = true)]
     pub phase: Option<String>,

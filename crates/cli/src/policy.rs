@@ -26,23 +26,21 @@ pub async fn policy(store: &StoreArgs, args: PolicyArgs) -> anyhow::Result<()> {
             PolicyCommand::Load { file, check } => {
                 let text = std::fs::read_to_string(&file)
                     .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", file.display()))?;
-                let policy = if check {
-                    fixgate_domain::triage::TriagePolicy::parse(&text).map_err(|err| {
-                        anyhow::anyhow!("{}: the triage policy: {err}", file.display())
-                    })?
+                let loaded = if check {
+                    fixgate.check_triage_policy(&text).await
                 } else {
-                    fixgate
-                        .load_triage_policy(&text, &crate::import::local_actor())
-                        .await
-                        .map_err(|err| anyhow::anyhow!("{}: {err}", file.display()))?
-                };
+                    fixgate.load_triage_policy(&text, &crate::import::local_actor()).await
+                }
+                .map_err(|err| anyhow::anyhow!("{}: {err}", file.display()))?;
+                let policy = &loaded.policy;
                 let verb = if check { "reads" } else { "is the policy in force" };
                 print(&format!(
-                    "{} {verb}: {} priority rules, {} routes, SLA {} days for critical\n",
+                    "{} {verb}: {} priority rules, {} routes, SLA {} days for critical\n{}",
                     file.display(),
                     policy.priority_rule_count(),
                     policy.route_count(),
                     policy.sla().days(fixgate_domain::triage::Priority::Critical),
+                    crate::codeowners::rerouted_text(&loaded.rerouted),
                 ))
             }
             PolicyCommand::File => match fixgate.stored_triage_policy().await? {

@@ -223,3 +223,52 @@ fn codeowners_are_stored_checked_and_asked() {
     assert_eq!(none.status.code(), Some(2));
     assert!(text(&none.stderr).contains("has no CODEOWNERS file"), "{}", text(&none.stderr));
 }
+
+#[test]
+fn a_codeowners_dry_run_says_which_tickets_would_move_and_stores_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+    let repo = "https://github.com/acme/vulnshop";
+    for (app, team) in [("vulnshop", "shop-team"), ("billing", "payments")] {
+        let added = fixgate(dir, &["admin", "add-owner", "--app", app, "--team", team]);
+        assert_eq!(added.status.code(), Some(0), "{}", text(&added.stderr));
+    }
+    let report = format!("{}/../../examples/reports/v1/bandit.sarif", env!("CARGO_MANIFEST_DIR"));
+    let args = ["import", &report, "--app", "vulnshop", "--repo", repo, "--branch", "main"];
+    let imported = fixgate(dir, &args);
+    assert_eq!(imported.status.code(), Some(0), "{}", text(&imported.stderr));
+    let file = dir.join("CODEOWNERS");
+    std::fs::write(&file, "/app/payments.py @acme/payments\n").unwrap();
+    let set = ["codeowners", "set", "--repo", repo, file.to_str().unwrap()];
+
+    let dry = fixgate(dir, &[&set[..], &["--dry-run"]].concat());
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    assert_eq!(
+        text(&dry.stdout),
+        format!(
+            "CODEOWNERS of {repo}: 1 rules (a dry run: nothing stored)\n\
+             3 of 21 open tickets routed again would move:\n  shop-team -> payments: 3\n"
+        )
+    );
+    let show = fixgate(dir, &["codeowners", "show", "--repo", repo, "app/payments.py"]);
+    assert!(text(&show.stderr).contains("has no CODEOWNERS file"), "{}", text(&show.stderr));
+
+    let stored = fixgate(dir, &[&set[..], &["--json"]].concat());
+    let json: Value = serde_json::from_slice(&stored.stdout).unwrap();
+    assert_eq!(json["rerouted"]["moved"], 3, "{json}");
+    assert_eq!(json["rerouted"]["dry_run"], false);
+    let again = fixgate(dir, &set);
+    assert!(text(&again.stdout).ends_with("no open ticket moved (21 routed again)\n"));
+
+    let policy = dir.join("triage.toml");
+    std::fs::write(&policy, "[[route]]\npath = [\"app/db.py\"]\nteam = \"dba\"\n").unwrap();
+    let check = fixgate(dir, &["policy", "load", policy.to_str().unwrap(), "--check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    let stdout = text(&check.stdout);
+    assert!(stdout.contains(" reads: 0 priority rules, 1 routes"), "{stdout}");
+    assert!(
+        stdout.ends_with("4 of 21 open tickets routed again would move:\n  shop-team -> dba: 4\n")
+    );
+    let file = fixgate(dir, &["policy", "file"]);
+    assert!(!text(&file.stdout).contains("dba"), "a check loads nothing");
+}

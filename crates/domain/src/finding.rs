@@ -147,6 +147,18 @@ pub struct Package {
     pub fixed_version: Option<String>,
 }
 
+impl Package {
+    /// The package's ecosystem as a package URL type (`npm`, `pypi`,
+    /// `maven`): the purl's type, else the ecosystem the tool named.
+    pub fn purl_type(&self) -> Option<&str> {
+        self.purl
+            .as_deref()
+            .and_then(|purl| purl.strip_prefix("pkg:"))
+            .and_then(|rest| rest.split('/').next())
+            .or(self.ecosystem.as_deref())
+    }
+}
+
 /// A CVSS rating.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cvss {

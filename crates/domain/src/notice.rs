@@ -125,6 +125,10 @@ pub struct Notice {
     /// How many tickets in all when more than the list holds.
     pub total: u64,
     pub actor: Option<String>,
+    /// What a person wrote with the change: the reason a risk acceptance is
+    /// asked for, or the note of its approval or rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Notice {
@@ -146,6 +150,9 @@ pub struct NoticeTicket {
     pub owner: Option<String>,
     pub due_at: Option<Timestamp>,
     pub state: String,
+    /// The person working on it, when someone is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
 }
 
 #[cfg(test)]
@@ -178,9 +185,11 @@ mod tests {
                 owner: Some("shop-team".into()),
                 due_at: Some("2026-12-08T00:00:00Z".parse().unwrap()),
                 state: "reopened".into(),
+                assignee: None,
             }],
             total: 1,
             actor: None,
+            note: None,
         };
         let json = serde_json::to_value(&notice).unwrap();
         assert_eq!(json["kind"], "acceptance_expired");
@@ -200,6 +209,7 @@ mod tests {
             tickets: Vec::new(),
             total: 3,
             actor: None,
+            note: None,
         };
         assert_eq!(notice.ticket_count(), 3);
     }

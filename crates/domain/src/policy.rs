@@ -29,11 +29,21 @@ impl FindingKind {
         [FindingKind::Sca, FindingKind::Code, FindingKind::Secrets, FindingKind::Dast];
 
     pub fn of(finding: &Finding) -> FindingKind {
-        if finding.package.is_some() {
+        FindingKind::from_parts(
+            finding.package.is_some(),
+            finding.secret.is_some(),
+            finding.location.as_ref().is_some_and(|l| l.path.is_some()),
+        )
+    }
+
+    /// The kind of a finding that has a package, a secret and a file, or
+    /// not: a stored finding's kind without reading all of it back.
+    pub fn from_parts(package: bool, secret: bool, path: bool) -> FindingKind {
+        if package {
             FindingKind::Sca
-        } else if finding.secret.is_some() {
+        } else if secret {
             FindingKind::Secrets
-        } else if finding.location.as_ref().is_some_and(|l| l.path.is_some()) {
+        } else if path {
             FindingKind::Code
         } else {
             FindingKind::Dast
@@ -239,6 +249,23 @@ fn pieces(version: &str) -> Vec<Piece> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_package_decides_the_kind_before_a_secret_and_a_file() {
+        assert_eq!(FindingKind::from_parts(true, true, true), FindingKind::Sca);
+        assert_eq!(FindingKind::from_parts(false, true, true), FindingKind::Secrets);
+        assert_eq!(FindingKind::from_parts(false, false, true), FindingKind::Code);
+        assert_eq!(FindingKind::from_parts(false, false, false), FindingKind::Dast);
+        let package = crate::Package {
+            name: "lodash".into(),
+            purl: Some("pkg:npm/lodash@4.17.15".into()),
+            ecosystem: Some("javascript".into()),
+            ..crate::Package::default()
+        };
+        assert_eq!(package.purl_type(), Some("npm"), "the purl's type first");
+        let named = crate::Package { purl: None, ..package };
+        assert_eq!(named.purl_type(), Some("javascript"));
+    }
 
     #[test]
     fn versions_compare_by_number_and_pre_release() {

@@ -23,6 +23,9 @@ pub(crate) const MAX_BODY: usize = fixgate_service::MAX_CODEOWNERS_BYTES;
 pub(crate) struct CodeownersQuery {
     repository: Option<String>,
     path: Option<String>,
+    /// Say how many open tickets the file would move, and store nothing.
+    #[serde(default)]
+    dry_run: bool,
 }
 
 impl CodeownersQuery {
@@ -34,7 +37,9 @@ impl CodeownersQuery {
     }
 }
 
-/// Stores the body, a CODEOWNERS file, as the repository's.
+/// Stores the body, a CODEOWNERS file, as the repository's, moving its
+/// open tickets to the teams the file now gives them; with `dry_run`, only
+/// says which would move.
 pub(crate) async fn put(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -46,8 +51,12 @@ pub(crate) async fn put(
     let repository = query.repository()?;
     let text = std::str::from_utf8(&body)
         .map_err(|err| ApiError::bad_request(format!("a CODEOWNERS file is UTF-8 text: {err}")))?;
-    let rules = state.fixgate.set_codeowners(repository, text, &caller.actor()).await?;
-    Ok((StatusCode::OK, Json(json!({ "repository": repository, "rules": rules }))))
+    let set = if query.dry_run {
+        state.fixgate.check_codeowners(repository, text).await?
+    } else {
+        state.fixgate.set_codeowners(repository, text, &caller.actor()).await?
+    };
+    Ok((StatusCode::OK, Json(set)))
 }
 
 /// Who owns `path` in the repository, by the rules that decide it.

@@ -2,7 +2,8 @@
 //! rejects, or the asker withdraws.
 
 use axum::Json;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use fixgate_domain::Action;
@@ -101,14 +102,26 @@ async fn policy_file(
     Ok(([(axum::http::header::CONTENT_TYPE, "application/toml; charset=utf-8")], text))
 }
 
-/// Replaces the policy with the body, a TOML file, once every line reads.
-/// The body is read once the caller may set the policy.
+/// `?dry_run=true` on a policy load.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoadQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Replaces the policy with the body, a TOML file, once every line reads,
+/// and moves open tickets to the teams it now routes them to; with
+/// `dry_run`, only checks the file and says which tickets would move. The
+/// body is read once the caller may set the policy.
 async fn load_policy(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    query: Result<Query<LoadQuery>, QueryRejection>,
     request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::SetPolicy)?;
+    let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
     let body = String::from_request(request, &state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::Client {
@@ -123,8 +136,16 @@ async fn load_policy(
             ApiError::bad_request(format!("the triage policy: {}", rejection.body_text()))
         }
     })?;
-    state.fixgate.load_triage_policy(&body, &caller.actor()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let loaded = if query.dry_run {
+        state.fixgate.check_triage_policy(&body).await?
+    } else {
+        state.fixgate.load_triage_policy(&body, &caller.actor()).await?
+    };
+    Ok(Json(serde_json::json!({
+        "priority_rules": loaded.policy.priority_rule_count(),
+        "routes": loaded.policy.route_count(),
+        "rerouted": loaded.rerouted,
+    })))
 }
 
 async fn set_priority(

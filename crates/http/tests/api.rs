@@ -431,10 +431,11 @@ async fn the_triage_policy_has_its_own_body_limit() {
         }
         assert!(policy.len() > fixgate_http::MAX_BODY, "{}", policy.len());
         let (status, _, body) = api.call(put(policy.clone().into_bytes())).await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{}: {body}", env.backend);
+        assert_eq!(status, StatusCode::OK, "{}: {body}", env.backend);
         let stored = env.fixgate.stored_triage_policy().await.unwrap().unwrap();
         assert_eq!(stored.content, policy);
         let routes = policy.matches("[[route]]").count();
+        assert_eq!(body["routes"], routes);
         assert_eq!(env.fixgate.triage_policy().await.unwrap().route_count(), routes);
 
         let too_large = vec![b'#'; fixgate_service::MAX_POLICY_BYTES + 1];
@@ -608,6 +609,56 @@ async fn channels_are_created_listed_and_removed_by_an_administrator() {
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _, _) = api.get("/api/v1/channels").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "security may not manage channels");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_codeowners_or_policy_put_says_how_many_open_tickets_moved() {
+    each_backend("api_reroute", |env| async move {
+        let api = api(&env, 1 << 30).await;
+        env.fixgate.add_owner("shop", "shop-team").await.unwrap();
+        env.fixgate.add_owner("billing", "payments").await.unwrap();
+        let context = fixgate_service::testkit::context("shop");
+        let opened = fixgate_service::testkit::import_bytes(&env, report(), context).await;
+        assert_eq!(opened.opened_tickets.len(), 2);
+        let put = |uri: &str, body: &'static str| Request::put(uri).body(Body::from(body)).unwrap();
+        let owners = "/app/db.py @acme/payments\n";
+        let codeowners = "/api/v1/codeowners?repository=https%3A%2F%2Fgithub.com%2Facme%2Fshop";
+        let owner_of_db = || async {
+            let (_, _, page) = api.get("/api/v1/tickets?owner=payments").await;
+            page["total"].as_u64().unwrap()
+        };
+
+        let (status, _, body) = api.call(put(&format!("{codeowners}&dry_run=true"), owners)).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", env.backend);
+        assert_eq!(body["rules"], 1);
+        assert_eq!(
+            body["rerouted"],
+            json!({"considered": 2, "moved": 1, "dry_run": true,
+                   "flows": [{"from": "shop-team", "to": "payments", "tickets": 1}]})
+        );
+        assert_eq!(owner_of_db().await, 0, "a dry run moves nothing");
+
+        let (status, _, body) = api.call(put(codeowners, owners)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            (body["rerouted"]["moved"].as_u64(), body["rerouted"]["dry_run"].as_bool()),
+            (Some(1), Some(false))
+        );
+        assert_eq!(owner_of_db().await, 1);
+
+        let policy = "[[route]]\ncwe = [79]\nteam = \"payments\"\n";
+        let (status, _, body) = api.call(put("/api/v1/triage-policy?dry_run=true", policy)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            (body["routes"].as_u64(), body["rerouted"]["moved"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(owner_of_db().await, 1);
+        let (status, _, body) = api.call(put("/api/v1/triage-policy", policy)).await;
+        assert_eq!((status, body["rerouted"]["moved"].as_u64()), (StatusCode::OK, Some(1)));
+        assert_eq!(owner_of_db().await, 2);
     })
     .await;
 }

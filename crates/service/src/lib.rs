@@ -20,6 +20,7 @@ mod hooks;
 mod import;
 mod notify;
 mod policy;
+mod reroute;
 mod risk;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -42,6 +43,7 @@ pub use notify::{
     AddChannel, AddedChannel, DeliveryRound, NotifySettings, SmtpSettings, TestOutcome,
 };
 pub use policy::POLICY_KEYS;
+pub use reroute::{CodeownersSet, Flow, PolicyLoaded, Rerouted};
 pub use risk::{AcceptRisk, MAX_ACCEPTANCE_DAYS, RiskDecision};
 pub use tickets::{CreateTicket, MoveTicket};
 pub use triage::{MAX_POLICY_BYTES, SetPriority, Sweep};

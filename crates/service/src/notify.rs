@@ -215,6 +215,7 @@ impl Fixgate {
             tickets: Vec::new(),
             total: 0,
             actor: Some(actor.to_string()),
+            note: None,
         };
         let id = self.store.enqueue_for(channel.id, &notice, now).await?;
 

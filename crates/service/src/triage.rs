@@ -37,26 +37,6 @@ impl Fixgate {
         Ok(self.store.triage_policy().await?)
     }
 
-    /// Checks `text` as a triage policy file and, when every line reads,
-    /// makes it the policy in force. Tickets already open keep their
-    /// triage until re-routed.
-    pub async fn load_triage_policy(
-        &self,
-        text: &str,
-        actor: &str,
-    ) -> Result<TriagePolicy, ServiceError> {
-        if text.len() > MAX_POLICY_BYTES {
-            return Err(ServiceError::Invalid(format!(
-                "the policy file is {} bytes; the largest fixgate takes is {MAX_POLICY_BYTES}",
-                text.len()
-            )));
-        }
-        let policy = TriagePolicy::parse(text)
-            .map_err(|err| ServiceError::Invalid(format!("the triage policy: {err}")))?;
-        self.store.save_triage_policy(text, actor, self.clock.now()).await?;
-        Ok(policy)
-    }
-
     /// The router for the tickets a scan of `application` (and
     /// `repository`) opens at `start`, in `environment`.
     pub(crate) async fn router(
@@ -101,6 +81,20 @@ impl Fixgate {
     }
 }
 
+/// `text` read as a triage policy file, once every line reads. Loading it
+/// (`load_triage_policy`) re-routes open tickets; open tickets keep their
+/// priority and due date.
+pub(crate) fn checked_policy(text: &str) -> Result<TriagePolicy, ServiceError> {
+    if text.len() > MAX_POLICY_BYTES {
+        return Err(ServiceError::Invalid(format!(
+            "the policy file is {} bytes; the largest fixgate takes is {MAX_POLICY_BYTES}",
+            text.len()
+        )));
+    }
+    TriagePolicy::parse(text)
+        .map_err(|err| ServiceError::Invalid(format!("the triage policy: {err}")))
+}
+
 /// `production`, `prod`, `prd`, `live`, in any case.
 fn is_production(environment: &str) -> bool {
     let environment = environment.trim().to_ascii_lowercase();
@@ -123,50 +117,27 @@ pub(crate) struct Router {
 impl Router {
     /// The owning team of `finding` and the rule that chose it.
     pub(crate) fn owner(&self, finding: &Finding) -> Option<(String, String)> {
-        let path = finding.location.as_ref().and_then(|l| l.path.as_deref());
-        let ecosystem = finding.package.as_ref().and_then(|p| {
-            p.purl
-                .as_deref()
-                .and_then(|purl| purl.strip_prefix("pkg:"))
-                .and_then(|rest| rest.split('/').next())
-                .or(p.ecosystem.as_deref())
-        });
         self.owner_of(&RouteInput {
             application: &self.application,
             repository: self.repository.as_deref(),
-            path,
-            ecosystem,
+            path: finding.location.as_ref().and_then(|l| l.path.as_deref()),
+            ecosystem: finding.package.as_ref().and_then(|p| p.purl_type()),
             kind: Some(FindingKind::of(finding)),
             ticket_type: TicketType::Vulnerability,
             cwes: &finding.cwes,
         })
     }
 
-    /// The owning team of what `input` describes: the first route rule that
-    /// matches, else CODEOWNERS for its path, else the application's team.
+    /// The owning team of what `input` describes, by this router's rules.
     fn owner_of(&self, input: &RouteInput<'_>) -> Option<(String, String)> {
-        let path = input.path;
-        if let Some(rule) = self.policy.route(input) {
-            let name = rule.name.map(|n| format!(" ({n})")).unwrap_or_default();
-            return Some((
-                rule.team,
-                format!("route rule {}{name}, line {}", rule.rule, rule.line),
-            ));
-        }
-        if let (Some(codeowners), Some(path)) = (&self.codeowners, path) {
-            for ownership in codeowners.owners_of(path).into_iter().rev() {
-                if let Some(team) = ownership.owners.iter().find_map(|o| self.team_of(o)) {
-                    return Some((
-                        team,
-                        format!("CODEOWNERS line {} ({})", ownership.line, ownership.pattern),
-                    ));
-                }
-            }
-        }
-        self.owners
-            .application_teams
-            .first()
-            .map(|team| (team.clone(), format!("owning team of {}", self.application)))
+        let rules = OwnerRules {
+            policy: &self.policy,
+            codeowners: self.codeowners.as_ref(),
+            teams: &self.owners.teams,
+            memberships: &self.owners.memberships,
+            application_teams: &self.owners.application_teams,
+        };
+        rules.owner(input)
     }
 
     /// What the priority rules see of the application; the caller fills in
@@ -184,16 +155,57 @@ impl Router {
             epss: None,
         }
     }
+}
+
+/// What decides the owning team of a ticket, borrowed, so that re-routing
+/// many tickets decides each as an import would without copying the rules.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OwnerRules<'a> {
+    pub policy: &'a TriagePolicy,
+    /// The ticket's repository's CODEOWNERS file, when it has one.
+    pub codeowners: Option<&'a Codeowners>,
+    pub teams: &'a [String],
+    /// (person, team), as [`Owners::memberships`].
+    pub memberships: &'a [(String, String)],
+    /// The ticket's application's owning teams.
+    pub application_teams: &'a [String],
+}
+
+impl OwnerRules<'_> {
+    /// The owning team of what `input` describes and the rule that chose it:
+    /// the first route rule that matches, else CODEOWNERS for its path, else
+    /// the application's team.
+    pub(crate) fn owner(&self, input: &RouteInput<'_>) -> Option<(String, String)> {
+        if let Some(rule) = self.policy.route(input) {
+            let name = rule.name.map(|n| format!(" ({n})")).unwrap_or_default();
+            return Some((
+                rule.team,
+                format!("route rule {}{name}, line {}", rule.rule, rule.line),
+            ));
+        }
+        if let (Some(codeowners), Some(path)) = (self.codeowners, input.path) {
+            for ownership in codeowners.owners_of(path).into_iter().rev() {
+                if let Some(team) = ownership.owners.iter().find_map(|o| self.team_of(o)) {
+                    return Some((
+                        team,
+                        format!("CODEOWNERS line {} ({})", ownership.line, ownership.pattern),
+                    ));
+                }
+            }
+        }
+        self.application_teams
+            .first()
+            .map(|team| (team.clone(), format!("owning team of {}", input.application)))
+    }
 
     /// The fixgate team a CODEOWNERS owner stands for: a team of that name
     /// (`@acme/payments` is team `acme/payments` or `payments`), or the
     /// first team of the person of that name or email.
     fn team_of(&self, owner: &Owner) -> Option<String> {
         let team_named =
-            |name: &str| self.owners.teams.iter().find(|t| t.eq_ignore_ascii_case(name)).cloned();
+            |name: &str| self.teams.iter().find(|t| t.eq_ignore_ascii_case(name)).cloned();
         let team_of_person = |name: &str| {
-            self.owners
-                .memberships
+            self.memberships
                 .iter()
                 .find(|(person, _)| person.eq_ignore_ascii_case(name))
                 .map(|(_, team)| team.clone())

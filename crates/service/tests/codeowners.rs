@@ -15,10 +15,10 @@ async fn a_repository_keeps_the_last_file_that_reads() {
         let fixgate = &env.fixgate;
         assert!(fixgate.owners_of(REPO, "a.py").await.unwrap().is_none());
 
-        let rules = fixgate.set_codeowners(REPO, "* @acme/appsec\n", "test").await.unwrap();
-        assert_eq!(rules, 1);
+        let set = fixgate.set_codeowners(REPO, "* @acme/appsec\n", "test").await.unwrap();
+        assert_eq!(set.rules, 1);
         let file = "* @acme/appsec\n\n[Backend] @acme/backend\n/app/\n*.sql dba@acme.example\n";
-        assert_eq!(fixgate.set_codeowners(REPO, file, "test").await.unwrap(), 3);
+        assert_eq!(fixgate.set_codeowners(REPO, file, "test").await.unwrap().rules, 3);
 
         let rules = fixgate.owners_of(REPO, "app/db/schema.sql").await.unwrap().unwrap();
         assert_eq!(rules.len(), 2, "{rules:?}");

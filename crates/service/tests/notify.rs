@@ -221,6 +221,7 @@ fn ticket(key: &str, state: &str) -> NoticeTicket {
         owner: Some("shop-team".into()),
         due_at: Some(at("2026-12-08T00:00:00Z")),
         state: state.into(),
+        assignee: None,
     }
 }
 
@@ -233,6 +234,7 @@ fn notice(env: &Env, kind: NoticeKind, team: Option<&str>, key: &str, state: &st
         tickets: vec![ticket(key, state)],
         total: 1,
         actor: Some("alice".into()),
+        note: None,
     }
 }
 
@@ -701,6 +703,170 @@ async fn the_background_loop_delivers_until_it_is_told_to_stop() {
         background.await.unwrap();
         assert_eq!(receiver.requests().len(), 1);
         assert_eq!(queue(&fixgate).await[0].state, QueueState::Delivered);
+    })
+    .await;
+}
+
+/// The notices a webhook receiver got, by kind, each as sent.
+fn by_kind(requests: &[Request], path: &str) -> HashMap<String, Vec<Value>> {
+    let mut out: HashMap<String, Vec<Value>> = HashMap::new();
+    for request in requests.iter().filter(|r| r.path == path) {
+        for notice in request.json()["notices"].as_array().unwrap() {
+            out.entry(notice["kind"].as_str().unwrap().to_string())
+                .or_default()
+                .push(notice.clone());
+        }
+    }
+    out
+}
+
+fn keys(notice: &Value) -> Vec<&str> {
+    notice["tickets"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn imports_assignments_and_risk_decisions_are_told_once_to_the_owning_team() {
+    use fixgate_domain::{Role, TicketState};
+    use fixgate_service::testkit::{context, import_bytes, principal, sarif};
+    use fixgate_service::{AcceptRisk, BulkChange, CreateUser, MoveTicket, RiskDecision};
+    use fixgate_store::{RiskVerdict, TicketFilter, Visibility};
+
+    each_backend("notify_changes", |env| async move {
+        let receiver = Receiver::start();
+        let fixgate = &env.fixgate;
+        fixgate.add_owner("shop", "shop-team").await.unwrap();
+        fixgate.add_owner("billing", "payments").await.unwrap();
+        let repo = "https://github.com/acme/shop";
+        fixgate.set_codeowners(repo, "/app/pay/ @acme/payments\n", "admin").await.unwrap();
+        for name in ["dana", "sam"] {
+            let user = CreateUser {
+                name: name.into(),
+                role: Role::Developer,
+                teams: vec!["shop-team".into()],
+                password: None,
+            };
+            fixgate.create_user(user).await.unwrap();
+        }
+        let all = channel("all", ChannelKind::Webhook, &format!("{}/all", receiver.url));
+        let security = AddChannel {
+            kinds: vec![NoticeKind::AcceptanceRequested],
+            ..channel("security", ChannelKind::Webhook, &format!("{}/security", receiver.url))
+        };
+        fixgate.add_channel(all, "admin").await.unwrap();
+        fixgate.add_channel(security, "admin").await.unwrap();
+
+        // An import: one notice per owning team, listing what it opened.
+        let report = sarif(
+            "Semgrep",
+            &[
+                ("py/sql-injection", "app/pay/charge.py", 3, "a"),
+                ("py/xss", "app/views.py", 9, "b"),
+                ("py/sql-injection", "app/admin/users.py", 12, "c"),
+            ],
+        );
+        let ctx = fixgate_domain::ScanContext { uploader: Some("ci".into()), ..context("shop") };
+        let opened = import_bytes(&env, report.clone(), ctx.clone()).await.opened_tickets;
+        let again = fixgate_domain::ScanContext { commit: Some("2".repeat(40)), ..ctx };
+        assert!(import_bytes(&env, report, again).await.opened_tickets.is_empty());
+        let mut by_owner: HashMap<String, Vec<String>> = HashMap::new();
+        let mut by_path: HashMap<String, String> = HashMap::new();
+        for key in &opened {
+            let ticket = fixgate.ticket(key).await.unwrap().ticket;
+            by_owner.entry(ticket.owner.unwrap()).or_default().push(key.clone());
+            by_path.insert(ticket.path.unwrap(), key.clone());
+        }
+        let (views, users) =
+            (by_path["app/views.py"].clone(), by_path["app/admin/users.py"].clone());
+
+        // A person assigned, then a team given by a move, then two tickets
+        // assigned at once; assigning the same person again tells nobody.
+        let everything = Visibility::everything();
+        assert!(fixgate.assign(&views, Some("dana"), &everything, "lee").await.unwrap());
+        assert!(!fixgate.assign(&views, Some("dana"), &everything, "lee").await.unwrap());
+        let triage = MoveTicket {
+            owner: Some("payments".into()),
+            due_at: Some("2027-01-31T00:00:00Z".parse().unwrap()),
+            ..MoveTicket::to(TicketState::Triaged)
+        };
+        fixgate.move_ticket(&users, triage, "lee").await.unwrap();
+        let filter = TicketFilter {
+            owner: Some("shop-team".into()),
+            limit: 100,
+            page: 1,
+            ..TicketFilter::default()
+        };
+        let bulk = BulkChange { assignee: Some(Some("sam".into())), ..BulkChange::default() };
+        let outcome = fixgate.bulk_change(&filter, &bulk, false, "lee").await.unwrap();
+        assert_eq!(outcome.changed, 1, "{}: {outcome:?}", env.backend);
+
+        // A risk acceptance asked for, then approved with a note.
+        let ask = AcceptRisk { reason: "internal only".into(), expires_at: "2027-03-01".into() };
+        fixgate.request_acceptance(&views, ask, &principal("dana", Role::Developer)).await.unwrap();
+        let decision = RiskDecision { note: Some("until the VPN moves".into()) };
+        let ciso = principal("ciso", Role::Security);
+        fixgate.decide_acceptance(&views, RiskVerdict::Approve, decision, &ciso).await.unwrap();
+
+        while fixgate.deliver_notifications().await.unwrap().messages > 0 {}
+        let requests = receiver.requests();
+        let told = by_kind(&requests, "/all");
+        let mut kinds: Vec<(&str, usize)> =
+            told.iter().map(|(k, n)| (k.as_str(), n.len())).collect();
+        kinds.sort_unstable();
+        assert_eq!(
+            kinds,
+            [
+                ("acceptance_decided", 1),
+                ("acceptance_requested", 1),
+                ("assigned", 3),
+                ("tickets_opened", 2)
+            ],
+            "{}",
+            env.backend
+        );
+
+        let mut opened_notices = told["tickets_opened"].clone();
+        opened_notices.sort_by_key(|n| n["team"].as_str().unwrap().to_string());
+        assert_eq!(opened_notices[0]["team"], "payments");
+        assert_eq!(keys(&opened_notices[0]), by_owner["payments"]);
+        assert_eq!(opened_notices[1]["team"], "shop-team");
+        assert_eq!(opened_notices[1]["summary"], "2 tickets opened for team shop-team");
+        let mut listed = keys(&opened_notices[1]);
+        listed.sort_unstable();
+        let mut expected = by_owner["shop-team"].clone();
+        expected.sort_unstable();
+        assert_eq!(listed, expected);
+        assert_eq!(opened_notices[1]["actor"], "ci");
+
+        let assigned = &told["assigned"];
+        let person = assigned.iter().find(|n| keys(n) == [views.as_str()]).unwrap();
+        assert_eq!(person["team"], "shop-team");
+        assert_eq!(person["actor"], "lee");
+        assert_eq!(person["tickets"][0]["assignee"], "dana");
+        assert!(person["summary"].as_str().unwrap().contains("assigned to dana by lee"));
+        let team = assigned.iter().find(|n| keys(n) == [users.as_str()]).unwrap();
+        assert_eq!(team["team"], "payments");
+        assert!(team["summary"].as_str().unwrap().contains("given to team payments by lee"));
+        let bulk = assigned.iter().find(|n| n["tickets"][0]["assignee"] == "sam").unwrap();
+        assert_eq!((bulk["team"].as_str(), keys(bulk)), (Some("shop-team"), vec![views.as_str()]));
+
+        let asked = &told["acceptance_requested"][0];
+        assert_eq!(
+            (asked["team"].as_str(), asked["actor"].as_str()),
+            (Some("shop-team"), Some("dana"))
+        );
+        assert_eq!(asked["note"], "internal only");
+        let decided = &told["acceptance_decided"][0];
+        assert_eq!(decided["team"], "shop-team");
+        assert_eq!(decided["actor"], "ciso");
+        assert_eq!(decided["note"], "until the VPN moves");
+        assert_eq!(decided["tickets"][0]["state"], "risk_accepted");
+        let summary = decided["summary"].as_str().unwrap();
+        assert!(summary.contains("ciso approved the risk acceptance dana asked for"), "{summary}");
+
+        // Security's channel wants requests only.
+        let security = by_kind(&requests, "/security");
+        assert_eq!(security.keys().collect::<Vec<_>>(), ["acceptance_requested"]);
+        assert_eq!(security["acceptance_requested"].len(), 1);
     })
     .await;
 }

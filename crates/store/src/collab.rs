@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyConnection, Connection, Row};
 
+use crate::notices::Given;
 use crate::rows::millis;
 use crate::tickets::{
     Param, TICKET_COLUMNS, TICKET_FROM, append_event, bind_all, ticket_id, ticket_row, where_clause,
@@ -107,6 +108,10 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let id = ticket_id(&mut tx, key).await?;
         let changed = set_assignee(&mut tx, id, assignee, actor, now).await?;
+        if let (true, Some(person)) = (changed, assignee) {
+            let given = [(id, Given::Person(person.to_string()))];
+            crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
+        }
         tx.commit().await?;
         Ok(changed)
     }
@@ -311,12 +316,17 @@ impl Store {
         let mut refused = Vec::new();
         for chunk in changes.chunks(BULK_CHUNK) {
             let mut tx = self.pool.begin().await?;
+            // Whom the changed tickets went to, told per team and receiver.
+            let mut given = Vec::new();
             for change in chunk {
                 // A savepoint per ticket: a refusal halfway undoes that
                 // ticket's part alone.
                 let mut one = tx.begin().await?;
                 match apply_change(&mut one, change, actor, now).await {
-                    Ok(()) => one.commit().await?,
+                    Ok((id, to)) => {
+                        one.commit().await?;
+                        given.extend(to.into_iter().map(|to| (id, to)));
+                    }
                     Err(StoreError::Conflict(reason) | StoreError::Invalid(reason)) => {
                         one.rollback().await?;
                         refused.push((change.key.clone(), reason));
@@ -328,6 +338,7 @@ impl Store {
                     Err(other) => return Err(other),
                 }
             }
+            crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
             tx.commit().await?;
         }
         Ok(refused)
@@ -441,26 +452,32 @@ pub(crate) async fn record_duplicate(
     Ok(())
 }
 
-/// One ticket's part of a bulk change, on a savepoint of its own.
+/// One ticket's part of a bulk change, on a savepoint of its own; returns
+/// the ticket's id and whom it was given to (a team as owner, a person as
+/// a new assignee).
 async fn apply_change(
     conn: &mut AnyConnection,
     change: &TicketChange,
     actor: &str,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<(i64, Vec<Given>), StoreError> {
     let id = match &change.state {
         Some(state) => crate::tickets::change_state(conn, &change.key, state, actor, now).await?,
         None => ticket_id(conn, &change.key).await?,
     };
-    if let Some(assignee) = &change.assignee {
-        set_assignee(conn, id, assignee.as_deref(), actor, now).await?;
+    let mut given: Vec<Given> =
+        change.state.as_ref().and_then(|s| s.owner.clone()).map(Given::Team).into_iter().collect();
+    if let Some(assignee) = &change.assignee
+        && set_assignee(conn, id, assignee.as_deref(), actor, now).await?
+    {
+        given.extend(assignee.clone().map(Given::Person));
     }
     change_labels(conn, id, &change.labels, actor, now).await?;
     if let Some(text) = &change.comment {
         append_event(conn, id, now, actor, "comment", &json!({ "text": text })).await?;
         touch(conn, id, now).await?;
     }
-    Ok(())
+    Ok((id, given))
 }
 
 async fn set_assignee(

@@ -21,7 +21,9 @@ mod exploits;
 mod gate;
 mod hooks;
 mod import;
+mod notices;
 mod notify;
+mod reroute;
 mod risk;
 mod rows;
 mod sla;
@@ -40,6 +42,7 @@ pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use notify::{
     Attempt, Channel, Claim, Claimed, Lease, NewChannel, QueueEntry, QueueFilter, QueueState,
 };
+pub use reroute::{Reroute, RerouteScope, RouteCandidate, RoutingFile, SET_BY_HAND};
 pub use risk::{Lapsed, RiskRequest, RiskVerdict};
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
@@ -47,7 +50,7 @@ pub use rows::{
 };
 pub use sla::SlaSweep;
 pub use tickets::FilterValues;
-pub use triage::{Owners, StoredPolicy, TicketTriage, Triage};
+pub use triage::{AllOwners, Owners, StoredPolicy, TicketTriage, Triage};
 
 use sqlx::AnyPool;
 

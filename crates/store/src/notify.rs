@@ -48,8 +48,12 @@ impl Channel {
     /// and of a kind it wants. A test notice goes only where it is sent.
     pub fn wants(&self, notice: &Notice) -> bool {
         let team = self.team.as_deref().is_none_or(|team| notice.team.as_deref() == Some(team));
-        let kind = self.kinds.is_empty() || self.kinds.contains(&notice.kind);
-        notice.kind != NoticeKind::Test && team && kind
+        self.wants_kind(notice.kind) && team
+    }
+
+    /// Whether notices of `kind` go to this channel, for some team.
+    pub fn wants_kind(&self, kind: NoticeKind) -> bool {
+        kind != NoticeKind::Test && (self.kinds.is_empty() || self.kinds.contains(&kind))
     }
 
     /// The target as lists show it: a URL's scheme and host only, since
@@ -478,22 +482,36 @@ pub(crate) async fn enqueue_in(
     if notices.is_empty() {
         return Ok(0);
     }
+    let channels = channels_in(conn).await?;
+    enqueue_to(conn, &channels, notices, now).await
+}
+
+/// The channels in use, read on `conn`. A channel row that cannot be read
+/// is skipped, not an error: it must not undo the change a notice reports.
+pub(crate) async fn channels_in(conn: &mut AnyConnection) -> Result<Vec<Channel>, StoreError> {
     let rows = sqlx::query(&format!(
         "SELECT {CHANNEL_COLUMNS} FROM notify_channels WHERE disabled_at IS NULL ORDER BY id"
     ))
     .fetch_all(&mut *conn)
     .await?;
-    // A channel row that cannot be read is skipped, not an error: it must
-    // not undo the change these notices report.
-    let channels: Vec<Channel> = rows
+    Ok(rows
         .iter()
         .filter_map(|row| {
             channel_row(row)
                 .inspect_err(|err| tracing::warn!(error = %err, "a channel is skipped"))
                 .ok()
         })
-        .collect();
+        .collect())
+}
 
+/// Queues each notice for every one of `channels` that wants it, on
+/// `conn`; returns how many rows were queued.
+pub(crate) async fn enqueue_to(
+    conn: &mut AnyConnection,
+    channels: &[Channel],
+    notices: &[Notice],
+    now: Timestamp,
+) -> Result<u64, StoreError> {
     let mut queued = 0;
     for notice in notices {
         for channel in channels.iter().filter(|channel| channel.wants(notice)) {
@@ -656,6 +674,7 @@ mod tests {
             tickets: Vec::new(),
             total: 0,
             actor: None,
+            note: None,
         }
     }
 

@@ -57,6 +57,7 @@ pub struct Lapsed {
     pub title: String,
     pub severity: String,
     pub priority: Option<String>,
+    pub assignee: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "id, requested_by, requested_at, reason, expires_at, outcome, \
@@ -107,6 +108,7 @@ impl Store {
         let request = request_row(&row)?;
         let data = json!({ "request": request.id, "reason": reason, "expires_at": expires_at });
         append_event(&mut tx, id, now, actor, "acceptance_requested", &data).await?;
+        crate::notices::acceptance_requested(&mut tx, self.backend, id, &request, now).await?;
         tx.commit().await?;
         Ok(request)
     }
@@ -209,6 +211,9 @@ impl Store {
             });
             append_event(&mut tx, id, now, actor, "state_changed", &data).await?;
         }
+        if verdict != RiskVerdict::Withdraw {
+            crate::notices::acceptance_decided(&mut tx, self.backend, id, &settled, now).await?;
+        }
         tx.commit().await?;
         Ok(settled)
     }
@@ -219,7 +224,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "SELECT id, ticket_key, owner, decision_expires_at, decision_reason, \
-             decision_approver, decision_requested_by, title, severity, priority FROM tickets \
+             decision_approver, decision_requested_by, title, severity, priority, assignee \
+             FROM tickets \
              WHERE state = 'risk_accepted' AND decision_expires_at IS NOT NULL \
              AND decision_expires_at <= $1 ORDER BY id",
         )
@@ -237,6 +243,7 @@ impl Store {
                 severity: fixgate_domain::Severity::from_rank(row.try_get(8)?)
                     .map_or_else(|| "unknown".into(), |s| s.as_str().to_string()),
                 priority: row.try_get(9)?,
+                assignee: row.try_get(10)?,
             };
             // As when a scan finds an acceptance lapsed: the decision goes,
             // its words stay in the event.
@@ -277,9 +284,11 @@ impl Store {
                     owner: t.owner.clone(),
                     due_at: None,
                     state: TicketState::Reopened.as_str().into(),
+                    assignee: t.assignee.clone(),
                 }],
                 total: 1,
                 actor: None,
+                note: None,
             })
             .collect();
         crate::notify::enqueue_in(&mut tx, &notices, now).await?;

@@ -52,7 +52,7 @@ impl Store {
             };
             let rows = sqlx::query(&format!(
                 "SELECT t.id, t.ticket_key, t.title, t.severity, t.priority, t.owner, t.due_at, \
-                 t.state FROM tickets t WHERE t.state IN ({open}) AND t.paused_at IS NULL \
+                 t.state, t.assignee FROM tickets t WHERE t.state IN ({open}) AND t.paused_at IS NULL \
                  AND t.due_at IS NOT NULL AND {condition} ORDER BY t.id"
             ))
             .bind(millis(now))
@@ -79,6 +79,7 @@ impl Store {
                     owner: row.try_get(5)?,
                     due_at: Some(from_millis(due_at)),
                     state: row.try_get(7)?,
+                    assignee: row.try_get(8)?,
                 };
                 match kind {
                     NoticeKind::Breached => sweep.breached.push(ticket.key.clone()),
@@ -124,5 +125,5 @@ fn sla_notice(
         }
     };
     tickets.truncate(MAX_LISTED);
-    Notice { kind, at: now, team, summary, tickets, total, actor: None }
+    Notice { kind, at: now, team, summary, tickets, total, actor: None, note: None }
 }

@@ -13,6 +13,8 @@ use sqlx::{AnyConnection, Row};
 
 use crate::details;
 use crate::import::{allocate_numbers, upsert_application, upsert_repository};
+use crate::notices::Given;
+use crate::reroute::SET_BY_HAND;
 use crate::rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
     TicketFilter, TicketRow, TriageDetail, advisories_column, from_millis, millis,
@@ -295,6 +297,11 @@ impl Store {
         });
         let data = with_field(data, "status", ticket.status.as_deref());
         append_event(&mut tx, id, now, actor, "opened", &data).await?;
+        let by_hand = ticket.routed_by.as_deref().is_some_and(|r| r.starts_with(SET_BY_HAND));
+        if let (Some(owner), true) = (&ticket.owner, by_hand) {
+            let given = [(id, Given::Team(owner.clone()))];
+            crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
+        }
         tx.commit().await?;
         Ok(key)
     }
@@ -311,7 +318,11 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        change_state(&mut tx, key, change, actor, now).await?;
+        let id = change_state(&mut tx, key, change, actor, now).await?;
+        if let Some(owner) = &change.owner {
+            let given = [(id, Given::Team(owner.clone()))];
+            crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -505,6 +516,7 @@ pub(crate) async fn change_state(
     }
     if let Some(owner) = &change.owner {
         append_event(&mut *conn, id, now, actor, "assigned", &json!({ "owner": owner })).await?;
+        crate::reroute::owner_set_by_hand(&mut *conn, id, actor).await?;
     }
     if let Some(due_at) = change.due_at {
         append_event(&mut *conn, id, now, actor, "due_date_set", &json!({ "due_at": due_at }))

@@ -2,6 +2,7 @@
 //! owning team, the priority and the SLA due date, decided in the same
 //! transaction that opens the ticket.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use fixgate_domain::Finding;
@@ -38,6 +39,17 @@ pub struct StoredPolicy {
     pub loaded_by: String,
 }
 
+/// Who may own tickets of every application: the teams there are, each
+/// person's teams, and each application's owning teams.
+#[derive(Debug, Clone, Default)]
+pub struct AllOwners {
+    pub teams: Vec<String>,
+    /// (person, team), as [`Owners::memberships`].
+    pub memberships: Vec<(String, String)>,
+    /// Each application's owning teams, in name order, by application name.
+    pub application_teams: HashMap<String, Vec<String>>,
+}
+
 /// Who may own tickets: the teams there are, each person's teams, and the
 /// teams that own an application.
 #[derive(Debug, Clone, Default)]
@@ -64,26 +76,44 @@ impl crate::Store {
         }))
     }
 
-    /// Keeps a new version of the triage policy file; earlier ones stay.
-    pub async fn save_triage_policy(
-        &self,
-        content: &str,
-        actor: &str,
-        now: jiff::Timestamp,
-    ) -> Result<(), crate::StoreError> {
-        sqlx::query(
-            "INSERT INTO triage_policies (content, loaded_at, loaded_by) VALUES ($1, $2, $3)",
-        )
-        .bind(content)
-        .bind(crate::rows::millis(now))
-        .bind(actor)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// The teams and people tickets of `application` may be routed to.
     pub async fn owners(&self, application: &str) -> Result<Owners, crate::StoreError> {
+        let (teams, memberships) = self.teams_and_members().await?;
+        let application_teams: Vec<(String,)> = sqlx::query_as(
+            "SELECT t.name FROM application_teams o JOIN teams t ON t.id = o.team_id \
+             JOIN applications a ON a.id = o.application_id WHERE a.name = $1 ORDER BY t.name",
+        )
+        .bind(application)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Owners {
+            teams,
+            memberships,
+            application_teams: application_teams.into_iter().map(|(t,)| t).collect(),
+        })
+    }
+
+    /// The teams and people tickets of any application may be routed to,
+    /// with every application's owning teams (by application name).
+    pub async fn all_owners(&self) -> Result<AllOwners, crate::StoreError> {
+        let (teams, memberships) = self.teams_and_members().await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT a.name, t.name FROM application_teams o JOIN teams t ON t.id = o.team_id \
+             JOIN applications a ON a.id = o.application_id ORDER BY a.name, t.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut application_teams: HashMap<String, Vec<String>> = HashMap::new();
+        for (application, team) in rows {
+            application_teams.entry(application).or_default().push(team);
+        }
+        Ok(AllOwners { teams, memberships, application_teams })
+    }
+
+    /// The teams, in name order, and (person, team) for each enabled person.
+    async fn teams_and_members(
+        &self,
+    ) -> Result<(Vec<String>, Vec<(String, String)>), crate::StoreError> {
         let teams: Vec<(String,)> =
             sqlx::query_as("SELECT name FROM teams ORDER BY name").fetch_all(&self.pool).await?;
         let memberships: Vec<(String, String)> = sqlx::query_as(
@@ -93,17 +123,23 @@ impl crate::Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        let application_teams: Vec<(String,)> = sqlx::query_as(
-            "SELECT t.name FROM application_teams o JOIN teams t ON t.id = o.team_id \
-             JOIN applications a ON a.id = o.application_id WHERE a.name = $1 ORDER BY t.name",
-        )
-        .bind(application)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(Owners {
-            teams: teams.into_iter().map(|(t,)| t).collect(),
-            memberships,
-            application_teams: application_teams.into_iter().map(|(t,)| t).collect(),
-        })
+        Ok((teams.into_iter().map(|(t,)| t).collect(), memberships))
     }
+}
+
+/// Keeps a new version of the triage policy file on `conn`; earlier ones
+/// stay. See [`crate::Store::save_and_reroute`].
+pub(crate) async fn save_triage_policy(
+    conn: &mut sqlx::AnyConnection,
+    content: &str,
+    actor: &str,
+    now: jiff::Timestamp,
+) -> Result<(), crate::StoreError> {
+    sqlx::query("INSERT INTO triage_policies (content, loaded_at, loaded_by) VALUES ($1, $2, $3)")
+        .bind(content)
+        .bind(crate::rows::millis(now))
+        .bind(actor)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -395,6 +395,7 @@ mod tests {
             owner: Some("shop-team".into()),
             due_at: Some(at("2026-12-08T00:00:00Z")),
             state: state.into(),
+            assignee: None,
         }
     }
 
@@ -407,6 +408,7 @@ mod tests {
             total: tickets.len() as u64,
             tickets,
             actor: Some("alice".into()),
+            note: None,
         }
     }
 

@@ -587,6 +587,8 @@ impl ImportSession {
         }
         write::place_opened(conn, backend, &self.start.branch, &end, &self.opened).await?;
         write::finish_scan(conn, self.scan, &end, self.seen.len(), &self.counts, &distinct).await?;
+        let (uploader, at) = (&self.start.uploader, self.start.imported_at);
+        crate::notices::tickets_opened(conn, backend, &self.opened, uploader, at).await?;
         self.tx.commit().await?;
 
         self.opened.sort();
