@@ -47,7 +47,7 @@ pub use rows::{
 };
 pub use sla::SlaSweep;
 pub use tickets::FilterValues;
-pub use triage::{Owners, StoredPolicy, TicketTriage, Triage};
+pub use triage::{Owners, PriorityAgain, StoredPolicy, TicketTriage, Triage};
 
 use sqlx::AnyPool;
 

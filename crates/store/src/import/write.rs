@@ -337,12 +337,11 @@ pub(super) async fn open_tickets(
     let triaged: Vec<TicketTriage> = match &start.triage {
         Some(triage) => {
             let signals = exploit_signals(conn, backend, tickets).await?;
-            tickets
-                .iter()
-                .map(|t| {
-                    triage.triage(t.finding, strongest(&signals, &t.finding.advisories).as_ref())
-                })
-                .collect()
+            let strongest: Vec<Option<ExploitSignal>> =
+                tickets.iter().map(|t| strongest(&signals, &t.finding.advisories)).collect();
+            let asked: Vec<(&Finding, Option<&ExploitSignal>)> =
+                tickets.iter().zip(&strongest).map(|(t, s)| (t.finding, s.as_ref())).collect();
+            triage.triage(&asked)
         }
         None => vec![TicketTriage::default(); tickets.len()],
     };
@@ -806,6 +805,9 @@ fn strongest(
     signals: &HashMap<String, ExploitSignal>,
     advisories: &[String],
 ) -> Option<ExploitSignal> {
+    if signals.is_empty() {
+        return None;
+    }
     let found: Vec<&ExploitSignal> = advisories.iter().filter_map(|id| signals.get(id)).collect();
     if found.is_empty() {
         return None;
