@@ -179,6 +179,8 @@ pub(super) struct KnownRow {
     pub path: Option<String>,
     pub line: Option<u32>,
     pub cwes: String,
+    /// The severity's rank.
+    pub severity: i64,
 }
 
 pub(super) async fn known_findings(
@@ -191,6 +193,7 @@ pub(super) async fn known_findings(
         "SELECT CAST(id AS TEXT) || '{SEP}' || COALESCE(CAST(ticket_id AS TEXT), '') \
          || '{SEP}' || fingerprint || '{SEP}' || COALESCE(content_fingerprint, '') \
          || '{SEP}' || cwes || '{SEP}' || COALESCE(CAST(start_line AS TEXT), '') \
+         || '{SEP}' || CAST(severity AS TEXT) \
          || '{SEP}' || tool || '{SEP}' || rule_id || '{SEP}' || COALESCE(path, '{SEP}') AS p, \
          id / 1024 AS g \
          FROM findings WHERE application_id = $1 AND COALESCE(repository_id, 0) = $2"
@@ -199,10 +202,10 @@ pub(super) async fn known_findings(
     for packed in
         packed_rows(conn, backend, &select, &[application, repository.unwrap_or(0)]).await?
     {
-        let mut parts = packed.splitn(9, SEP);
+        let mut parts = packed.splitn(10, SEP);
         let mut next = || parts.next().unwrap_or_default().to_string();
         let (id, ticket, fingerprint, content, cwes) = (next(), next(), next(), next(), next());
-        let (line, tool, rule_id, path) = (next(), next(), next(), next());
+        let (line, severity, tool, rule_id, path) = (next(), next(), next(), next(), next());
         let id = id
             .parse()
             .map_err(|_| StoreError::Invalid(format!("finding id {id:?} is not a number")))?;
@@ -213,6 +216,7 @@ pub(super) async fn known_findings(
             fingerprint,
             cwes,
             line: line.parse().ok(),
+            severity: severity.parse().unwrap_or_default(),
             tool,
             rule_id,
             // A missing path is written as the separator alone, which no
