@@ -263,3 +263,53 @@ async fn a_priority_a_person_set_outlives_a_new_severity() {
     })
     .await;
 }
+
+/// An advisory on lodash 4.17.15 in fixgate's own JSON format: one upgrade
+/// fixes them all, so they share one ticket.
+fn lodash(cve: &str, severity: &str) -> serde_json::Value {
+    serde_json::json!({
+        "rule": cve,
+        "title": format!("{cve} in lodash"),
+        "severity": severity,
+        "advisories": [cve],
+        "location": "package-lock.json",
+        "package": {"name": "lodash", "version": "4.17.15", "purl": "pkg:npm/lodash@4.17.15",
+                    "ecosystem": "npm", "fixed_version": "4.17.21"}
+    })
+}
+
+fn npm_scan(findings: Vec<serde_json::Value>) -> Vec<u8> {
+    let doc = serde_json::json!({"fixgate": 1, "tool": {"name": "npm-scan"}, "findings": findings});
+    serde_json::to_vec(&doc).unwrap()
+}
+
+#[tokio::test]
+async fn an_upgrade_ticket_takes_the_priority_of_its_worst_advisory_as_it_moves() {
+    each_backend("triage_rerated_group", |env| async move {
+        let first = npm_scan(vec![lodash("CVE-2020-8203", "medium"), lodash("CVE-2021-1", "low")]);
+        let opened = import_bytes(&env, first, context("shop")).await;
+        assert_eq!(opened.opened_tickets.len(), 1, "{}", env.backend);
+        let key = opened.opened_tickets[0].clone();
+        assert_eq!(ticket(&env, &key).await.ticket.priority, Some(Priority::Medium));
+
+        // The scanner now rates one advisory high.
+        let raised =
+            npm_scan(vec![lodash("CVE-2020-8203", "medium"), lodash("CVE-2021-1", "high")]);
+        import_bytes(&env, raised.clone(), context("shop")).await;
+        let detail = ticket(&env, &key).await;
+        assert_eq!(detail.ticket.severity, Severity::High, "{}", env.backend);
+        assert_eq!(detail.ticket.priority, Some(Priority::High), "{}", env.backend);
+        assert_eq!(kinds(&detail, "priority_changed"), 1);
+
+        // A critical advisory joins the ticket.
+        let mut joined = vec![lodash("CVE-2020-8203", "medium"), lodash("CVE-2021-1", "high")];
+        joined.push(lodash("CVE-2019-10744", "critical"));
+        import_bytes(&env, npm_scan(joined), context("shop")).await;
+        let detail = ticket(&env, &key).await;
+        assert_eq!(detail.findings.len(), 3, "{}", env.backend);
+        assert_eq!(detail.ticket.priority, Some(Priority::Critical), "{}", env.backend);
+        assert_eq!(kinds(&detail, "priority_changed"), 2);
+        assert_eq!(kinds(&detail, "severity_changed"), 2);
+    })
+    .await;
+}
