@@ -176,7 +176,9 @@ impl Router {
 impl Triage for Router {
     fn triage(&self, tickets: &[(&Finding, Option<&ExploitSignal>)]) -> Vec<TicketTriage> {
         let mut owners: HashMap<RouteKey<'_>, Owned> = HashMap::new();
-        let mut priorities: HashMap<PriorityKey, Prioritised> = HashMap::new();
+        // A scan's tickets fall under a handful of these: a scan through
+        // them costs less than hashing each ticket's key.
+        let mut priorities: Vec<(PriorityKey, Prioritised)> = Vec::new();
         tickets
             .iter()
             .map(|(finding, exploit)| {
@@ -192,14 +194,20 @@ impl Triage for Router {
                     kev,
                     epss: epss.map(f64::to_bits),
                 };
-                let prioritised =
-                    priorities.entry(key).or_insert_with(|| self.prioritised(key.input(epss)));
+                let index = match priorities.iter().position(|(k, _)| *k == key) {
+                    Some(index) => index,
+                    None => {
+                        priorities.push((key, self.prioritised(key.input(epss))));
+                        priorities.len() - 1
+                    }
+                };
+                let prioritised = priorities.get(index).map(|(_, p)| p);
                 TicketTriage {
                     owner,
                     routed_by,
-                    priority: Some(prioritised.priority),
-                    priority_reason: Some(prioritised.reason.clone()),
-                    due: prioritised.due,
+                    priority: prioritised.map(|p| p.priority),
+                    priority_reason: prioritised.map(|p| p.reason.clone()),
+                    due: prioritised.and_then(|p| p.due),
                     kev,
                     epss,
                 }
@@ -227,7 +235,7 @@ type Owned = (Option<Arc<str>>, Option<Arc<str>>);
 type RouteKey<'f> = (Option<&'f str>, Option<&'f str>, Option<FindingKind>, Option<&'f [u32]>);
 
 /// What the priority rules read of a ticket that the scan does not fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct PriorityKey {
     severity: Severity,
     kind: FindingKind,

@@ -352,6 +352,10 @@ pub(super) async fn open_tickets(
     let rows: Vec<(String, &NewTicket, &TicketTriage)> =
         rows.into_iter().zip(&triaged).map(|((key, t), triage)| (key, t, triage)).collect();
 
+    // What no ticket of the batch has is written as a literal: binding
+    // values is most of what the insert costs.
+    let routed = triaged.iter().any(|t| t.owner.is_some() || t.routed_by.is_some());
+    let signalled = triaged.iter().any(|t| t.kev || t.epss.is_some());
     let ids = insert_with_ids(
         conn,
         backend,
@@ -364,16 +368,19 @@ pub(super) async fn open_tickets(
             "ticket_key",
         ),
         &format!(
-            "?,'{}','{}',?,?,?,{application},{},?,?,?,?,?,?,?,?,?,?,?,?,?,?,{now},1,{now},{now}",
+            "?,'{}','{}',?,?,?,{application},{},?,?,?,?,?,?,{},?,?,{},?,?,{now},1,{now},{now}",
             TicketType::Vulnerability.as_str(),
             TicketState::New.as_str(),
-            sql_id(repository)
+            sql_id(repository),
+            if routed { "?,?" } else { "NULL,NULL" },
+            if signalled { "?,?" } else { "0,NULL" },
         ),
         &rows,
         |q, (key, t, triage)| {
             let f = t.finding;
             let path = f.location.as_ref().and_then(|l| l.path.as_deref());
-            q.bind(key.as_str())
+            let mut q = q
+                .bind(key.as_str())
                 .bind(f.severity.rank())
                 .bind(ticket_title(f))
                 .bind(f.message.as_str())
@@ -382,14 +389,15 @@ pub(super) async fn open_tickets(
                 .bind(path)
                 .bind(cwes_column(&f.cwes))
                 .bind(advisories_column(&f.advisories))
-                .bind(t.group_key.as_deref())
-                .bind(triage.owner.as_deref())
-                .bind(triage.routed_by.as_deref())
-                .bind(triage.priority.map(|p| p.as_str()))
-                .bind(triage.priority_reason.as_deref())
-                .bind(i64::from(triage.kev))
-                .bind(triage.epss)
-                .bind(triage.due.map(|d| millis(d.due_at)))
+                .bind(t.group_key.as_deref());
+            if routed {
+                q = q.bind(triage.owner.as_deref()).bind(triage.routed_by.as_deref());
+            }
+            q = q.bind(triage.priority.map(|p| p.as_str())).bind(triage.priority_reason.as_deref());
+            if signalled {
+                q = q.bind(i64::from(triage.kev)).bind(triage.epss);
+            }
+            q.bind(triage.due.map(|d| millis(d.due_at)))
                 .bind(triage.due.map(|d| millis(d.due_soon_at)))
         },
         |(key, _, _)| key.as_str(),
