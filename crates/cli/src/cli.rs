@@ -509,6 +509,9 @@ pub struct TicketsArgs {
 pub enum TicketsCommand {
     /// List tickets, most severe first.
     List(Box<ListArgs>),
+    /// Open a ticket by hand. What you leave out of owner, priority and due date
+    /// the triage policy decides, as for a scan's tickets (docs/triage-policy.md).
+    Create(Box<CreateArgs>),
     /// Show one ticket with its findings and history.
     Show {
         key: String,
@@ -517,6 +520,14 @@ pub enum TicketsCommand {
     },
     /// Assign a ticket to a person who works on tickets and sees it, or to nobody.
     Assign(AssignArgs),
+    /// Move a ticket along its type's workflow: the triage policy's, else the
+    /// built-in one.
+    ///
+    /// STATE is a state of the policy's workflow for the ticket's type
+    /// (`investigating`) or a built-in one (`triaged`). The command line acts as
+    /// an administrator: the workflow's roles do not bind it, its required
+    /// fields do.
+    Move(Box<MoveArgs>),
     /// Change every ticket the filters match (at most 10,000) in one go.
     ///
     /// Each ticket goes through the checks one change of its kind goes through; a
@@ -524,6 +535,65 @@ pub enum TicketsCommand {
     /// skipped and listed with the reason. --dry-run checks without changing
     /// anything.
     Bulk(Box<BulkArgs>),
+}
+
+/// `fixgate tickets create --type incident --title "Checkout down" --app shop`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    /// vulnerability, incident, request or task.
+    #[arg(long = "type")]
+    pub ticket_type: String,
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// critical, high, medium, low or info.
+    #[arg(long, default_value = "medium")]
+    pub severity: String,
+    #[arg(long = "app")]
+    pub application: Option<String>,
+    /// The repository's URL (needs --app).
+    #[arg(long = "repo")]
+    pub repository: Option<String>,
+    /// The file it is about, relative to the repository's root; the
+    /// repository's CODEOWNERS then helps find its owner.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// The owning team; without it, the triage policy routes the ticket.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// critical, high, medium or low; without it, the policy sets it from the severity.
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// A date (2027-01-31, from 00:00 UTC) or an RFC 3339 time; without it, the
+    /// SLA of the priority sets it.
+    #[arg(long)]
+    pub due: Option<String>,
+    /// Print the ticket as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `fixgate tickets move KEY STATE`.
+#[derive(Debug, Clone, Args)]
+pub struct MoveArgs {
+    pub key: String,
+    pub state: String,
+    /// Why: what false positive, closed, reopened and waiting states need,
+    /// and what a workflow's transition may require.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The owning team, which a move to triaged needs.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// The due date, 2027-01-31 or an RFC 3339 time, which a move to triaged needs.
+    #[arg(long)]
+    pub due: Option<String>,
+    /// The key of the ticket kept, which a move to duplicate needs.
+    #[arg(long)]
+    pub duplicate_of: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `fixgate tickets assign KEY NAME|--none`.

@@ -1,14 +1,14 @@
-//! `fixgate tickets assign` and `fixgate tickets bulk`, on the local store,
+//! `fixgate tickets assign`, `move` and `bulk`, on the local store,
 //! and what `fixgate tickets show` says of assignees, labels, watchers and
 //! links. The command line acts as the installation: it sees every ticket
 //! and may make every change.
 
 use fixgate_service::access::parse_expiry;
-use fixgate_service::{BulkChange, BulkOutcome, Fixgate};
+use fixgate_service::{BulkChange, BulkOutcome, Fixgate, MoveTicket, Principal};
 use fixgate_store::{TicketDetail, Visibility};
 use jiff::Timestamp;
 
-use crate::cli::{BulkArgs, ListArgs};
+use crate::cli::{BulkArgs, ListArgs, MoveArgs};
 use crate::import::local_actor;
 use crate::output::{print, print_json};
 
@@ -23,6 +23,27 @@ pub async fn assign(fixgate: &Fixgate, key: &str, name: Option<&str>) -> anyhow:
         format!("{key} was assigned to {whom} already\n")
     };
     print(&text)
+}
+
+pub async fn move_ticket(fixgate: &Fixgate, args: &MoveArgs) -> anyhow::Result<()> {
+    let request = MoveTicket {
+        reason: args.reason.clone(),
+        owner: args.owner.clone(),
+        due_at: time(args.due.as_deref(), "--due")?,
+        duplicate_of: args.duplicate_of.clone(),
+        ..MoveTicket::to(&args.state)
+    };
+    let installation = Principal::installation(local_actor());
+    let detail = fixgate.move_ticket(&args.key, request, &installation).await?;
+    if args.json {
+        return print_json(&detail);
+    }
+    let t = &detail.ticket;
+    let state = match &t.status_label {
+        Some(status) => format!("{status} ({})", t.state.label().to_lowercase()),
+        None => t.state.label().to_string(),
+    };
+    print(&format!("{} is now {state}\n", t.key))
 }
 
 pub async fn bulk(fixgate: &Fixgate, args: &BulkArgs) -> anyhow::Result<()> {
@@ -49,8 +70,8 @@ pub async fn bulk(fixgate: &Fixgate, args: &BulkArgs) -> anyhow::Result<()> {
         );
     }
     let filter = crate::tickets::filter(&list)?;
-    let outcome =
-        fixgate.bulk_change(&filter, &change(args)?, args.dry_run, &local_actor()).await?;
+    let installation = Principal::installation(local_actor());
+    let outcome = fixgate.bulk_change(&filter, &change(args)?, args.dry_run, &installation).await?;
     if args.json { print_json(&outcome) } else { print(&summary(&outcome)) }
 }
 
@@ -78,13 +99,8 @@ fn list_args(args: &BulkArgs) -> ListArgs {
 }
 
 fn change(args: &BulkArgs) -> anyhow::Result<BulkChange> {
-    let state = args
-        .state
-        .as_deref()
-        .map(|s| s.parse().map_err(|err| anyhow::anyhow!("--state: {err}")))
-        .transpose()?;
     Ok(BulkChange {
-        state,
+        state: args.state.clone(),
         reason: args.reason.clone(),
         owner: args.owner.clone(),
         due_at: time(args.due.as_deref(), "--due")?,
@@ -99,7 +115,7 @@ fn change(args: &BulkArgs) -> anyhow::Result<BulkChange> {
 }
 
 /// A date (`2027-01-31`, from 00:00 UTC) or an RFC 3339 time.
-fn time(value: Option<&str>, flag: &str) -> anyhow::Result<Option<Timestamp>> {
+pub(crate) fn time(value: Option<&str>, flag: &str) -> anyhow::Result<Option<Timestamp>> {
     value
         .map(|v| {
             parse_expiry(v).map_err(|_| {

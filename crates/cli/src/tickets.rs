@@ -1,9 +1,10 @@
-//! `fixgate tickets list` and `fixgate tickets show`; `assign` and `bulk`
+//! `fixgate tickets list`, `show` and `create`; `assign`, `move` and `bulk`
 //! are in [`crate::collab`].
 
+use fixgate_service::CreateTicket;
 use fixgate_store::TicketFilter;
 
-use crate::cli::{ListArgs, StoreArgs, TicketsArgs, TicketsCommand};
+use crate::cli::{CreateArgs, ListArgs, StoreArgs, TicketsArgs, TicketsCommand};
 use crate::output::{print, print_json};
 
 pub async fn tickets(store: &StoreArgs, args: TicketsArgs) -> anyhow::Result<()> {
@@ -13,6 +14,7 @@ pub async fn tickets(store: &StoreArgs, args: TicketsArgs) -> anyhow::Result<()>
             let page = fixgate.list_tickets(&filter(&list)?).await?;
             if list.json { print_json(&page) } else { print(&table(&page.items, page.total)) }
         }
+        TicketsCommand::Create(args) => create(&fixgate, &args).await,
         TicketsCommand::Show { key, json } => {
             let ticket = fixgate.ticket(&key).await?;
             if json { print_json(&ticket) } else { print(&show(&ticket)) }
@@ -20,6 +22,7 @@ pub async fn tickets(store: &StoreArgs, args: TicketsArgs) -> anyhow::Result<()>
         TicketsCommand::Assign(args) => {
             crate::collab::assign(&fixgate, &args.key, args.name.as_deref()).await
         }
+        TicketsCommand::Move(args) => crate::collab::move_ticket(&fixgate, &args).await,
         TicketsCommand::Bulk(args) => crate::collab::bulk(&fixgate, &args).await,
     };
     fixgate.store().close().await;
@@ -108,6 +111,32 @@ pub fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
     })
 }
 
+/// Opens the ticket `args` describe, as the person at the keyboard.
+async fn create(fixgate: &fixgate_service::Fixgate, args: &CreateArgs) -> anyhow::Result<()> {
+    let created = fixgate.create_ticket(request(args)?, &crate::import::local_actor()).await?;
+    if args.json { print_json(&created) } else { print(&show(&created)) }
+}
+
+/// The ticket `fixgate tickets create` asks for.
+fn request(args: &CreateArgs) -> anyhow::Result<CreateTicket> {
+    Ok(CreateTicket {
+        ticket_type: args.ticket_type.parse().map_err(|err| anyhow::anyhow!("--type: {err}"))?,
+        title: args.title.clone(),
+        description: args.description.clone(),
+        severity: args.severity.parse().map_err(|err| anyhow::anyhow!("--severity: {err}"))?,
+        application: args.application.clone(),
+        repository: args.repository.clone(),
+        path: args.path.clone(),
+        owner: args.owner.clone(),
+        priority: args
+            .priority
+            .as_deref()
+            .map(|p| p.parse().map_err(|err| anyhow::anyhow!("--priority: {err}")))
+            .transpose()?,
+        due_at: crate::collab::time(args.due.as_deref(), "--due")?,
+    })
+}
+
 fn table(items: &[fixgate_store::TicketRow], total: u64) -> String {
     let mut out = String::new();
     for t in items {
@@ -116,7 +145,7 @@ fn table(items: &[fixgate_store::TicketRow], total: u64) -> String {
             "{:<10} {:<8} {:<14} {} {}\n",
             t.key,
             t.severity.as_str(),
-            t.state.as_str(),
+            t.status.as_deref().unwrap_or(t.state.as_str()),
             t.title,
             if cwes.is_empty() { String::new() } else { format!("[{}]", cwes.join(", ")) }
         ));
@@ -129,10 +158,14 @@ fn table(items: &[fixgate_store::TicketRow], total: u64) -> String {
 fn show(detail: &fixgate_store::TicketDetail) -> String {
     let t = &detail.ticket;
     let mut out = format!("{} [{}] {}\n", t.key, t.severity, t.title);
+    let label = match &t.status_label {
+        Some(status) => format!("{status} ({})", t.state.label().to_lowercase()),
+        None => t.state.label().to_string(),
+    };
     let state = if t.present || t.ticket_type != fixgate_domain::TicketType::Vulnerability {
-        t.state.label().to_string()
+        label
     } else {
-        format!("{} (no longer seen)", t.state.label())
+        format!("{label} (no longer seen)")
     };
     out.push_str(&format!("  state       {state}, {} ticket\n", t.ticket_type));
     let ids: Vec<String> =
@@ -150,6 +183,7 @@ fn show(detail: &fixgate_store::TicketDetail) -> String {
             out.push_str(&format!("  {label:<11} {value}\n"));
         }
     }
+    out.push_str(&triage_lines(detail));
     out.push_str(&crate::collab::show_lines(detail));
     if !detail.tools.is_empty() {
         out.push_str(&format!("  seen by     {}\n", detail.tools.join(", ")));
@@ -169,6 +203,24 @@ fn show(detail: &fixgate_store::TicketDetail) -> String {
             "  {}  {:<14} {} {}\n",
             event.at, event.kind, event.actor, event.data
         ));
+    }
+    out
+}
+
+/// What routed the owner, the priority and why, the due day and the SLA.
+fn triage_lines(detail: &fixgate_store::TicketDetail) -> String {
+    let t = &detail.ticket;
+    let mut out = String::new();
+    if let Some(why) = &t.routed_by {
+        out.push_str(&format!("  routed by   {why}\n"));
+    }
+    if let Some(priority) = t.priority {
+        let why = detail.triage.priority_reason.as_deref().unwrap_or_default();
+        out.push_str(&format!("  priority    {priority} ({why})\n"));
+    }
+    if let Some(day) = t.due {
+        let sla = t.sla.map(|s| format!(", {}", s.label().to_lowercase())).unwrap_or_default();
+        out.push_str(&format!("  due         {day}{sla}\n"));
     }
     out
 }

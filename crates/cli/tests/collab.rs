@@ -1,4 +1,4 @@
-//! `fixgate tickets assign` and `fixgate tickets bulk`, run as processes on
+//! `fixgate tickets create`, `assign`, `move` and `bulk`, run as processes on
 //! a store with the example app's tickets.
 
 // A failed set-up is a failed test.
@@ -165,4 +165,64 @@ fn tickets_bulk_changes_every_matching_ticket_and_reports_the_rest() {
     assert!(stderr.contains("comma"), "{stderr}");
     let everything = json(data, &["tickets", "bulk", "--all", "--comment", "audit", "--json"]);
     assert_eq!(everything["changed"].as_u64(), Some(21));
+}
+
+#[test]
+fn a_ticket_opened_by_hand_is_triaged_by_the_policy() {
+    let data = store();
+    let data = data.path();
+    let base = ["tickets", "create", "--type", "incident", "--title", "Admin panel exposed"];
+
+    let mut args = base.to_vec();
+    args.extend(["--app", "vulnshop", "--severity", "high", "--json"]);
+    let created = json(data, &args);
+    assert_eq!(created["key"], "INC-1");
+    assert_eq!(
+        (created["owner"].as_str(), created["priority"].as_str()),
+        (Some("shop"), Some("high"))
+    );
+    assert_eq!(created["routed_by"], "owning team of vulnshop");
+    assert_eq!(created["sla"], "on_track", "{created}");
+    assert!(created["due"].is_string(), "{created}");
+
+    let mut args = base.to_vec();
+    args.extend(["--owner", "platform", "--priority", "critical", "--due", "2099-01-31"]);
+    let shown = ok(data, &args);
+    assert!(shown.contains("owner       platform"), "{shown}");
+    assert!(shown.contains("routed by   set by cli"), "{shown}");
+    assert!(shown.contains("priority    critical (set by cli"), "{shown}");
+    assert!(shown.contains("due         2099-01-31, on track"), "{shown}");
+
+    let mut args = base.to_vec();
+    args.extend(["--priority", "urgent"]);
+    assert!(refused(data, &args).contains("--priority: unknown priority \"urgent\""));
+}
+
+#[test]
+fn tickets_move_follows_the_policy_s_workflow() {
+    let data = store();
+    let data = data.path();
+    let stderr = refused(data, &["tickets", "move", "SEC-1", "triaged"]);
+    assert!(stderr.contains("moving to triaged needs an owner (`owner`)"), "{stderr}");
+    let stderr = refused(data, &["tickets", "move", "SEC-1", "investigating"]);
+    assert!(stderr.contains("unknown state \"investigating\""), "{stderr}");
+    let triage = ["tickets", "move", "sec-1", "triaged", "--owner", "shop", "--due", "2030-01-31"];
+    assert_eq!(ok(data, &triage), "SEC-1 is now Triaged\n");
+
+    // Starting work on a vulnerability now needs someone assigned.
+    let policy = data.join("policy.toml");
+    let narrowing = "[[workflow.vulnerability.transition]]\nfrom = \"triaged\"\n\
+                     to = \"in_progress\"\nrequires = [\"assignee\"]\n";
+    std::fs::write(&policy, narrowing).unwrap();
+    ok(data, &["policy", "load", policy.to_str().unwrap()]);
+    let stderr = refused(data, &["tickets", "move", "SEC-1", "in_progress"]);
+    assert!(
+        stderr.contains("moving a vulnerability from triaged to in_progress needs an assignee"),
+        "{stderr}"
+    );
+    ok(data, &["tickets", "assign", "SEC-1", "alice"]);
+    let moved = json(data, &["tickets", "move", "SEC-1", "in_progress", "--json"]);
+    assert_eq!((moved["state"].as_str(), moved["status"].as_str()), (Some("in_progress"), None));
+    let event = moved["events"].as_array().unwrap().last().unwrap().clone();
+    assert!(event["actor"].as_str().unwrap().starts_with("cli"), "{event}");
 }

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use fixgate_domain::TicketState;
+use fixgate_domain::Role;
+use fixgate_service::testkit::principal;
 use fixgate_service::testkit::shared_corpus;
 use fixgate_service::{Fixgate, MoveTicket, SystemClock};
 use fixgate_store::{ConnectOptions, Store};
@@ -36,7 +37,7 @@ async fn mark_line_42(data: &Path) {
         let ticket = fixgate.ticket(key).await.unwrap();
         if ticket.findings[0].finding.location.as_ref().unwrap().start_line == Some(42) {
             let decision = MoveTicket {
-                state: TicketState::FalsePositive,
+                state: "false_positive".into(),
                 reason: Some("a fixture of the end-to-end tests".into()),
                 owner: None,
                 due_at: None,
@@ -44,7 +45,7 @@ async fn mark_line_42(data: &Path) {
                 expires_at: None,
                 duplicate_of: None,
             };
-            fixgate.move_ticket(key, decision, "ana").await.unwrap();
+            fixgate.move_ticket(key, decision, &principal("ana", Role::Security)).await.unwrap();
         }
     }
     store.close().await;

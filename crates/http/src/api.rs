@@ -6,7 +6,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use fixgate_domain::{Action, Role, TicketState};
+use fixgate_domain::{Action, Role};
 use fixgate_service::access::parse_expiry;
 use fixgate_service::{
     CreateTicket, CreateToken, CreateUser, ExportKind, ExportRequest, MoveTicket, Principal,
@@ -99,6 +99,10 @@ async fn create_ticket(
     JsonBody(request): JsonBody<CreateTicket>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::CreateTicket)?;
+    // A priority is security's to set, at opening as later (PUT .../priority).
+    if request.priority.is_some() {
+        caller.require(Action::Decide)?;
+    }
     let application = request.application.as_deref().map(str::trim).filter(|a| !a.is_empty());
     if let Some(application) = application {
         caller.require_application(application)?;
@@ -121,14 +125,9 @@ async fn move_ticket(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::Work)?;
     visible_ticket(&state, &caller, &key).await?;
-    // A decision, a closure without proof and a duplicate all take a
-    // ticket out of the gate's count: they are security's to make.
-    if request.state.is_decision()
-        || matches!(request.state, TicketState::Closed | TicketState::Duplicate)
-    {
-        caller.require(Action::Decide)?;
-    }
-    Ok(Json(state.fixgate.move_ticket(&key, request, &caller.actor()).await?))
+    // The ticket type's workflow decides which roles may take the move
+    // (decisions are security's unless a custom workflow says otherwise).
+    Ok(Json(state.fixgate.move_ticket(&key, request, &caller).await?))
 }
 
 #[derive(Deserialize)]

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use fixgate_domain::{Action, LinkKind, TicketState};
+use fixgate_domain::{Action, LinkKind};
 use fixgate_service::{BulkChange, Principal};
 use fixgate_store::{TicketDetail, Visibility};
 use serde::{Deserialize, Deserializer};
@@ -165,28 +165,15 @@ async fn bulk(
     JsonBody(request): JsonBody<BulkRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::Work)?;
-    if let Some(to) = request.change.state {
-        caller.require(move_action(to))?;
-    }
     let query = bulk_query(request.filter)?.for_caller(&caller.name);
     let filter = query.to_filter(1, caller.visibility())?;
     let mut change = request.change;
     if let Some(Some(name)) = &mut change.assignee {
         *name = person_name(&caller, name).to_string();
     }
-    let actor = caller.actor();
-    Ok(Json(state.fixgate.bulk_change(&filter, &change, request.dry_run, &actor).await?))
-}
-
-/// What a move to `state` needs, as one ticket's transition does: a
-/// decision, a closure without proof and a duplicate all take a ticket out
-/// of the gate's count, and are security's to make.
-fn move_action(state: TicketState) -> Action {
-    if state.is_decision() || matches!(state, TicketState::Closed | TicketState::Duplicate) {
-        Action::Decide
-    } else {
-        Action::Work
-    }
+    // The service checks a move's roles, as the workflow of each ticket's
+    // type says.
+    Ok(Json(state.fixgate.bulk_change(&filter, &change, request.dry_run, &caller).await?))
 }
 
 /// The list's query from a bulk change's `filter`. A field the list does
@@ -317,14 +304,5 @@ mod tests {
         assert!(err.contains("leave out limit and page"), "{err}");
         let err = query(json!({"state": {"in": "new"}})).unwrap_err();
         assert!(err.contains("filter.state"), "{err}");
-    }
-
-    #[test]
-    fn decisions_in_bulk_need_what_a_single_move_needs() {
-        assert_eq!(move_action(TicketState::InProgress), Action::Work);
-        for state in [TicketState::FalsePositive, TicketState::RiskAccepted, TicketState::Closed] {
-            assert_eq!(move_action(state), Action::Decide);
-        }
-        assert_eq!(move_action(TicketState::Duplicate), Action::Decide);
     }
 }

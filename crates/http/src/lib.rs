@@ -119,7 +119,13 @@ fn all_routes() -> Routes {
                 .layer(DefaultBodyLimit::max(exploits::MAX_BODY))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT))
         });
-    reports.merge(hooks).merge(codeowners).merge(exploits).merge(rest)
+    // A triage policy with many routes runs past the general limit.
+    let policy = risk::policy_routes().map(|router| {
+        router
+            .layer(DefaultBodyLimit::max(risk::MAX_POLICY_BODY))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+    });
+    reports.merge(hooks).merge(codeowners).merge(exploits).merge(policy).merge(rest)
 }
 
 /// Every route fixgate serves, by method and path.

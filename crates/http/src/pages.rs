@@ -8,7 +8,9 @@ mod account;
 mod collab;
 mod error;
 mod list;
+mod moves;
 mod ticket;
+mod triage;
 mod view;
 
 #[cfg(test)]
@@ -38,6 +40,7 @@ pub(crate) fn routes() -> Routes {
         .get("/", || async { Redirect::to("/tickets") })
         .get("/tickets", list::page)
         .get("/tickets/{key}", ticket::page)
+        .post("/tickets/{key}/move", moves::submit)
         .get("/static/fixgate.css", stylesheet)
         .get("/login", account::sign_in_form)
         .post("/login", account::sign_in)

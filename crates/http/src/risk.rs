@@ -2,7 +2,7 @@
 //! rejects, or the asker withdraws.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use fixgate_domain::Action;
@@ -72,12 +72,20 @@ async fn decide(
     Ok(Json(settled))
 }
 
-/// Triage over the API: the policy file, and a person's change of priority.
+/// The largest triage policy body taken: what the service accepts.
+pub(crate) const MAX_POLICY_BODY: usize = fixgate_service::MAX_POLICY_BYTES;
+
+/// Triage over the API: a person's change of priority.
 pub(crate) fn triage_routes() -> Routes {
+    Routes::new().put("/api/v1/tickets/{key}/priority", set_priority)
+}
+
+/// The triage policy file, in and out; a policy may run past the general
+/// body limit, up to [`MAX_POLICY_BODY`].
+pub(crate) fn policy_routes() -> Routes {
     Routes::new()
         .get("/api/v1/triage-policy", policy_file)
         .put("/api/v1/triage-policy", load_policy)
-        .put("/api/v1/tickets/{key}/priority", set_priority)
 }
 
 /// The policy file in force, as TOML.
@@ -94,12 +102,27 @@ async fn policy_file(
 }
 
 /// Replaces the policy with the body, a TOML file, once every line reads.
+/// The body is read once the caller may set the policy.
 async fn load_policy(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    body: String,
+    request: Request,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Action::SetPolicy)?;
+    let body = String::from_request(request, &state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::Client {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                title: "Policy too large",
+                detail: format!(
+                    "a triage policy file is at most {MAX_POLICY_BODY} bytes (1 MiB); \
+                     split long route lists by application or repository"
+                ),
+            }
+        } else {
+            ApiError::bad_request(format!("the triage policy: {}", rejection.body_text()))
+        }
+    })?;
     state.fixgate.load_triage_policy(&body, &caller.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

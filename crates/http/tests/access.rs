@@ -447,6 +447,15 @@ fn table(world: &World) -> Vec<Case> {
         page("GET", "/static/fixgate.css", "/static/fixgate.css".into(), N, [P, P, P, P, P, P, P]),
         page("GET", "/tickets", "/tickets".into(), N, [S, P, P, P, P, P, F]),
         page("GET", "/tickets/{key}", format!("/tickets/{shop}"), N, [S, P, P, P, H, P, F]),
+        // The workflow refuses the viewer's move (403) after the page found
+        // the ticket; a refused move shows the page again with its status.
+        page(
+            "POST",
+            "/tickets/{key}/move",
+            format!("/tickets/{shop}/move"),
+            Form("csrf={csrf}&state=in_progress"),
+            [S, P, P, P, H, F, F],
+        ),
         page("GET", "/login", "/login".into(), N, [P, P, P, P, P, P, P]),
         // Without the sign-in form's cookie, a sign-in is refused.
         page(

@@ -261,6 +261,199 @@ async fn tickets_are_opened_by_hand_and_moved_along_the_workflow() {
     .await;
 }
 
+/// The policy's incident workflow: developers investigate and mitigate
+/// (with a reason), security alone closes.
+const INCIDENT_WORKFLOW: &str = r#"
+[workflow.incident]
+[[workflow.incident.state]]
+name = "new"
+means = "new"
+[[workflow.incident.state]]
+name = "investigating"
+means = "in_progress"
+[[workflow.incident.state]]
+name = "mitigated"
+means = "fixed"
+[[workflow.incident.state]]
+name = "closed"
+means = "closed"
+[[workflow.incident.transition]]
+from = "new"
+to = "investigating"
+[[workflow.incident.transition]]
+from = "investigating"
+to = "mitigated"
+requires = ["reason"]
+[[workflow.incident.transition]]
+from = "mitigated"
+to = "closed"
+roles = ["security"]
+"#;
+
+#[tokio::test]
+async fn moves_through_the_api_follow_the_policy_s_workflow() {
+    each_backend("api_custom_workflow", |env| async move {
+        let api = api(&env, 1 << 30).await;
+        env.fixgate.load_triage_policy(INCIDENT_WORKFLOW, "admin").await.unwrap();
+        env.fixgate.add_owner("payments", "ops").await.unwrap();
+        let developer =
+            service_token(&env.fixgate, "oncall", Role::Developer, None, &["ops"]).await;
+        let incident =
+            json!({"type": "incident", "title": "Checkout down", "application": "payments"});
+        let (status, _, created) = api.post_json("/api/v1/tickets", incident).await;
+        assert_eq!((status, created["status"].clone()), (StatusCode::CREATED, json!("new")));
+
+        const MOVE: &str = "/api/v1/tickets/INC-1/transitions";
+        let by = |token: &str, body: Value| {
+            Request::post(MOVE)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap()
+        };
+        let refusals = [
+            ("mitigated", StatusCode::CONFLICT, "an incident cannot move from new to mitigated"),
+            ("triaged", StatusCode::BAD_REQUEST, "an incident has no state \"triaged\""),
+        ];
+        for (state, expected, says) in refusals {
+            let (status, _, problem) = api.call(by(&developer, json!({"state": state}))).await;
+            assert_eq!(status, expected, "{problem}");
+            assert!(problem["detail"].as_str().unwrap().starts_with(says), "{problem}");
+        }
+
+        let (status, _, moved) = api.call(by(&developer, json!({"state": "investigating"}))).await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        assert_eq!(
+            (moved["state"].as_str(), moved["status"].as_str()),
+            (Some("in_progress"), Some("investigating"))
+        );
+        let (status, _, problem) = api.call(by(&developer, json!({"state": "mitigated"}))).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert_eq!(
+            problem["detail"],
+            "moving an incident from investigating to mitigated needs a reason (`reason`)"
+        );
+        let mitigate = json!({"state": "mitigated", "reason": "rolled back to 1.4"});
+        let (status, _, moved) = api.call(by(&developer, mitigate)).await;
+        assert_eq!((status, moved["status"].clone()), (StatusCode::OK, json!("mitigated")));
+
+        let (status, _, problem) = api.call(by(&developer, json!({"state": "closed"}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+        assert_eq!(
+            problem["detail"],
+            "moving an incident from mitigated to closed needs the role security; \
+             you have developer"
+        );
+        let (status, _, closed) = api.post_json(MOVE, json!({"state": "closed"})).await;
+        assert_eq!(status, StatusCode::OK, "{closed}");
+        assert_eq!(
+            (closed["state"].as_str(), closed["status"].as_str()),
+            (Some("closed"), Some("closed"))
+        );
+        let last = closed["events"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            (last["data"]["from_status"].clone(), last["data"]["status"].clone()),
+            (json!("mitigated"), json!("closed"))
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tickets_opened_by_hand_carry_the_policy_s_triage() {
+    each_backend("api_hand_triage", |env| async move {
+        let api = api(&env, 1 << 30).await;
+        env.fixgate.add_owner("shop", "shop-team").await.unwrap();
+        let incident = json!({"type": "incident", "title": "Checkout down", "severity": "high",
+                              "application": "shop"});
+        let (status, _, created) = api.post_json("/api/v1/tickets", incident.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["owner"], "shop-team", "{}: {created}", env.backend);
+        assert_eq!(created["routed_by"], "owning team of shop");
+        assert_eq!(created["priority"], "high");
+        assert_eq!(created["triage"]["priority_reason"], "severity high");
+        // 2026-12-01 09:00 UTC and the default policy's 30 days for high.
+        assert_eq!(created["due"], "2026-12-31", "{created}");
+        assert_eq!(created["sla"], "on_track");
+
+        let given = json!({"type": "task", "title": "Rotate the signing key", "priority": "critical",
+                           "owner": "platform", "application": "shop"});
+        let (status, _, created) = api.post_json("/api/v1/tickets", given.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["priority"], "critical");
+        // The actor is the token's holder and the token.
+        assert!(created["routed_by"].as_str().unwrap().starts_with("set by triage-bot (token "));
+        assert_eq!(created["triage"]["priority_reason"], created["routed_by"]);
+
+        // A priority is security's decision; a developer opens without one.
+        let developer = service_token(&env.fixgate, "dev", Role::Developer, None, &["shop-team"]);
+        let bearer = format!("Bearer {}", developer.await);
+        let as_developer = |body: &Value| {
+            Request::post("/api/v1/tickets")
+                .header(header::AUTHORIZATION, bearer.as_str())
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap()
+        };
+        let (status, _, problem) = api.call(as_developer(&given)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{}: {problem}", env.backend);
+        let (status, _, created) = api.call(as_developer(&incident)).await;
+        assert_eq!((status, created["priority"].clone()), (StatusCode::CREATED, json!("high")));
+
+        let past = json!({"type": "task", "title": "Late", "due_at": "2020-01-01T00:00:00Z"});
+        let (status, _, problem) = api.post_json("/api/v1/tickets", past).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(problem["detail"].as_str().unwrap().contains("due_at"), "{problem}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_triage_policy_has_its_own_body_limit() {
+    each_backend("api_policy_limit", |env| async move {
+        let api = api(&env, 1 << 30).await;
+        let put = |body: Vec<u8>| {
+            Request::put("/api/v1/triage-policy")
+                .header(header::CONTENT_TYPE, "application/toml")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        // A policy with a route per application runs past 64 KiB.
+        let mut policy = String::from("[sla.days]\ncritical = 5\n");
+        for n in 0.. {
+            if policy.len() >= 100 * 1024 {
+                break;
+            }
+            policy.push_str(&format!(
+                "\n[[route]]\nname = \"app {n}\"\napplication = [\"app-{n:05}\"]\nteam = \"team-{}\"\n",
+                n % 40
+            ));
+        }
+        assert!(policy.len() > fixgate_http::MAX_BODY, "{}", policy.len());
+        let (status, _, body) = api.call(put(policy.clone().into_bytes())).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{}: {body}", env.backend);
+        let stored = env.fixgate.stored_triage_policy().await.unwrap().unwrap();
+        assert_eq!(stored.content, policy);
+        let routes = policy.matches("[[route]]").count();
+        assert_eq!(env.fixgate.triage_policy().await.unwrap().route_count(), routes);
+
+        let too_large = vec![b'#'; fixgate_service::MAX_POLICY_BYTES + 1];
+        let (status, content_type, problem) = api.call(put(too_large)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+        assert_eq!(content_type, "application/problem+json");
+        assert_eq!(problem["title"], "Policy too large");
+        assert!(problem["detail"].as_str().unwrap().contains("1048576 bytes"), "{problem}");
+        let kept = env.fixgate.stored_triage_policy().await.unwrap().unwrap();
+        assert_eq!(kept.content, policy, "a refused file changes nothing");
+
+        // Other JSON routes keep the general limit.
+        let big = json!({"type": "task", "title": "x".repeat(fixgate_http::MAX_BODY)});
+        let (status, _, problem) = api.post_json("/api/v1/tickets", big).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn every_change_names_the_token_that_made_it() {
     each_backend("api_token", |env| async move {

@@ -2,8 +2,8 @@
 //! server on a port of 127.0.0.1, holding the example application's v1
 //! reports and one ticket of another application, and Debian's headless
 //! Chromium driven through chromedriver. The developer signs in through the
-//! form, sees only their team's application, filters the list, opens a
-//! ticket and signs out.
+//! form, sees only their team's application with each ticket's triage,
+//! filters the list, opens a ticket and signs out.
 //!
 //! The test speaks W3C WebDriver itself, over ureq, with the handful of
 //! commands it needs. Screenshots of the sign-in page, the list and a ticket
@@ -202,6 +202,12 @@ fn list_shows_only_own_tickets(browser: &Browser, demo: &Demo) {
     assert!(!list.contains("<option value=\"other\""), "other is a filter choice: {list}");
     let total = format!("<strong>{} tickets</strong>", demo.vulnshop_tickets);
     assert!(list.contains(&total), "expected {total}: {list}");
+    // Every imported ticket was triaged: a priority and an SLA status each.
+    for header in ["Priority", "Owner", "Due", "SLA"] {
+        assert!(list.contains(&format!("<th scope=\"col\">{header}</th>")), "{header}: {list}");
+    }
+    assert_eq!(list.matches("class=\"badge prio-").count(), rows, "{list}");
+    assert_eq!(list.matches("class=\"badge sla sla-").count(), rows, "{list}");
 }
 
 /// Chooses High in the filter form and submits it; returns the key and the
@@ -237,6 +243,8 @@ fn open_ticket(browser: &Browser, base: &str, key: &str, path: &str, shots: &Pat
         format!("href=\"https://github.com/fixgate-demo/vulnshop/blob/{V1_COMMIT}/{path}#L");
     assert!(ticket.contains(&deep_link), "{ticket}");
     assert!(ticket.contains("<h2>History</h2>"), "{ticket}");
+    assert!(ticket.contains("<h2 id=\"triage-heading\">Triage</h2>"), "{ticket}");
+    assert!(ticket.contains("<dt>Priority</dt>") && ticket.contains("<dt>SLA</dt>"), "{ticket}");
     browser.screenshot(&shots.join("fixgate-ticket.png"));
 }
 

@@ -79,10 +79,21 @@ impl Principal {
 
     /// Refuses an action the role does not allow.
     pub fn require(&self, action: Action) -> Result<(), ServiceError> {
-        if self.role.allows(action) {
-            return Ok(());
+        require_role(self.role, action)
+    }
+
+    /// The command line, acting as the installation under `actor`'s name:
+    /// an administrator who sees every application. It reaches the store
+    /// directly, so it holds every right anyway.
+    pub fn installation(actor: impl Into<String>) -> Principal {
+        Principal {
+            user_id: 0,
+            name: actor.into(),
+            role: Role::Administrator,
+            application: None,
+            token_id: None,
+            session: None,
         }
-        Err(ServiceError::Forbidden(format!("the {} role may not {}", self.role, describe(action))))
     }
 
     /// Refuses to act on an application outside a token's scope. Used where
@@ -95,6 +106,14 @@ impl Principal {
             _ => Ok(()),
         }
     }
+}
+
+/// Refuses an action `role` does not allow.
+pub(crate) fn require_role(role: Role, action: Action) -> Result<(), ServiceError> {
+    if role.allows(action) {
+        return Ok(());
+    }
+    Err(ServiceError::Forbidden(format!("the {role} role may not {}", describe(action))))
 }
 
 fn describe(action: Action) -> &'static str {

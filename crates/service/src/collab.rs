@@ -5,21 +5,26 @@
 //! Each use case takes the visibility of whoever asks: a ticket of an
 //! application they cannot see is not found, in the same words as a key
 //! that does not exist. What their role allows is the caller's to check
-//! (the HTTP layer does, as for every other change).
+//! (the HTTP layer does, as for every other change), except a bulk move,
+//! which each ticket's workflow checks against the mover's role, as a
+//! single move is.
 
 use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
 use fixgate_domain::collab::MAX_LABELS_PER_TICKET;
-use fixgate_domain::{Action, Label, LinkKind, Role, TicketState};
+use fixgate_domain::triage::TriagePolicy;
+use fixgate_domain::{Action, Label, LinkKind, Role};
 use fixgate_store::{
     LabelsChanged, StoreError, TicketChange, TicketFilter, TicketRow, UserRow, Visibility,
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::access::require_role;
 use crate::tickets::{non_empty, normalize_key};
-use crate::{Fixgate, MoveTicket, ServiceError};
+use crate::workflow::{built_in_state, is_custom_state, needs_decision};
+use crate::{Fixgate, MoveTicket, Principal, ServiceError};
 
 /// The most tickets one bulk change considers.
 pub const BULK_LIMIT: usize = 10_000;
@@ -29,8 +34,10 @@ pub const BULK_LIMIT: usize = 10_000;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BulkChange {
-    /// A move along the workflow, with what the target state needs.
-    pub state: Option<TicketState>,
+    /// A move along the workflow, with what the target state needs: a
+    /// built-in state, or a state of the policy's custom workflows (tickets
+    /// of other types are skipped).
+    pub state: Option<String>,
     pub reason: Option<String>,
     pub owner: Option<String>,
     pub due_at: Option<Timestamp>,
@@ -74,6 +81,10 @@ pub struct Skipped {
 /// A bulk change with every ticket-independent part checked.
 struct Checked {
     movement: Option<MoveTicket>,
+    /// The policy in force, whose workflows check each ticket's move.
+    policy: TriagePolicy,
+    /// Who changes the tickets.
+    role: Role,
     /// `Some(None)` unassigns.
     assignee: Option<Option<Person>>,
     labels: LabelsChanged,
@@ -199,16 +210,18 @@ impl Fixgate {
 
     /// Applies `change` to every ticket `filter` matches (at most
     /// [`BULK_LIMIT`]), each through the checks one change of its kind goes
-    /// through, with one event per ticket for each part that changed it.
-    /// With `dry_run`, checks everything and changes nothing.
+    /// through (a move through its type's workflow, for `by`'s role), with
+    /// one event per ticket for each part that changed it. With `dry_run`,
+    /// checks everything and changes nothing.
     pub async fn bulk_change(
         &self,
         filter: &TicketFilter,
         change: &BulkChange,
         dry_run: bool,
-        actor: &str,
+        by: &Principal,
     ) -> Result<BulkOutcome, ServiceError> {
-        let checked = self.check_bulk(change, &filter.visibility).await?;
+        let actor = &by.actor();
+        let checked = self.check_bulk(change, &filter.visibility, by.role).await?;
         let (matched, tickets) = self.store.matching_tickets(filter, BULK_LIMIT).await?;
 
         let mut planned = Vec::new();
@@ -307,8 +320,13 @@ impl Fixgate {
         &self,
         change: &BulkChange,
         visibility: &Visibility,
+        role: Role,
     ) -> Result<Checked, ServiceError> {
+        let policy = self.triage_policy().await?;
         let movement = self.bulk_move(change, visibility).await?;
+        if let Some(movement) = &movement {
+            check_bulk_target(&policy, &movement.state, role)?;
+        }
         let assignee = match &change.assignee {
             None => None,
             Some(None) => Some(None),
@@ -327,6 +345,8 @@ impl Fixgate {
         };
         let checked = Checked {
             movement,
+            policy,
+            role,
             assignee,
             labels: parse_labels(&change.add_labels, &change.remove_labels)?,
             comment,
@@ -352,7 +372,7 @@ impl Fixgate {
         change: &BulkChange,
         visibility: &Visibility,
     ) -> Result<Option<MoveTicket>, ServiceError> {
-        let Some(state) = change.state else {
+        let Some(state) = change.state.clone() else {
             let details = [&change.reason, &change.owner, &change.approver, &change.duplicate_of];
             if details.iter().any(|d| d.is_some())
                 || change.due_at.is_some()
@@ -395,10 +415,12 @@ impl Fixgate {
         sight: &mut HashMap<Option<String>, bool>,
     ) -> Result<Result<TicketChange, String>, ServiceError> {
         let state = match &checked.movement {
-            Some(movement) => match self.checked_move(ticket, movement.clone()) {
-                Ok(change) => Some(change),
-                Err(err) => return Ok(Err(err.to_string())),
-            },
+            Some(movement) => {
+                match self.checked_move(&checked.policy, ticket, movement.clone(), checked.role) {
+                    Ok(change) => Some(change),
+                    Err(err) => return Ok(Err(err.to_string())),
+                }
+            }
             None => None,
         };
         let assignee = match &checked.assignee {
@@ -434,6 +456,21 @@ impl Fixgate {
             comment: checked.comment.clone(),
         }))
     }
+}
+
+/// Refuses a bulk move no ticket could take: to a state that is neither
+/// built in nor one of the policy's custom states, or a decision the role
+/// may not take (unless a custom workflow has a state of that name, whose
+/// own roles then decide, ticket by ticket).
+fn check_bulk_target(policy: &TriagePolicy, name: &str, role: Role) -> Result<(), ServiceError> {
+    if is_custom_state(policy, name) {
+        return Ok(());
+    }
+    let state = built_in_state(name)?;
+    if needs_decision(state) {
+        require_role(role, Action::Decide)?;
+    }
+    Ok(())
 }
 
 /// Reads `"assignee": null` as `Some(None)`, so that it differs from a

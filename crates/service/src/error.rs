@@ -1,7 +1,7 @@
 //! The service's errors: what callers map to exit codes and HTTP statuses.
 
-use fixgate_domain::TransitionError;
 use fixgate_domain::hook::HookError;
+use fixgate_domain::triage::WorkflowError;
 use fixgate_intake::ParseError;
 use fixgate_store::StoreError;
 
@@ -27,9 +27,10 @@ pub enum ServiceError {
     /// The caller's role or token does not allow the request.
     #[error("{0}")]
     Forbidden(String),
-    /// The workflow does not allow the move.
+    /// The workflow does not allow the move, or the move lacks a field
+    /// it needs. (A role the move is not for is [`ServiceError::Forbidden`].)
     #[error(transparent)]
-    Workflow(#[from] TransitionError),
+    Workflow(#[from] WorkflowError),
     /// A webhook delivery was not signed with its hook's secret, or not
     /// within 300 s of now, or its headers are malformed.
     #[error(transparent)]

@@ -25,6 +25,7 @@ mod risk;
 pub mod testkit;
 mod tickets;
 mod triage;
+mod workflow;
 
 pub use access::{
     CreateToken, CreateUser, CreatedToken, CreatedUser, Principal, Session, SignIn, TokenHolder,
@@ -44,6 +45,7 @@ pub use policy::POLICY_KEYS;
 pub use risk::{AcceptRisk, MAX_ACCEPTANCE_DAYS, RiskDecision};
 pub use tickets::{CreateTicket, MoveTicket};
 pub use triage::{MAX_POLICY_BYTES, SetPriority, Sweep};
+pub use workflow::MoveOption;
 
 use std::sync::Arc;
 

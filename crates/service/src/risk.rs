@@ -3,10 +3,13 @@
 //! for the gate and the VEX export until it expires; then the ticket reopens
 //! and its owner is told.
 
+use fixgate_domain::TicketState;
+use fixgate_domain::triage::GivenFields;
 use fixgate_store::{RiskRequest, RiskVerdict};
 use serde::Deserialize;
 
 use crate::tickets::normalize_key;
+use crate::workflow::{had_fields, refused};
 use crate::{Fixgate, Principal, ServiceError};
 
 /// The longest a risk may be accepted for before someone must look again.
@@ -112,7 +115,25 @@ impl Fixgate {
                 pending.expires_at
             )));
         }
+        if verdict == RiskVerdict::Approve {
+            self.check_acceptance_rule(&key, by).await?;
+        }
         Ok(self.store.decide_acceptance(&key, verdict, note, &by.name, now).await?)
+    }
+
+    /// What the policy's workflow adds to accepting ticket `key`'s risk: who
+    /// may approve it, and what the ticket must have (the request carries
+    /// the reason and the expiry; the approver is `by`).
+    async fn check_acceptance_rule(&self, key: &str, by: &Principal) -> Result<(), ServiceError> {
+        let ticket = self.store.ticket_summary(key).await?;
+        let policy = self.triage_policy().await?;
+        let Some(workflow) = policy.workflow(ticket.ticket_type).filter(|w| w.is_built_in()) else {
+            return Ok(());
+        };
+        let given =
+            GivenFields { reason: true, approver: true, expires_at: true, ..had_fields(&ticket) };
+        let to = TicketState::RiskAccepted.as_str();
+        workflow.check_rule(ticket.state.as_str(), to, by.role, &given).map_err(refused)
     }
 
     /// The requests ever made on ticket `key`, oldest first.

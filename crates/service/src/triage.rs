@@ -1,6 +1,6 @@
 //! Triage by policy: the policy file an administrator loads, and the router
-//! that gives every ticket an import opens its owning team, its priority and
-//! its SLA due date.
+//! that gives every ticket an import opens, or a person opens by hand, its
+//! owning team, its priority and its SLA due date.
 //!
 //! Owners are decided in this order: the policy's first matching `[[route]]`
 //! rule; else the repository's CODEOWNERS (the last matching rule, its first
@@ -15,7 +15,7 @@ use fixgate_domain::policy::FindingKind;
 use fixgate_domain::triage::{
     AppProfile, Due, Pause, Priority, PriorityInput, RouteInput, TriagePolicy,
 };
-use fixgate_domain::{Finding, Severity};
+use fixgate_domain::{Finding, Severity, TicketType};
 use fixgate_store::{ExploitSignal, Owners, PriorityAgain, StoredPolicy, TicketTriage, Triage};
 use jiff::Timestamp;
 
@@ -69,6 +69,16 @@ impl Fixgate {
         environment: Option<&str>,
         start: Timestamp,
     ) -> Result<Arc<dyn Triage>, ServiceError> {
+        Ok(Arc::new(self.router_for(application, repository, environment, start).await?))
+    }
+
+    async fn router_for(
+        &self,
+        application: &str,
+        repository: Option<&str>,
+        environment: Option<&str>,
+        start: Timestamp,
+    ) -> Result<Router, ServiceError> {
         let policy = self.triage_policy().await?;
         let codeowners = match repository {
             Some(url) => match self.store.codeowners(url).await? {
@@ -81,7 +91,7 @@ impl Fixgate {
         let owners = self.store.owners(application).await?;
         let profile = policy.application(application);
         let production = profile.production || environment.is_some_and(is_production);
-        Ok(Arc::new(Router {
+        Ok(Router {
             application: application.to_string(),
             repository: repository.map(str::to_string),
             profile,
@@ -90,7 +100,7 @@ impl Fixgate {
             codeowners,
             owners,
             start,
-        }))
+        })
     }
 }
 
@@ -116,16 +126,22 @@ pub(crate) struct Router {
 impl Router {
     /// The owning team of `finding` and the rule that chose it.
     pub(crate) fn owner(&self, finding: &Finding) -> Option<(String, String)> {
-        let path = path_of(finding);
-        let input = RouteInput {
+        self.owner_of(&RouteInput {
             application: &self.application,
             repository: self.repository.as_deref(),
-            path,
+            path: path_of(finding),
             ecosystem: ecosystem_of(finding),
-            kind: FindingKind::of(finding),
+            kind: Some(FindingKind::of(finding)),
+            ticket_type: TicketType::Vulnerability,
             cwes: &finding.cwes,
-        };
-        if let Some(rule) = self.policy.route(&input) {
+        })
+    }
+
+    /// The owning team of what `input` describes: the first route rule that
+    /// matches, else CODEOWNERS for its path, else the application's team.
+    fn owner_of(&self, input: &RouteInput<'_>) -> Option<(String, String)> {
+        let path = input.path;
+        if let Some(rule) = self.policy.route(input) {
             let name = rule.name.map(|n| format!(" ({n})")).unwrap_or_default();
             return Some((
                 rule.team,
@@ -146,6 +162,22 @@ impl Router {
             .application_teams
             .first()
             .map(|team| (team.clone(), format!("owning team of {}", self.application)))
+    }
+
+    /// What the priority rules see of the application; the caller fills in
+    /// the ticket.
+    fn priority_input(&self) -> PriorityInput<'_> {
+        PriorityInput {
+            severity: fixgate_domain::Severity::Info,
+            kind: None,
+            ticket_type: TicketType::Vulnerability,
+            application: &self.application,
+            production: self.production,
+            internet_facing: self.profile.internet_facing,
+            tier: self.profile.tier,
+            kev: false,
+            epss: None,
+        }
     }
 
     /// The fixgate team a CODEOWNERS owner stands for: a team of that name
@@ -216,7 +248,7 @@ impl Triage for Router {
     }
 
     fn priority(&self, input: PriorityAgain) -> (Priority, String) {
-        let prioritised = self.policy.priority(&self.priority_input(input));
+        let prioritised = self.policy.priority(&self.priority_again_input(input));
         (prioritised.priority, prioritised.reasons.join("; "))
     }
 
@@ -281,16 +313,15 @@ impl Router {
         }
     }
 
-    fn priority_input(&self, input: PriorityAgain) -> PriorityInput<'_> {
+    /// What the priority rules see of an imported ticket.
+    fn priority_again_input(&self, input: PriorityAgain) -> PriorityInput<'_> {
         PriorityInput {
             severity: input.severity,
-            kind: input.kind,
-            application: &self.application,
-            production: self.production,
-            internet_facing: self.profile.internet_facing,
-            tier: self.profile.tier,
+            kind: Some(input.kind),
+            ticket_type: TicketType::Vulnerability,
             kev: input.kev,
             epss: input.epss,
+            ..self.priority_input()
         }
     }
 }
@@ -311,6 +342,84 @@ fn ecosystem_of(finding: &Finding) -> Option<&str> {
     })
 }
 
+/// What a person opening a ticket by hand said of it, for its triage.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HandMade<'a> {
+    pub ticket_type: TicketType,
+    pub severity: fixgate_domain::Severity,
+    pub application: Option<&'a str>,
+    pub repository: Option<&'a str>,
+    pub path: Option<&'a str>,
+    /// What the person gave, which wins over the policy.
+    pub owner: Option<&'a str>,
+    pub priority: Option<Priority>,
+    pub due_at: Option<Timestamp>,
+}
+
+impl Fixgate {
+    /// The triage of a ticket `actor` opens by hand at `start`, when its
+    /// SLA clock starts. What the person gave wins and says "set by
+    /// `actor`"; the policy decides the rest as it does for a scan's
+    /// tickets: the owner by route rules, then CODEOWNERS (only when the
+    /// ticket names a file), then the application's team; the priority
+    /// from the severity and the rules (a ticket opened by hand has no
+    /// finding kind and no exploit signal); the due date from the SLA, or
+    /// a due date given with its warning counted back from it.
+    pub(crate) async fn triage_by_hand(
+        &self,
+        ticket: &HandMade<'_>,
+        actor: &str,
+        start: Timestamp,
+    ) -> Result<TicketTriage, ServiceError> {
+        let application = ticket.application.unwrap_or_default();
+        let router = self.router_for(application, ticket.repository, None, start).await?;
+        let set_by = || format!("set by {actor}");
+
+        let (owner, routed_by) = match ticket.owner {
+            Some(owner) => (Some(owner.to_string()), Some(set_by())),
+            None => router
+                .owner_of(&RouteInput {
+                    application,
+                    repository: ticket.repository,
+                    path: ticket.path,
+                    ecosystem: None,
+                    kind: None,
+                    ticket_type: ticket.ticket_type,
+                    cwes: &[],
+                })
+                .unzip(),
+        };
+        let (priority, reason) = match ticket.priority {
+            Some(priority) => (priority, set_by()),
+            None => {
+                let prioritised = router.policy.priority(&PriorityInput {
+                    severity: ticket.severity,
+                    ticket_type: ticket.ticket_type,
+                    ..router.priority_input()
+                });
+                (prioritised.priority, prioritised.reasons.join("; "))
+            }
+        };
+        let sla = router.policy.sla();
+        let due = match ticket.due_at {
+            Some(due_at) => {
+                Some(Due { due_at, due_soon_at: sla.due_soon_before(priority, start, due_at) })
+            }
+            None => sla.due(priority, start, &[]),
+        };
+
+        Ok(TicketTriage {
+            owner: owner.map(Arc::from),
+            routed_by: routed_by.map(Arc::from),
+            priority: Some(priority),
+            priority_reason: Some(Arc::from(reason)),
+            due,
+            kev: false,
+            epss: None,
+        })
+    }
+}
+
 /// A person's change of a ticket's priority.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -320,12 +429,18 @@ pub struct SetPriority {
 }
 
 impl Fixgate {
-    /// Fills in what a stored ticket row does not hold: the day it is due in
-    /// the policy's time zone, and where it stands against it now.
+    /// Fills in what a stored ticket row does not hold: its custom state's
+    /// label, the day it is due in the policy's time zone, and where it
+    /// stands against it now.
     pub(crate) fn annotate(&self, rows: &mut [fixgate_store::TicketRow], policy: &TriagePolicy) {
         let now = self.clock.now();
         let zone = policy.sla().time_zone();
         for row in rows {
+            // A status the policy in force no longer has reads as the
+            // built-in state it was stored with.
+            let workflow = policy.workflow(row.ticket_type).filter(|w| !w.is_built_in());
+            let state = row.status.as_deref().and_then(|name| workflow?.state(name));
+            row.status_label = state.map(|s| s.label.clone());
             row.due = row.due_at.map(|at| zone.to_datetime(at).date());
             row.sla = if row.state.is_open() {
                 let due = row.due_at.map(|due_at| fixgate_domain::triage::Due {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use fixgate_domain::{LinkKind, Role, ScanContext, TicketState};
 use fixgate_service::testkit::{
-    Env, TEST_PASSWORD, each_backend, import_bytes, sarif, service_token,
+    Env, TEST_PASSWORD, each_backend, import_bytes, principal, sarif, service_token,
 };
 use fixgate_service::{BulkChange, CreateUser, MoveTicket, ServiceError};
 use fixgate_store::{
@@ -323,7 +323,7 @@ async fn links_show_on_both_tickets_and_are_refused_when_they_make_no_sense() {
             duplicate_of: Some(one.to_lowercase()),
             ..MoveTicket::to(TicketState::Duplicate)
         };
-        env.fixgate.move_ticket(two, duplicate, "sam").await.unwrap();
+        env.fixgate.move_ticket(two, duplicate, &principal("sam", Role::Security)).await.unwrap();
         let kept = detail(&env, one).await;
         assert_eq!(
             (kept.links[0].kind, kept.links[0].key.as_str()),
@@ -360,11 +360,19 @@ async fn a_bulk_change_goes_through_the_checks_of_one_ticket_at_a_time() {
             add_labels: vec!["Sprint-1".into()],
             ..BulkChange::default()
         };
-        let dry = env.fixgate.bulk_change(&filter, &change, true, "alice").await.unwrap();
+        let dry = env
+            .fixgate
+            .bulk_change(&filter, &change, true, &principal("alice", Role::Security))
+            .await
+            .unwrap();
         assert_eq!((dry.matched, dry.changed, dry.skipped.len(), dry.dry_run), (15, 15, 0, true));
         assert_eq!(snapshot(&env, &everyone).await, before, "a dry run changes nothing");
 
-        let done = env.fixgate.bulk_change(&filter, &change, false, "alice").await.unwrap();
+        let done = env
+            .fixgate
+            .bulk_change(&filter, &change, false, &principal("alice", Role::Security))
+            .await
+            .unwrap();
         assert_eq!((done.matched, done.changed, done.capped), (15, 15, false));
         for key in &w.shop {
             let ticket = detail(&env, key).await;
@@ -379,24 +387,32 @@ async fn a_bulk_change_goes_through_the_checks_of_one_ticket_at_a_time() {
         }
 
         // The same again changes nothing, and says so for each ticket.
-        let again = env.fixgate.bulk_change(&filter, &change, false, "alice").await.unwrap();
+        let again = env
+            .fixgate
+            .bulk_change(&filter, &change, false, &principal("alice", Role::Security))
+            .await
+            .unwrap();
         assert_eq!(again.changed, 0);
         assert!(again.skipped.iter().all(|s| s.reason.contains("already as asked")), "{again:?}");
 
         // Five shop tickets are in progress; only they may move to fixed.
         for key in &w.shop[..5] {
             let start = MoveTicket::to(TicketState::InProgress);
-            env.fixgate.move_ticket(key, start, "alice").await.unwrap();
+            env.fixgate.move_ticket(key, start, &principal("alice", Role::Security)).await.unwrap();
         }
         let before = snapshot(&env, &w.shop).await;
         let fix = BulkChange {
-            state: Some(TicketState::Fixed),
+            state: Some("fixed".into()),
             add_labels: vec!["fixed-in-1.4".into()],
             comment: Some("fixed by the 1.4 upgrade".into()),
             ..BulkChange::default()
         };
         let only_shop = TicketFilter { application: Some("shop".into()), ..all() };
-        let done = env.fixgate.bulk_change(&only_shop, &fix, false, "alice").await.unwrap();
+        let done = env
+            .fixgate
+            .bulk_change(&only_shop, &fix, false, &principal("alice", Role::Security))
+            .await
+            .unwrap();
         assert_eq!((done.matched, done.changed, done.skipped.len()), (15, 5, 10), "{done:?}");
         let skipped: Vec<&String> = done.skipped.iter().map(|s| &s.key).collect();
         for key in &w.shop[5..] {
@@ -422,7 +438,11 @@ async fn a_bulk_change_goes_through_the_checks_of_one_ticket_at_a_time() {
         // Assigning bank's tickets to someone who cannot see them skips each.
         let bank = TicketFilter { application: Some("bank".into()), ..all() };
         let to_alice = BulkChange { assignee: Some(Some("alice".into())), ..BulkChange::default() };
-        let done = env.fixgate.bulk_change(&bank, &to_alice, false, "sam").await.unwrap();
+        let done = env
+            .fixgate
+            .bulk_change(&bank, &to_alice, false, &principal("sam", Role::Security))
+            .await
+            .unwrap();
         assert_eq!((done.changed, done.skipped.len()), (0, 15));
         assert!(done.skipped[0].reason.contains("\"alice\" cannot see"), "{done:?}");
     })
@@ -436,7 +456,14 @@ async fn a_bulk_change_refuses_what_no_ticket_could_take() {
         let filter = all();
         let refused = |change: BulkChange, says: &'static str| {
             let (fixgate, filter) = (env.fixgate.clone(), filter.clone());
-            async move { invalid(fixgate.bulk_change(&filter, &change, false, ACTOR).await, says) }
+            async move {
+                invalid(
+                    fixgate
+                        .bulk_change(&filter, &change, false, &principal(ACTOR, Role::Security))
+                        .await,
+                    says,
+                )
+            }
         };
         refused(BulkChange::default(), "changes nothing").await;
         refused(BulkChange { reason: Some("x".into()), ..BulkChange::default() }, "give state too")
@@ -452,16 +479,22 @@ async fn a_bulk_change_refuses_what_no_ticket_could_take() {
             .await;
         // The ticket kept must exist and be one the caller sees.
         let duplicate = |of: &str| BulkChange {
-            state: Some(TicketState::Duplicate),
+            state: Some("duplicate".into()),
             duplicate_of: Some(of.into()),
             ..BulkChange::default()
         };
         refused(duplicate("SEC-9999"), "duplicate_of: there is no ticket SEC-9999").await;
         let hidden = TicketFilter { visibility: w.alice.clone(), ..all() };
-        let result = env.fixgate.bulk_change(&hidden, &duplicate(&w.bank[0]), true, ACTOR).await;
+        let result = env
+            .fixgate
+            .bulk_change(&hidden, &duplicate(&w.bank[0]), true, &principal(ACTOR, Role::Security))
+            .await;
         invalid(result, &format!("there is no ticket {}", w.bank[0]));
         // The kept ticket itself is among those matched: it alone is skipped.
-        let done = env.fixgate.bulk_change(&hidden, &duplicate(&w.shop[0]), false, ACTOR).await;
+        let done = env
+            .fixgate
+            .bulk_change(&hidden, &duplicate(&w.shop[0]), false, &principal(ACTOR, Role::Security))
+            .await;
         let done = done.unwrap();
         assert_eq!((done.changed, done.skipped.len()), (1, 1));
         assert!(done.skipped[0].reason.contains("cannot duplicate itself"), "{done:?}");
@@ -476,7 +509,11 @@ async fn a_ticket_moved_meanwhile_is_left_whole_by_a_bulk_change() {
         let (stale, fresh, broken) = (&w.shop[0], &w.shop[1], &w.shop[2]);
         // The plan saw both new; one moved before the change was written.
         env.fixgate
-            .move_ticket(stale, MoveTicket::to(TicketState::InProgress), "bob")
+            .move_ticket(
+                stale,
+                MoveTicket::to(TicketState::InProgress),
+                &principal("bob", Role::Security),
+            )
             .await
             .unwrap();
         let change = |key: &String| TicketChange {
@@ -484,6 +521,8 @@ async fn a_ticket_moved_meanwhile_is_left_whole_by_a_bulk_change() {
             state: Some(StateChange {
                 from: TicketState::New,
                 to: TicketState::Triaged,
+                from_status: None,
+                status: None,
                 reason: None,
                 owner: Some("payments".into()),
                 due_at: Some("2027-01-01T00:00:00Z".parse().unwrap()),
@@ -528,7 +567,11 @@ async fn a_bulk_change_considers_at_most_ten_thousand_tickets_and_says_so() {
         let keys = tickets_of(&env, "big", fixgate_service::BULK_LIMIT + 1).await;
         assert_eq!(keys.len(), fixgate_service::BULK_LIMIT + 1);
         let change = BulkChange { add_labels: vec!["sweep".into()], ..BulkChange::default() };
-        let done = env.fixgate.bulk_change(&all(), &change, true, ACTOR).await.unwrap();
+        let done = env
+            .fixgate
+            .bulk_change(&all(), &change, true, &principal(ACTOR, Role::Security))
+            .await
+            .unwrap();
         assert_eq!(done.matched, 10_001);
         assert_eq!((done.changed, done.limit, done.capped), (10_000, 10_000, true));
         assert!(done.skipped.is_empty());

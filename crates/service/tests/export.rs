@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use fixgate_domain::TicketState;
+use fixgate_domain::{Role, TicketState};
 use fixgate_intake::{Collected, Options, formats};
 use fixgate_service::testkit::{
-    Env, accept_risk, context, each_backend, import_bytes, shared_corpus,
+    Env, accept_risk, context, each_backend, import_bytes, principal, shared_corpus,
 };
 use fixgate_service::{Export, ExportKind, ExportRequest, MoveTicket};
 use fixgate_store::TicketFilter;
@@ -58,13 +58,20 @@ async fn decide(env: &Env, corpus: &std::path::Path) {
     let compress = keys_of(env, "CVE-2018-11771").await;
     assert_eq!(compress.len(), 1, "{compress:?}");
     env.fixgate
-        .move_ticket(&compress[0], false_positive("shaded, never loaded"), "ana")
+        .move_ticket(
+            &compress[0],
+            false_positive("shaded, never loaded"),
+            &principal("ana", Role::Security),
+        )
         .await
         .unwrap();
     let libc = keys_of(env, "CVE-2021-33574").await;
     assert_eq!(libc.len(), 2, "one ticket per path: {libc:?}");
     for key in &libc {
-        env.fixgate.move_ticket(key, false_positive("musl build"), "ana").await.unwrap();
+        env.fixgate
+            .move_ticket(key, false_positive("musl build"), &principal("ana", Role::Security))
+            .await
+            .unwrap();
     }
     let freetype = keys_of(env, "CVE-2020-15999").await;
     let reason = "No PNG fonts\nare rendered";
@@ -74,7 +81,14 @@ async fn decide(env: &Env, corpus: &std::path::Path) {
         let ticket = env.fixgate.ticket(key).await.unwrap();
         let line = ticket.findings[0].finding.location.as_ref().unwrap().start_line;
         if line == Some(42) {
-            env.fixgate.move_ticket(key, false_positive("a test fixture"), "ana").await.unwrap();
+            env.fixgate
+                .move_ticket(
+                    key,
+                    false_positive("a test fixture"),
+                    &principal("ana", Role::Security),
+                )
+                .await
+                .unwrap();
         }
     }
 }

@@ -8,8 +8,8 @@
 
 use fixgate_service::testkit as common;
 
-use common::{Env, context, each_backend, examples, import_bytes, sarif};
-use fixgate_domain::{ScanContext, Severity, TicketState};
+use common::{Env, context, each_backend, examples, import_bytes, principal, sarif};
+use fixgate_domain::{Role, ScanContext, Severity, TicketState};
 use fixgate_service::gate::{CheckRequest, Classification, FailOn, Item, verdict};
 use fixgate_service::{MoveTicket, ServiceError};
 use fixgate_store::TicketFilter;
@@ -128,7 +128,10 @@ async fn decisions_suppress_until_they_expire_and_verified_tickets_come_back_as_
             reason: Some("test fixture".into()),
             ..MoveTicket::to(TicketState::FalsePositive)
         };
-        env.fixgate.move_ticket("SEC-1", false_positive, "dana").await.unwrap();
+        env.fixgate
+            .move_ticket("SEC-1", false_positive, &principal("dana", Role::Security))
+            .await
+            .unwrap();
         common::accept_risk(
             &env.fixgate,
             "SEC-2",

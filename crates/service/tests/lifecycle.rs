@@ -9,8 +9,8 @@
 
 use fixgate_service::testkit as common;
 
-use common::{Env, context, each_backend, import_bytes, sarif};
-use fixgate_domain::{ScanContext, TicketState};
+use common::{Env, context, each_backend, import_bytes, principal, sarif};
+use fixgate_domain::{Role, ScanContext, TicketState};
 use fixgate_service::{ImportReport, ImportRequest, MoveTicket, ServiceError};
 use fixgate_store::{TicketDetail, TicketFilter};
 use jiff::SignedDuration;
@@ -76,9 +76,12 @@ async fn triage_and_fix(env: &Env, key: &str) {
         due_at: Some("2026-12-31T00:00:00Z".parse().unwrap()),
         ..MoveTicket::to(TicketState::Triaged)
     };
-    env.fixgate.move_ticket(key, triage, "bob").await.unwrap();
-    let fixed =
-        env.fixgate.move_ticket(key, MoveTicket::to(TicketState::Fixed), "carol").await.unwrap();
+    env.fixgate.move_ticket(key, triage, &principal("bob", Role::Security)).await.unwrap();
+    let fixed = env
+        .fixgate
+        .move_ticket(key, MoveTicket::to(TicketState::Fixed), &principal("carol", Role::Security))
+        .await
+        .unwrap();
     assert_eq!(fixed.ticket.state, TicketState::Fixed);
 }
 
@@ -195,7 +198,11 @@ async fn a_fix_is_refuted_by_a_scan_that_still_sees_it_and_proven_by_one_that_do
         // Fixed again, for real this time: a scan without it is the proof.
         env.clock.advance(SignedDuration::from_hours(2));
         env.fixgate
-            .move_ticket("SEC-1", MoveTicket::to(TicketState::Fixed), "carol")
+            .move_ticket(
+                "SEC-1",
+                MoveTicket::to(TicketState::Fixed),
+                &principal("carol", Role::Security),
+            )
             .await
             .unwrap();
         let proof = import_bytes(&env, sarif("CodeQL", &[C]), at_commit(&"3".repeat(40))).await;
@@ -471,11 +478,12 @@ async fn a_ticket_waiting_on_a_vendor_stays_open_until_a_complete_scan_no_longer
     each_backend("waiting_on_vendor", |env| async move {
         import_bytes(&env, sarif("CodeQL", &[A, B]), context("shop")).await;
         let wait = MoveTicket::to(TicketState::WaitingOnVendor);
-        let refused = env.fixgate.move_ticket("SEC-1", wait.clone(), "bob").await;
+        let refused =
+            env.fixgate.move_ticket("SEC-1", wait.clone(), &principal("bob", Role::Security)).await;
         assert!(refused.unwrap_err().to_string().contains("a reason"), "{}", env.backend);
         let wait =
             MoveTicket { reason: Some("the driver's vendor ships a fix in May".into()), ..wait };
-        env.fixgate.move_ticket("SEC-1", wait, "bob").await.unwrap();
+        env.fixgate.move_ticket("SEC-1", wait, &principal("bob", Role::Security)).await.unwrap();
 
         let still = import_bytes(&env, sarif("CodeQL", &[A, B]), context("shop")).await;
         assert_eq!(still.counts.verified, 0, "{}", env.backend);
@@ -732,7 +740,7 @@ async fn a_false_positive_stays_one_whether_its_finding_is_seen_or_not() {
             reason: Some("q is a constant".into()),
             ..MoveTicket::to(TicketState::FalsePositive)
         };
-        env.fixgate.move_ticket("SEC-1", fp, "dana").await.unwrap();
+        env.fixgate.move_ticket("SEC-1", fp, &principal("dana", Role::Security)).await.unwrap();
 
         let seen = import_bytes(&env, sarif("CodeQL", &[A]), context("shop")).await;
         let c = &seen.counts;
@@ -796,8 +804,14 @@ async fn an_override_needs_a_reason_and_a_scan_that_sees_the_finding_reopens_it(
     each_backend("override", |env| async move {
         import_bytes(&env, sarif("CodeQL", &[A, B]), context("shop")).await;
 
-        let bare =
-            env.fixgate.move_ticket("SEC-1", MoveTicket::to(TicketState::Closed), "erin").await;
+        let bare = env
+            .fixgate
+            .move_ticket(
+                "SEC-1",
+                MoveTicket::to(TicketState::Closed),
+                &principal("erin", Role::Security),
+            )
+            .await;
         let err = bare.unwrap_err();
         assert!(matches!(err, ServiceError::Workflow(_)), "{err:?}");
         assert!(err.to_string().contains("reason"), "{err}");
@@ -806,7 +820,11 @@ async fn an_override_needs_a_reason_and_a_scan_that_sees_the_finding_reopens_it(
         let reason = "the service was decommissioned";
         let close =
             MoveTicket { reason: Some(reason.into()), ..MoveTicket::to(TicketState::Closed) };
-        let closed = env.fixgate.move_ticket("SEC-1", close, "erin").await.unwrap();
+        let closed = env
+            .fixgate
+            .move_ticket("SEC-1", close, &principal("erin", Role::Security))
+            .await
+            .unwrap();
         assert_eq!(closed.ticket.state, TicketState::Closed);
         let event = closed.events.last().unwrap();
         assert_eq!((event.kind.as_str(), event.actor.as_str()), ("state_changed", "erin"));
@@ -828,12 +846,16 @@ async fn an_override_needs_a_reason_and_a_scan_that_sees_the_finding_reopens_it(
         // Undoing an override by hand is a reopening too, and counts.
         let close =
             MoveTicket { reason: Some(reason.into()), ..MoveTicket::to(TicketState::Closed) };
-        env.fixgate.move_ticket("SEC-1", close, "erin").await.unwrap();
+        env.fixgate.move_ticket("SEC-1", close, &principal("erin", Role::Security)).await.unwrap();
         let reopen = MoveTicket {
             reason: Some("still there".into()),
             ..MoveTicket::to(TicketState::Reopened)
         };
-        let detail = env.fixgate.move_ticket("SEC-1", reopen, "erin").await.unwrap();
+        let detail = env
+            .fixgate
+            .move_ticket("SEC-1", reopen, &principal("erin", Role::Security))
+            .await
+            .unwrap();
         assert_eq!(detail.reopen_count, 2);
     })
     .await;

@@ -1,14 +1,17 @@
-//! Triage by policy on every backend: imports route tickets to teams with a
-//! priority and a due date, a re-scan that rates a finding anew moves its
-//! ticket's priority and due date, a pause moves the due date, a breach is
-//! recorded once, and an expired acceptance reopens its ticket.
+//! Triage by policy on every backend: imports and people opening tickets by
+//! hand route tickets to teams with a priority and a due date, a re-scan
+//! that rates a finding anew moves its ticket's priority and due date, a
+//! pause moves the due date, a breach is recorded once, and an expired
+//! acceptance reopens its ticket.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use fixgate_domain::triage::{Priority, SlaStatus, TriagePolicy};
-use fixgate_domain::{Severity, TicketState};
-use fixgate_service::testkit::{Env, accept_risk, context, each_backend, import_bytes, sarif};
-use fixgate_service::{MoveTicket, SetPriority};
+use fixgate_domain::triage::{Due, Priority, SlaStatus, TriagePolicy};
+use fixgate_domain::{Role, Severity, TicketState, TicketType};
+use fixgate_service::testkit::{
+    Env, accept_risk, context, each_backend, import_bytes, principal, sarif,
+};
+use fixgate_service::{CreateTicket, MoveTicket, ServiceError, SetPriority};
 use fixgate_store::{TicketDetail, TicketFilter};
 use jiff::SignedDuration;
 
@@ -103,7 +106,8 @@ async fn waiting_on_a_vendor_pauses_the_clock_and_moves_the_due_date() {
             reason: Some("no fixed version of the driver yet".into()),
             ..MoveTicket::to(TicketState::WaitingOnVendor)
         };
-        let paused = env.fixgate.move_ticket(&pay, wait, "dana").await.unwrap();
+        let paused =
+            env.fixgate.move_ticket(&pay, wait, &principal("dana", Role::Security)).await.unwrap();
         assert_eq!(paused.ticket.sla, Some(SlaStatus::Paused), "{}", env.backend);
         let filter = TicketFilter {
             sla: Some((SlaStatus::Paused, jiff::Timestamp::UNIX_EPOCH)),
@@ -116,7 +120,11 @@ async fn waiting_on_a_vendor_pauses_the_clock_and_moves_the_due_date() {
         env.clock.advance(SignedDuration::from_hours(72));
         let resumed = env
             .fixgate
-            .move_ticket(&pay, MoveTicket::to(TicketState::InProgress), "dana")
+            .move_ticket(
+                &pay,
+                MoveTicket::to(TicketState::InProgress),
+                &principal("dana", Role::Security),
+            )
             .await
             .unwrap();
         let after = resumed.ticket.due_at.unwrap();
@@ -310,6 +318,216 @@ async fn an_upgrade_ticket_takes_the_priority_of_its_worst_advisory_as_it_moves(
         assert_eq!(detail.ticket.priority, Some(Priority::Critical), "{}", env.backend);
         assert_eq!(kinds(&detail, "priority_changed"), 2);
         assert_eq!(kinds(&detail, "severity_changed"), 2);
+    })
+    .await;
+}
+
+/// A policy for tickets opened by hand: incidents go to the on-call team,
+/// requests are never urgent, and a repository's infrastructure belongs to
+/// the platform team.
+const HAND_POLICY: &str = r#"
+[sla]
+calendar = "business"
+time_zone = "Europe/Berlin"
+
+[[priority.rule]]
+name = "requests wait"
+when = { type = ["request"] }
+at_most = "low"
+
+[[priority.rule]]
+name = "leaked secret"
+when = { kind = ["secrets"] }
+at_least = "high"
+
+[[route]]
+name = "incidents"
+type = ["incident"]
+team = "on-call"
+
+[[route]]
+repository = ["git@github.com:acme/shop.git"]
+path = ["infra/"]
+team = "platform"
+"#;
+
+fn by_hand(ticket_type: TicketType, severity: Severity) -> CreateTicket {
+    CreateTicket {
+        ticket_type,
+        title: "Pen test: admin panel reachable without MFA".into(),
+        description: String::new(),
+        severity,
+        application: Some("shop".into()),
+        repository: None,
+        path: None,
+        owner: None,
+        priority: None,
+        due_at: None,
+    }
+}
+
+/// The world of [`routed_world`] without its scan, and [`HAND_POLICY`].
+async fn hand_world(env: &Env) -> TriagePolicy {
+    env.fixgate.add_owner("shop", "shop-team").await.unwrap();
+    env.fixgate.add_owner("billing", "payments").await.unwrap();
+    let codeowners = "/app/pay/ @acme/payments\n";
+    env.fixgate.set_codeowners(REPO, codeowners, "admin").await.unwrap();
+    env.fixgate.load_triage_policy(HAND_POLICY, "admin").await.unwrap();
+    TriagePolicy::parse(HAND_POLICY).unwrap()
+}
+
+#[tokio::test]
+async fn tickets_opened_by_hand_are_routed_prioritised_and_due() {
+    each_backend("triage_by_hand", |env| async move {
+        let policy = hand_world(&env).await;
+        let start = fixgate_service::Clock::now(env.clock.as_ref());
+        let open = |request: CreateTicket| {
+            let fixgate = env.fixgate.clone();
+            async move { fixgate.create_ticket(request, "alice").await.unwrap() }
+        };
+
+        let vulnerability = open(by_hand(TicketType::Vulnerability, Severity::High)).await;
+        let row = &vulnerability.ticket;
+        assert_eq!(row.owner.as_deref(), Some("shop-team"), "{}", env.backend);
+        assert_eq!(row.routed_by.as_deref(), Some("owning team of shop"));
+        assert_eq!(row.priority, Some(Priority::High));
+        assert_eq!(vulnerability.triage.priority_reason.as_deref(), Some("severity high"));
+        let due = policy.sla().due(Priority::High, start, &[]).unwrap();
+        assert_eq!(row.due_at, Some(due.due_at), "{}", env.backend);
+        assert_eq!(row.due_soon_at, Some(due.due_soon_at));
+        let berlin = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        assert_eq!(row.due, Some(berlin.to_datetime(due.due_at).date()));
+        assert_eq!(row.sla, Some(SlaStatus::OnTrack));
+        assert_eq!(vulnerability.triage.sla_started_at, Some(start));
+        let opened = &vulnerability.events[0];
+        assert_eq!(opened.kind, "opened");
+        assert_eq!(opened.data["priority"], "high");
+        assert_eq!(opened.data["routed_by"], "owning team of shop");
+
+        // CODEOWNERS speaks only for a file; the policy's path routes too.
+        let in_repo = |path: Option<&str>| CreateTicket {
+            repository: Some(REPO.into()),
+            path: path.map(str::to_string),
+            ..by_hand(TicketType::Vulnerability, Severity::Medium)
+        };
+        let paid = open(in_repo(Some("app/pay/charge.py"))).await.ticket;
+        assert_eq!(paid.owner.as_deref(), Some("payments"), "{}", env.backend);
+        assert_eq!(paid.routed_by.as_deref(), Some("CODEOWNERS line 1 (/app/pay/)"));
+        assert_eq!(paid.path.as_deref(), Some("app/pay/charge.py"));
+        let infra = open(in_repo(Some("infra/dns.tf"))).await.ticket;
+        assert_eq!(infra.owner.as_deref(), Some("platform"));
+        assert_eq!(infra.routed_by.as_deref(), Some("route rule 2, line 21"));
+        let no_file = open(in_repo(None)).await.ticket;
+        assert_eq!(no_file.owner.as_deref(), Some("shop-team"), "no path, no CODEOWNERS");
+
+        // Ordinary types follow the same policy; its rules may name them.
+        let incident = open(by_hand(TicketType::Incident, Severity::Critical)).await;
+        assert_eq!(incident.ticket.owner.as_deref(), Some("on-call"), "{}", env.backend);
+        assert_eq!(incident.ticket.routed_by.as_deref(), Some("route rule 1 (incidents), line 16"));
+        assert_eq!(incident.ticket.priority, Some(Priority::Critical));
+        let request = open(by_hand(TicketType::Request, Severity::Critical)).await;
+        assert_eq!(request.ticket.priority, Some(Priority::Low));
+        assert_eq!(
+            request.triage.priority_reason.as_deref(),
+            Some("severity critical; rule 1 (requests wait): at most low")
+        );
+        let due = policy.sla().due(Priority::Low, start, &[]).unwrap();
+        assert_eq!(request.ticket.due_at, Some(due.due_at));
+        let orphan = CreateTicket { application: None, ..by_hand(TicketType::Task, Severity::Low) };
+        let orphan = open(orphan).await.ticket;
+        assert_eq!((orphan.owner, orphan.routed_by), (None, None), "no route, no application");
+        assert_eq!(orphan.priority, Some(Priority::Low));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn what_a_person_gives_wins_and_says_who_set_it() {
+    each_backend("triage_by_hand_given", |env| async move {
+        let policy = hand_world(&env).await;
+        let start = fixgate_service::Clock::now(env.clock.as_ref());
+        let due_at: jiff::Timestamp = "2026-12-18T17:00:00Z".parse().unwrap();
+        let given = CreateTicket {
+            owner: Some(" payments ".into()),
+            priority: Some(Priority::Critical),
+            due_at: Some(due_at),
+            ..by_hand(TicketType::Request, Severity::Low)
+        };
+        let ticket = env.fixgate.create_ticket(given, "alice").await.unwrap();
+        let row = &ticket.ticket;
+        assert_eq!(row.owner.as_deref(), Some("payments"), "{}", env.backend);
+        assert_eq!(row.routed_by.as_deref(), Some("set by alice"));
+        assert_eq!(row.priority, Some(Priority::Critical), "the request's priority wins");
+        assert_eq!(ticket.triage.priority_reason.as_deref(), Some("set by alice"));
+        assert_eq!(row.due_at, Some(due_at), "{}", env.backend);
+        // Two business days before Friday 18 December, 18:00 in Berlin.
+        let soon = policy.sla().due_soon_before(Priority::Critical, start, due_at);
+        assert_eq!(row.due_soon_at, Some(soon));
+        assert_eq!(soon, "2026-12-16T17:00:00Z".parse().unwrap());
+
+        env.clock.set(soon.checked_add(jiff::SignedDuration::from_secs(1)).unwrap());
+        assert_eq!(
+            env.fixgate.ticket(&row.key).await.unwrap().ticket.sla,
+            Some(SlaStatus::DueSoon)
+        );
+        let sweep = env.fixgate.sweep().await.unwrap();
+        assert_eq!(sweep.due_soon, std::slice::from_ref(&row.key), "{}", env.backend);
+        let again = env.fixgate.sweep().await.unwrap();
+        assert!(again.due_soon.is_empty(), "a warning is given once: {again:?}");
+        env.clock.set(due_at);
+        let sweep = env.fixgate.sweep().await.unwrap();
+        assert_eq!(sweep.breached, std::slice::from_ref(&row.key), "{}", env.backend);
+        let filter = TicketFilter {
+            owner: Some("payments".into()),
+            priorities: vec![Priority::Critical],
+            sla: Some((SlaStatus::Breached, jiff::Timestamp::UNIX_EPOCH)),
+            limit: 10,
+            page: 1,
+            ..TicketFilter::default()
+        };
+        let listed = env.fixgate.list_tickets(&filter).await.unwrap();
+        assert_eq!(listed.items.len(), 1, "{}", env.backend);
+
+        let past = CreateTicket {
+            due_at: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+            ..by_hand(TicketType::Task, Severity::Low)
+        };
+        let err = env.fixgate.create_ticket(past, "alice").await.unwrap_err();
+        assert!(
+            matches!(&err, ServiceError::Invalid(m) if m.contains("not in the future")),
+            "{err}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_hand_made_ticket_keeps_its_clock_through_a_pause() {
+    each_backend("triage_by_hand_pause", |env| async move {
+        let policy = hand_world(&env).await;
+        let start = fixgate_service::Clock::now(env.clock.as_ref());
+        let incident = by_hand(TicketType::Incident, Severity::High);
+        let key = env.fixgate.create_ticket(incident, "alice").await.unwrap().ticket.key;
+
+        let wait = MoveTicket {
+            reason: Some("the hosting provider investigates".into()),
+            ..MoveTicket::to(TicketState::WaitingOnVendor)
+        };
+        env.fixgate.move_ticket(&key, wait, &principal("dana", Role::Security)).await.unwrap();
+        env.clock.advance(SignedDuration::from_hours(24));
+        let back = MoveTicket::to(TicketState::InProgress);
+        let resumed =
+            env.fixgate.move_ticket(&key, back, &principal("dana", Role::Security)).await.unwrap();
+
+        let pauses: Vec<_> = resumed
+            .triage
+            .pauses
+            .iter()
+            .map(|p| fixgate_domain::triage::Pause { start: p.started_at, end: p.ended_at })
+            .collect();
+        let Due { due_at, .. } = policy.sla().due(Priority::High, start, &pauses).unwrap();
+        assert_eq!(resumed.ticket.due_at, Some(due_at), "{}", env.backend);
+        assert!(due_at > policy.sla().due(Priority::High, start, &[]).unwrap().due_at);
     })
     .await;
 }

@@ -126,7 +126,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use fixgate_domain::{Severity, TicketType};
+    use fixgate_domain::{Severity, TicketState, TicketType};
 
     use super::*;
 
@@ -150,13 +150,20 @@ mod tests {
         let store = Store::connect(&url, ConnectOptions::default()).await.unwrap();
         let ticket = NewTicket {
             ticket_type: TicketType::Task,
+            state: TicketState::New,
+            status: None,
             title: "t".into(),
             description: String::new(),
             severity: Severity::Low,
             application: None,
             repository: None,
+            path: None,
             owner: None,
+            routed_by: None,
+            priority: None,
+            priority_reason: None,
             due_at: None,
+            due_soon_at: None,
         };
         store.create_ticket(&ticket, "alice", jiff::Timestamp::UNIX_EPOCH).await.unwrap();
 

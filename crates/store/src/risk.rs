@@ -167,7 +167,7 @@ impl Store {
             let moved = sqlx::query(
                 "UPDATE tickets SET state = 'risk_accepted', decision_reason = $1, \
                  decision_approver = $2, decision_expires_at = $3, decision_requested_by = $4, \
-                 paused_at = NULL, updated_at = $5 \
+                 paused_at = NULL, updated_at = $5, status = NULL \
                  WHERE id = $6 AND state IN ('new', 'triaged', 'in_progress', 'fixed', \
                  'reopened', 'waiting_on_vendor') RETURNING state",
             )
@@ -243,7 +243,7 @@ impl Store {
             sqlx::query(
                 "UPDATE tickets SET state = 'reopened', decision_reason = NULL, \
                  decision_approver = NULL, decision_expires_at = NULL, \
-                 decision_requested_by = NULL, updated_at = $1 \
+                 decision_requested_by = NULL, updated_at = $1, status = NULL \
                  WHERE id = $2 AND state = 'risk_accepted'",
             )
             .bind(millis(now))

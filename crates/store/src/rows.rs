@@ -42,9 +42,14 @@ pub struct TicketRow {
     pub priority: Option<Priority>,
     /// Which rule chose the owner.
     pub routed_by: Option<String>,
-    /// The state of the ticket type's custom workflow, when it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The state of the policy's custom workflow for the ticket's type
+    /// (`investigating`), whose meaning `state` holds; `None` while the
+    /// ticket follows the built-in workflow.
     pub status: Option<String>,
+    /// What people read for `status` ("Under investigation"), from the
+    /// policy in force; the service fills it in.
+    #[serde(skip)]
+    pub status_label: Option<String>,
     /// Whether the latest scan of some scope still sees one of its findings.
     pub present: bool,
     pub created_at: Timestamp,
@@ -192,17 +197,31 @@ pub struct Page<T> {
     pub items: Vec<T>,
 }
 
-/// A ticket opened by hand.
+/// A ticket opened by hand, with the triage the policy (or the person)
+/// gave it. Its SLA clock starts when it is stored.
 #[derive(Debug, Clone)]
 pub struct NewTicket {
     pub ticket_type: TicketType,
+    /// Where it starts: `new`, or what the initial state of the policy's
+    /// custom workflow means.
+    pub state: TicketState,
+    /// That initial custom state's name; `None` for the built-in workflow.
+    pub status: Option<String>,
     pub title: String,
     pub description: String,
     pub severity: Severity,
     pub application: Option<String>,
     pub repository: Option<String>,
+    /// The file it is about, relative to the repository's root.
+    pub path: Option<String>,
+    /// The owning team, and what chose it.
     pub owner: Option<String>,
+    pub routed_by: Option<String>,
+    pub priority: Option<Priority>,
+    /// Why that priority, in words.
+    pub priority_reason: Option<String>,
     pub due_at: Option<Timestamp>,
+    pub due_soon_at: Option<Timestamp>,
 }
 
 /// A state change a person asked for, already checked against the workflow.
@@ -210,6 +229,11 @@ pub struct NewTicket {
 pub struct StateChange {
     pub from: TicketState,
     pub to: TicketState,
+    /// The custom workflow's state the ticket stood in, as stored.
+    pub from_status: Option<String>,
+    /// The custom workflow's state it moves to, whose meaning `to` is;
+    /// `None` for a move of the built-in workflow.
+    pub status: Option<String>,
     pub reason: Option<String>,
     pub owner: Option<String>,
     pub due_at: Option<Timestamp>,

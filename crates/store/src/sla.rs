@@ -35,16 +35,18 @@ impl Store {
         let mut sweep = SlaSweep::default();
         let mut notices = Vec::new();
         for kind in [NoticeKind::Breached, NoticeKind::DueSoon] {
-            let (condition, column, event) = match kind {
+            let (condition, recorded, event) = match kind {
                 NoticeKind::Breached => (
                     "t.due_at <= $1 AND (t.breached_due_at IS NULL OR t.breached_due_at <> t.due_at)",
-                    "breached_due_at",
+                    // A breach also stands for the warning: none follows
+                    // for the same due date.
+                    "breached_due_at = due_at, warned_due_at = due_at",
                     "sla_breached",
                 ),
                 _ => (
                     "t.due_soon_at <= $1 AND t.due_at > $1 \
                      AND (t.warned_due_at IS NULL OR t.warned_due_at <> t.due_at)",
-                    "warned_due_at",
+                    "warned_due_at = due_at",
                     "sla_due_soon",
                 ),
             };
@@ -60,15 +62,12 @@ impl Store {
             for row in &rows {
                 let id: i64 = row.try_get(0)?;
                 let due_at: i64 = row.try_get(6)?;
-                sqlx::query(&format!(
-                    "UPDATE tickets SET {column} = due_at, \
-                     warned_due_at = CASE WHEN $2 = 1 THEN due_at ELSE warned_due_at END \
-                     WHERE id = $1"
-                ))
-                .bind(id)
-                .bind(i64::from(kind == NoticeKind::Breached))
-                .execute(&mut *tx)
-                .await?;
+                // Each column is set once: PostgreSQL refuses an UPDATE that
+                // assigns one column twice.
+                sqlx::query(&format!("UPDATE tickets SET {recorded} WHERE id = $1"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 let data = json!({ "due_at": from_millis(due_at) });
                 append_event(&mut tx, id, now, "fixgate", event, &data).await?;
                 let ticket = NoticeTicket {

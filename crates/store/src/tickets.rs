@@ -254,27 +254,46 @@ impl Store {
 
         let id: i64 = sqlx::query(
             "INSERT INTO tickets (ticket_key, ticket_type, state, severity, title, description, \
-             application_id, repository_id, cwes, advisories, owner, due_at, present, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $13) RETURNING id",
+             application_id, repository_id, path, cwes, advisories, owner, routed_by, priority, \
+             priority_reason, due_at, due_soon_at, sla_started_at, present, created_at, \
+             updated_at, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, 0, $18, $18, $19) RETURNING id",
         )
         .bind(&key)
         .bind(ticket.ticket_type.as_str())
-        .bind(TicketState::New.as_str())
+        .bind(ticket.state.as_str())
         .bind(ticket.severity.rank())
         .bind(&ticket.title)
         .bind(&ticket.description)
         .bind(application)
         .bind(repository)
+        .bind(ticket.path.as_deref())
         .bind(",")
         .bind(advisories_column(&[]))
         .bind(ticket.owner.as_deref())
+        .bind(ticket.routed_by.as_deref())
+        .bind(ticket.priority.map(|p| p.as_str()))
+        .bind(ticket.priority_reason.as_deref())
         .bind(ticket.due_at.map(millis))
+        .bind(ticket.due_soon_at.map(millis))
         .bind(millis(now))
+        .bind(ticket.status.as_deref())
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        let data = json!({ "state": "new", "type": ticket.ticket_type, "owner": ticket.owner });
+        // The history keeps what the triage decided and why, as an import's
+        // tickets keep it on their rows.
+        let data = json!({
+            "state": ticket.state,
+            "type": ticket.ticket_type,
+            "owner": ticket.owner,
+            "routed_by": ticket.routed_by,
+            "priority": ticket.priority,
+            "priority_reason": ticket.priority_reason,
+            "due_at": ticket.due_at,
+        });
+        let data = with_field(data, "status", ticket.status.as_deref());
         append_event(&mut tx, id, now, actor, "opened", &data).await?;
         tx.commit().await?;
         Ok(key)
@@ -282,7 +301,8 @@ impl Store {
 
     /// Moves a ticket to another state. The move was checked against the
     /// workflow by the caller; the store makes sure nobody moved the ticket
-    /// meanwhile (`from` must still be its state) and logs what changed.
+    /// meanwhile (`from` and `from_status` must still be its state) and
+    /// logs what changed.
     pub async fn change_state(
         &self,
         key: &str,
@@ -317,7 +337,7 @@ impl Store {
     }
 
     /// Distinct values users filter by: applications, repositories, tools,
-    /// labels and assignees.
+    /// labels, assignees and owning teams.
     pub async fn filter_values(
         &self,
         visibility: &crate::Visibility,
@@ -363,6 +383,13 @@ impl Store {
                 if condition.is_empty() { "WHERE".to_string() } else { format!("{condition} AND") }
             ))
             .await?,
+            owners: names(format!(
+                "SELECT DISTINCT t.owner FROM tickets t \
+                 LEFT JOIN applications a ON a.id = t.application_id \
+                 {} t.owner IS NOT NULL ORDER BY t.owner",
+                if condition.is_empty() { "WHERE".to_string() } else { format!("{condition} AND") }
+            ))
+            .await?,
         })
     }
 }
@@ -377,6 +404,8 @@ pub struct FilterValues {
     pub labels: Vec<String>,
     /// The people tickets are assigned to.
     pub assignees: Vec<String>,
+    /// The teams that own tickets.
+    pub owners: Vec<String>,
 }
 
 /// Moves a ticket to another state on `conn` (see [`Store::change_state`]);
@@ -410,8 +439,9 @@ pub(crate) async fn change_state(
          decision_approver = $8, decision_expires_at = $9, \
          closed_at = CASE WHEN $10 = 1 THEN $4 ELSE NULL END, \
          closed_by_scan_id = NULL, \
-         reopen_count = reopen_count + CASE WHEN $1 = 'reopened' THEN 1 ELSE 0 END \
-         WHERE ticket_key = $5 AND state = $6 RETURNING id",
+         reopen_count = reopen_count + CASE WHEN $1 = 'reopened' THEN 1 ELSE 0 END, \
+         status = $11 \
+         WHERE ticket_key = $5 AND state = $6 AND COALESCE(status, '') = $12 RETURNING id",
     )
     .bind(change.to.as_str())
     .bind(change.owner.as_deref())
@@ -423,12 +453,14 @@ pub(crate) async fn change_state(
     .bind(change.approver.as_deref().filter(|_| decided))
     .bind(change.expires_at.filter(|_| decided).map(millis))
     .bind(i64::from(closed))
+    .bind(change.status.as_deref())
+    .bind(change.from_status.as_deref().unwrap_or(""))
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = updated else {
         return Err(StoreError::Conflict(format!(
             "ticket {key} is no longer in state {}; reload it and try again",
-            change.from
+            change.from_status.as_deref().unwrap_or(change.from.as_str())
         )));
     };
     let id: i64 = row.try_get(0)?;
@@ -441,6 +473,10 @@ pub(crate) async fn change_state(
         "expires_at": change.expires_at,
         "duplicate_of": change.duplicate_of,
     });
+    // The custom states, where the workflow has them; the built-in ones
+    // above keep every figure computable from events alone.
+    let data = with_field(data, "from_status", change.from_status.as_deref());
+    let data = with_field(data, "status", change.status.as_deref());
     append_event(&mut *conn, id, now, actor, "state_changed", &data).await?;
     if change.to.pauses_sla() && !change.from.pauses_sla() {
         let reason = change.reason.as_deref().unwrap_or(change.to.label());
@@ -478,6 +514,14 @@ pub(crate) async fn change_state(
         crate::collab::record_duplicate(&mut *conn, (id, key), target, actor, now).await?;
     }
     Ok(id)
+}
+
+/// An event's data with `name` set, when there is a value.
+fn with_field(mut data: serde_json::Value, name: &str, value: Option<&str>) -> serde_json::Value {
+    if let (Some(value), Some(fields)) = (value, data.as_object_mut()) {
+        fields.insert(name.to_string(), json!(value));
+    }
+    data
 }
 
 pub(crate) async fn ticket_id(conn: &mut AnyConnection, key: &str) -> Result<i64, StoreError> {
@@ -666,6 +710,7 @@ pub(crate) fn ticket_row(row: &AnyRow) -> Result<TicketRow, StoreError> {
         paused_since: row.try_get::<Option<i64>, _>(23)?.map(from_millis),
         routed_by: row.try_get(24)?,
         status: row.try_get(25)?,
+        status_label: None,
         due: None,
         sla: None,
         labels: Vec::new(),

@@ -81,6 +81,8 @@ pub(super) struct RawWhen {
     pub epss_below: Option<At<f64>>,
     pub kind: Option<At<List<String>>>,
     pub application: Option<At<List<String>>>,
+    #[serde(rename = "type")]
+    pub ticket_type: Option<At<List<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,6 +102,8 @@ pub(super) struct RawRoute {
     pub path: Option<At<List<String>>>,
     pub ecosystem: Option<At<List<String>>>,
     pub kind: Option<At<List<String>>>,
+    #[serde(rename = "type")]
+    pub ticket_type: Option<At<List<String>>>,
     pub cwe: Option<At<List<i64>>>,
     pub team: Option<At<String>>,
 }

@@ -226,6 +226,11 @@ fn tier_of(tier: i64) -> Result<u8, String> {
     }
 }
 
+/// A ticket type by its name.
+fn ticket_type(name: &str) -> Result<TicketType, String> {
+    name.parse::<TicketType>().map_err(|err| err.to_string())
+}
+
 /// A kind of finding by its name.
 fn kind(name: &str) -> Result<FindingKind, String> {
     FindingKind::ALL

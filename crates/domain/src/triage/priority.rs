@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PolicyFileError;
 use super::file::{At, RawPriority, RawPriorityRule, RawWhen, Source, Table, each};
-use crate::{FindingKind, Severity};
+use crate::{FindingKind, Severity, TicketType};
 
 /// How soon a ticket must be fixed, which sets its SLA. The derived order
 /// puts `Critical` first, the order lists show; [`Priority::rank`] gives a
@@ -103,7 +103,11 @@ impl FromStr for Priority {
 #[derive(Debug, Clone, Copy)]
 pub struct PriorityInput<'a> {
     pub severity: Severity,
-    pub kind: FindingKind,
+    /// `None` for a ticket opened by hand: it meets no `kind` condition.
+    pub kind: Option<FindingKind>,
+    /// A scan's findings are vulnerabilities; a ticket opened by hand may
+    /// be of any type.
+    pub ticket_type: TicketType,
     pub application: &'a str,
     /// The application's profile says production, or the scan's
     /// environment does.
@@ -199,6 +203,7 @@ struct Conditions {
     epss_below: Option<f64>,
     kind: Option<Vec<FindingKind>>,
     application: Option<Vec<String>>,
+    ticket_type: Option<Vec<TicketType>>,
 }
 
 impl Conditions {
@@ -215,7 +220,8 @@ impl Conditions {
             && flag(self.kev, input.kev)
             && epss(self.epss_at_least, |e, b| e >= b)
             && epss(self.epss_below, |e, b| e < b)
-            && listed(&self.kind, input.kind)
+            && self.kind.as_ref().is_none_or(|l| input.kind.is_some_and(|k| l.contains(&k)))
+            && listed(&self.ticket_type, input.ticket_type)
             && self.application.as_ref().is_none_or(|l| l.iter().any(|a| a == input.application))
     }
 }
@@ -341,6 +347,8 @@ fn read_when(source: &Source<'_>, raw: &RawWhen) -> Result<Conditions, PolicyFil
     let kind = raw.kind.as_ref().map(|list| each(source, "kind", list, |name| super::kind(name)));
     let application =
         raw.application.as_ref().map(|list| each(source, "application", list, |n| Ok(n.clone())));
+    let ticket_type =
+        raw.ticket_type.as_ref().map(|list| each(source, "type", list, |t| super::ticket_type(t)));
     let conditions = Conditions {
         severity: severity.transpose()?,
         tier: tier.transpose()?,
@@ -351,6 +359,7 @@ fn read_when(source: &Source<'_>, raw: &RawWhen) -> Result<Conditions, PolicyFil
         epss_below: raw.epss_below.as_ref().map(|e| epss(source, e)).transpose()?,
         kind: kind.transpose()?,
         application: application.transpose()?,
+        ticket_type: ticket_type.transpose()?,
     };
     if let (Some(low), Some(high)) = (&raw.epss_at_least, &raw.epss_below)
         && low.get_ref() >= high.get_ref()

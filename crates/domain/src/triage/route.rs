@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::PolicyFileError;
 use super::file::{At, RawRoute, Source, each};
-use crate::FindingKind;
 use crate::codeowners::{gitignore_globs, normalize};
 use crate::link::web_url;
+use crate::{FindingKind, TicketType};
 
 /// What routing looks at in a finding.
 #[derive(Debug, Clone, Copy)]
@@ -22,7 +22,11 @@ pub struct RouteInput<'a> {
     pub path: Option<&'a str>,
     /// The package's ecosystem as a purl type (`npm`, `pypi`, `maven`).
     pub ecosystem: Option<&'a str>,
-    pub kind: FindingKind,
+    /// `None` for a ticket opened by hand: it meets no `kind` condition.
+    pub kind: Option<FindingKind>,
+    /// A scan's findings are vulnerabilities; a ticket opened by hand may
+    /// be of any type.
+    pub ticket_type: TicketType,
     pub cwes: &'a [u32],
 }
 
@@ -49,6 +53,7 @@ pub(super) struct Route {
     path: Option<GlobSet>,
     ecosystem: Option<Vec<String>>,
     kind: Option<Vec<FindingKind>>,
+    ticket_type: Option<Vec<TicketType>>,
     cwe: Option<Vec<u32>>,
 }
 
@@ -63,7 +68,8 @@ impl Route {
                 .as_ref()
                 .is_none_or(|set| input.path.is_some_and(|p| set.is_match(normalize(p))))
             && one_of(&self.ecosystem, ecosystem.as_deref())
-            && self.kind.as_ref().is_none_or(|l| l.contains(&input.kind))
+            && self.kind.as_ref().is_none_or(|l| input.kind.is_some_and(|k| l.contains(&k)))
+            && self.ticket_type.as_ref().is_none_or(|l| l.contains(&input.ticket_type))
             && self.cwe.as_ref().is_none_or(|l| input.cwes.iter().any(|c| l.contains(c)))
     }
 }
@@ -116,6 +122,11 @@ pub(super) fn read(source: &Source<'_>, raw: &At<RawRoute>) -> Result<Route, Pol
             .kind
             .as_ref()
             .map(|l| each(source, "kind", l, |k| super::kind(k)))
+            .transpose()?,
+        ticket_type: route
+            .ticket_type
+            .as_ref()
+            .map(|l| each(source, "type", l, |t| super::ticket_type(t)))
             .transpose()?,
         cwe: route.cwe.as_ref().map(|l| each(source, "cwe", l, |c| cwe(*c))).transpose()?,
     })

@@ -251,6 +251,30 @@ impl SlaPolicy {
         Some(due.unwrap_or(Due { due_at: Timestamp::MAX, due_soon_at: Timestamp::MAX }))
     }
 
+    /// When a ticket of priority `p` whose clock started at `start`, and
+    /// which a person made due at `due_at`, turns due soon: the priority's
+    /// `due_soon` days before `due_at`, counted as [`SlaPolicy::due`]
+    /// counts them, and never before `start`.
+    pub fn due_soon_before(&self, p: Priority, start: Timestamp, due_at: Timestamp) -> Timestamp {
+        let warning = i64::from(self.due_soon_days(p));
+        let soon = match self.calendar {
+            SlaCalendar::Calendar => Span::new().try_days(warning).and_then(|days| {
+                Ok(due_at.to_zoned_datetime(self.time_zone.clone()).checked_sub(days)?.timestamp())
+            }),
+            SlaCalendar::Business => {
+                let clock = BusinessClock::new(self, start);
+                let counted = |at| clock.position(at);
+                match (counted(start), counted(due_at)) {
+                    (Ok(origin), Ok(due)) if due - i128::from(warning) * DAY < origin => Ok(start),
+                    (Ok(_), Ok(due)) => clock.moment(due - i128::from(warning) * DAY),
+                    (Err(err), _) | (_, Err(err)) => Err(err),
+                }
+            }
+        };
+        // A warning that cannot be computed is none: the due date still holds.
+        soon.unwrap_or(due_at).max(start)
+    }
+
     /// Calendar days: the same wall-clock time `days` days later, moved on
     /// by each pause's civil length (days, then the time left over).
     fn due_calendar(

@@ -172,8 +172,9 @@ impl Transition {
             }
     }
 
-    /// An administrator may take every move, as everywhere in fixgate.
-    fn allows(&self, role: Role) -> bool {
+    /// Whether `role` may take it. An administrator may take every move,
+    /// as everywhere in fixgate.
+    pub fn allows(&self, role: Role) -> bool {
         self.roles.is_empty() || role == Role::Administrator || self.roles.contains(&role)
     }
 }
@@ -229,6 +230,19 @@ pub struct Workflow {
 }
 
 impl Workflow {
+    /// The built-in workflow of `ticket_type`, as it applies when the policy
+    /// has no section for the type: the built-in states and moves, and only
+    /// what the built-in moves themselves require.
+    pub fn built_in(ticket_type: TicketType) -> Workflow {
+        Workflow {
+            ticket_type,
+            built_in: true,
+            states: built_in_states(),
+            initial: built_in_initial(),
+            transitions: Vec::new(),
+        }
+    }
+
     pub fn ticket_type(&self) -> TicketType {
         self.ticket_type
     }
@@ -253,6 +267,35 @@ impl Workflow {
         &self.initial
     }
 
+    /// Where a ticket stands in this workflow: its stored custom state
+    /// (`status`) when the workflow still has it, else the first state that
+    /// means its built-in `state`. A reopened ticket starts a custom
+    /// workflow again from its initial state. `None`: the ticket stands
+    /// outside the workflow (a custom workflow's ticket marked a false
+    /// positive, a duplicate or an accepted risk), where only the built-in
+    /// moves out of that decision lead.
+    pub fn position(&self, status: Option<&str>, state: TicketState) -> Option<&WorkflowState> {
+        if self.built_in {
+            return self.state(state.as_str());
+        }
+        status
+            .and_then(|name| self.state(name))
+            .or_else(|| self.states.iter().find(|s| s.means == state))
+            .or_else(|| (state == TicketState::Reopened).then_some(&self.initial))
+    }
+
+    /// The built-in state `name` names when a custom workflow leaves it to
+    /// the built-in workflow: the security decisions (false positive, risk
+    /// accepted, duplicate) and reopening, unless the workflow declares a
+    /// state of that name itself. `None` for a built-in workflow, whose
+    /// every state is its own.
+    pub fn kept_built_in(&self, name: &str) -> Option<TicketState> {
+        if self.built_in || self.state(name).is_some() {
+            return None;
+        }
+        name.parse::<TicketState>().ok().filter(|state| !MEANINGS.contains(state))
+    }
+
     pub fn transitions(&self) -> &[Transition] {
         &self.transitions
     }
@@ -271,6 +314,34 @@ impl Workflow {
             .collect()
     }
 
+    /// The transition that decides a move's roles and requirements: the
+    /// first of the file that covers it.
+    pub fn rule(&self, from: &str, to: &str) -> Option<&Transition> {
+        self.transitions.iter().find(|t| t.covers(from, to))
+    }
+
+    /// Checks only what the policy's transitions add to a move: who may
+    /// take it and what it needs. For a move another path makes (an
+    /// approved risk acceptance), which has checked the move itself.
+    pub fn check_rule(
+        &self,
+        from: &str,
+        to: &str,
+        role: Role,
+        given: &GivenFields,
+    ) -> Result<(), WorkflowError> {
+        let Some(transition) = self.rule(from, to) else { return Ok(()) };
+        let (ticket_type, from, to) = (self.ticket_type, from.to_string(), to.to_string());
+        if !transition.allows(role) {
+            let allowed = transition.roles.clone();
+            return Err(WorkflowError::Role { ticket_type, from, to, role, allowed });
+        }
+        match transition.requires.iter().find(|field| !given.has(**field)) {
+            Some(field) => Err(WorkflowError::Missing { ticket_type, from, to, field: *field }),
+            None => Ok(()),
+        }
+    }
+
     /// Whether someone holding `role` may move a ticket from `from` to `to`
     /// with the fields `given`. The first transition of the file that
     /// covers the move decides its roles and requirements.
@@ -282,7 +353,7 @@ impl Workflow {
         given: &GivenFields,
     ) -> Result<(), WorkflowError> {
         let (from_state, to_state) = (self.known(from)?, self.known(to)?);
-        let transition = self.transitions.iter().find(|t| t.covers(from, to));
+        let transition = self.rule(from, to);
         let (ticket_type, from, to) = (self.ticket_type, from.to_string(), to.to_string());
         if self.built_in {
             // With every field given, the built-in check refuses only a
@@ -373,10 +444,7 @@ fn read_built_in(
         };
         return Err(source.error(initial.span(), message));
     }
-    let states: Vec<WorkflowState> = TicketState::ALL
-        .into_iter()
-        .map(|s| WorkflowState { name: s.as_str().into(), label: s.label().into(), means: s })
-        .collect();
+    let states = built_in_states();
     let mut transitions = Vec::new();
     for raw in &workflow.transition {
         let transition = read_transition(source, ticket_type, raw, &states)?;
@@ -392,12 +460,19 @@ fn read_built_in(
         built_in_move(source, ticket_type, raw, &transition)?;
         transitions.push(transition);
     }
-    let initial = WorkflowState {
-        name: TicketState::New.as_str().into(),
-        label: TicketState::New.label().into(),
-        means: TicketState::New,
-    };
-    Ok(Workflow { ticket_type, built_in: true, states, initial, transitions })
+    Ok(Workflow { ticket_type, built_in: true, states, initial: built_in_initial(), transitions })
+}
+
+fn built_in_states() -> Vec<WorkflowState> {
+    TicketState::ALL.into_iter().map(built_in_state).collect()
+}
+
+fn built_in_initial() -> WorkflowState {
+    built_in_state(TicketState::New)
+}
+
+fn built_in_state(state: TicketState) -> WorkflowState {
+    WorkflowState { name: state.as_str().into(), label: state.label().into(), means: state }
 }
 
 /// Refuses a transition of a built-in workflow that no built-in move has.

@@ -31,6 +31,20 @@ const TABLE: &[Row] = &[
     ),
     ("wrong type", "[sla]\ntime_zone = 1\n", 2, 13, "invalid type: integer `1`, expected a string"),
     (
+        "unknown ticket type in a route",
+        "[[route]]\ntype = [\"incident\", \"bug\"]\nteam = \"sre\"\n",
+        2,
+        21,
+        "unknown ticket type \"bug\": expected one of vulnerability, incident, request, task",
+    ),
+    (
+        "unknown ticket type in a rule",
+        "[[priority.rule]]\nwhen = { type = [\"Chore\"] }\nlower = 1\n",
+        2,
+        18,
+        "unknown ticket type \"Chore\"",
+    ),
+    (
         "wrong type in a list",
         "[[route]]\ncwe = [\"79\"]\nteam = \"web\"\n",
         2,

@@ -96,7 +96,7 @@ fn every_example_of_the_documentation_parses() {
     let doc = include_str!("../../../../docs/triage-policy.md");
     let blocks: Vec<&str> =
         doc.split("```toml\n").skip(1).filter_map(|rest| rest.split("```").next()).collect();
-    assert_eq!(blocks.len(), 3);
+    assert_eq!(blocks.len(), 4);
     for block in &blocks {
         policy(block);
     }

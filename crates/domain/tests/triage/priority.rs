@@ -2,7 +2,7 @@
 //! every condition and every action, as tables.
 
 use fixgate_domain::triage::{Priority, PriorityInput, TriagePolicy};
-use fixgate_domain::{FindingKind, Severity};
+use fixgate_domain::{FindingKind, Severity, TicketType};
 
 use super::policy;
 
@@ -34,7 +34,8 @@ impl Case {
     fn input(&self) -> PriorityInput<'static> {
         PriorityInput {
             severity: self.severity,
-            kind: self.kind,
+            kind: Some(self.kind),
+            ticket_type: TicketType::Vulnerability,
             application: self.application,
             production: self.production,
             internet_facing: self.internet_facing,
@@ -238,4 +239,39 @@ set = "low"
     assert_eq!(got.priority, Low);
     assert_eq!(got.reasons, ["severity critical", "rule 1: at least high", "rule 2: set low"]);
     assert_eq!(policy(CUSTOM).priority(&Case { kind: Sca, ..case }.input()).priority, High);
+}
+
+#[test]
+fn tickets_opened_by_hand_meet_type_conditions_and_no_kind_condition() {
+    let policy = policy(
+        r#"
+[[priority.rule]]
+name = "requests wait"
+when = { type = ["request", "task"] }
+at_most = "medium"
+
+[[priority.rule]]
+name = "code"
+when = { kind = ["code"] }
+raise = 1
+
+[[priority.rule]]
+name = "leaked secret"
+when = { kind = ["secrets"] }
+at_least = "high"
+"#,
+    );
+    let by_hand = |ticket_type, severity| PriorityInput {
+        kind: None,
+        ticket_type,
+        ..Case { severity, ..BASE }.input()
+    };
+
+    let request = policy.priority(&by_hand(TicketType::Request, SevCritical));
+    assert_eq!(request.priority, Medium);
+    assert_eq!(request.reasons, ["severity critical", "rule 1 (requests wait): at most medium"]);
+    let incident = policy.priority(&by_hand(TicketType::Incident, SevLow));
+    assert_eq!((incident.priority, incident.reasons.len()), (Low, 1), "no kind rule applies");
+    let scanned = policy.priority(&Case { severity: SevLow, kind: Code, ..BASE }.input());
+    assert_eq!(scanned.priority, Medium, "a scan's code finding meets the kind rule");
 }

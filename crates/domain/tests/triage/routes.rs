@@ -1,8 +1,8 @@
 //! Routes: the first match wins, every condition, and gitignore-style
 //! path patterns.
 
-use fixgate_domain::FindingKind;
 use fixgate_domain::triage::{RouteInput, TriagePolicy};
+use fixgate_domain::{FindingKind, TicketType};
 
 use super::policy;
 
@@ -43,7 +43,8 @@ const FINDING: RouteInput<'static> = RouteInput {
     repository: None,
     path: None,
     ecosystem: None,
-    kind: FindingKind::Code,
+    kind: Some(FindingKind::Code),
+    ticket_type: TicketType::Vulnerability,
     cwes: &[],
 };
 
@@ -81,18 +82,22 @@ fn each_condition_routes_its_findings() {
         ),
         (
             "ecosystem, any case",
-            RouteInput { ecosystem: Some("pypi"), kind: FindingKind::Sca, ..FINDING },
+            RouteInput { ecosystem: Some("pypi"), kind: Some(FindingKind::Sca), ..FINDING },
             Some("web"),
         ),
-        ("kind", RouteInput { kind: FindingKind::Dast, ..FINDING }, Some("edge")),
+        ("kind", RouteInput { kind: Some(FindingKind::Dast), ..FINDING }, Some("edge")),
         ("one of the CWEs", RouteInput { cwes: &[20, 89], ..FINDING }, Some("injection")),
         ("another CWE", RouteInput { cwes: &[22], ..FINDING }, None),
-        ("the last rule", RouteInput { kind: FindingKind::Secrets, ..FINDING }, Some("appsec")),
+        (
+            "the last rule",
+            RouteInput { kind: Some(FindingKind::Secrets), ..FINDING },
+            Some("appsec"),
+        ),
         ("nothing matches", FINDING, None),
         ("no path meets no path condition", RouteInput { path: None, cwes: &[1], ..FINDING }, None),
         (
             "no ecosystem meets no ecosystem condition",
-            RouteInput { kind: FindingKind::Sca, ..FINDING },
+            RouteInput { kind: Some(FindingKind::Sca), ..FINDING },
             None,
         ),
     ];
@@ -104,14 +109,19 @@ fn each_condition_routes_its_findings() {
 #[test]
 fn the_first_match_wins_and_says_where_it_is() {
     let policy = policy(ROUTES);
-    let input =
-        RouteInput { application: "billing", kind: FindingKind::Dast, cwes: &[79], ..FINDING };
+    let input = RouteInput {
+        application: "billing",
+        kind: Some(FindingKind::Dast),
+        cwes: &[79],
+        ..FINDING
+    };
     let found = policy.route(&input).unwrap();
     assert_eq!((found.team.as_str(), found.rule, found.line), ("payments", 1, 2));
     assert_eq!(found.name.as_deref(), Some("billing"));
 
-    let found =
-        policy.route(&RouteInput { kind: FindingKind::Dast, cwes: &[79], ..FINDING }).unwrap();
+    let found = policy
+        .route(&RouteInput { kind: Some(FindingKind::Dast), cwes: &[79], ..FINDING })
+        .unwrap();
     assert_eq!((found.team.as_str(), found.rule, found.line), ("edge", 4, 16));
     assert_eq!(found.name, None);
 
@@ -119,7 +129,7 @@ fn the_first_match_wins_and_says_where_it_is() {
         "[[route]]\nteam = \"appsec\"\n\n[[route]]\nkind = [\"sca\"]\nteam = \"never\"\n",
     );
     assert_eq!(
-        team(&catch_all, RouteInput { kind: FindingKind::Sca, ..FINDING }).as_deref(),
+        team(&catch_all, RouteInput { kind: Some(FindingKind::Sca), ..FINDING }).as_deref(),
         Some("appsec")
     );
 }
@@ -148,5 +158,38 @@ fn paths_match_like_gitignore() {
     for (path, routed) in table {
         let got = team(&policy, RouteInput { path: Some(path), ..FINDING });
         assert_eq!(got.as_deref() == Some("platform"), routed, "{path}: {got:?}");
+    }
+}
+
+#[test]
+fn tickets_opened_by_hand_route_by_type_application_and_repository() {
+    let policy = policy(
+        r#"
+[[route]]
+type = ["incident"]
+team = "on-call"
+
+[[route]]
+kind = ["code"]
+team = "never-by-hand"
+
+[[route]]
+application = ["billing"]
+team = "payments"
+"#,
+    );
+    let by_hand = RouteInput { kind: None, ticket_type: TicketType::Task, ..FINDING };
+    let table = [
+        (
+            "an incident",
+            RouteInput { ticket_type: TicketType::Incident, ..by_hand },
+            Some("on-call"),
+        ),
+        ("no kind meets no kind condition", by_hand, None),
+        ("by application", RouteInput { application: "billing", ..by_hand }, Some("payments")),
+        ("a scan's code finding", FINDING, Some("never-by-hand")),
+    ];
+    for (what, input, expected) in table {
+        assert_eq!(team(&policy, input).as_deref(), expected, "{what}");
     }
 }

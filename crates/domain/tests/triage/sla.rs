@@ -336,3 +336,27 @@ fn status_follows_the_due_and_warning_times() {
     }
     assert!("late".parse::<SlaStatus>().is_err());
 }
+
+#[test]
+fn a_due_date_given_by_hand_warns_as_the_sla_would() {
+    let calendar = sla_policy("calendar", "Europe/Berlin", "");
+    let start = at("2026-03-20T09:00", "Europe/Berlin");
+    let given = at("2026-04-03T17:00", "Europe/Berlin");
+    let soon = calendar.sla().due_soon_before(Priority::High, start, given);
+    assert_eq!(wall(soon, "Europe/Berlin"), "2026-03-27T17:00:00", "7 days back, wall clock");
+    let soon = calendar.sla().due_soon_before(Priority::Low, start, given);
+    assert_eq!(soon, start, "a window longer than the time given starts at the start");
+
+    // Critical warns 2 business days ahead: Friday 10:00 back to Wednesday.
+    let business = sla_policy("business", "UTC", "");
+    let start = at("2026-01-05T10:00", "UTC");
+    let soon =
+        business.sla().due_soon_before(Priority::Critical, start, at("2026-01-09T10:00", "UTC"));
+    assert_eq!(wall(soon, "UTC"), "2026-01-07T10:00:00");
+    let computed = due(business.sla(), Priority::Critical, start, &[]);
+    let given = business.sla().due_soon_before(Priority::Critical, start, computed.due_at);
+    assert_eq!(given, computed.due_soon_at, "the same as the SLA's own due date");
+    let soon =
+        business.sla().due_soon_before(Priority::Critical, start, at("2026-01-06T10:00", "UTC"));
+    assert_eq!(soon, start);
+}

@@ -2,7 +2,7 @@
 //! roles, required fields, and overrides of the built-in vulnerability
 //! moves.
 
-use fixgate_domain::triage::{Field, FromStates, GivenFields, WorkflowError};
+use fixgate_domain::triage::{Field, FromStates, GivenFields, Workflow, WorkflowError};
 use fixgate_domain::{Role, TicketState, TicketType, TransitionError};
 
 use super::policy;
@@ -269,4 +269,36 @@ fn ordinary_types_may_narrow_the_built_in_moves_too() {
     let err = workflow.check("fixed", "verified", Role::Developer, &GivenFields::ALL).unwrap_err();
     assert!(matches!(err, WorkflowError::Role { role: Role::Developer, .. }), "{err}");
     assert!(workflow.check("fixed", "verified", Role::Security, &GivenFields::default()).is_ok());
+}
+
+#[test]
+fn a_ticket_stands_where_its_status_or_its_state_says() {
+    let policy = policy(INCIDENT);
+    let workflow = policy.workflow(TicketType::Incident).unwrap();
+    let at = |status: Option<&str>, state| workflow.position(status, state).map(|s| &*s.name);
+
+    assert_eq!(at(Some("investigating"), TicketState::InProgress), Some("investigating"));
+    // Opened before the policy, or a state the policy no longer has: the
+    // first state that means the built-in one.
+    assert_eq!(at(None, TicketState::WaitingOnVendor), Some("waiting_on_supplier"));
+    assert_eq!(at(Some("triage_desk"), TicketState::New), Some("reported"));
+    // Reopened, it starts again; a decision stands outside the workflow.
+    assert_eq!(at(None, TicketState::Reopened), Some("reported"));
+    assert_eq!(at(None, TicketState::Duplicate), None);
+
+    assert_eq!(workflow.kept_built_in("duplicate"), Some(TicketState::Duplicate));
+    assert_eq!(workflow.kept_built_in("reopened"), Some(TicketState::Reopened));
+    assert_eq!(workflow.kept_built_in("closed"), None, "the workflow declares closed");
+    assert_eq!(workflow.kept_built_in("triaged"), None, "a custom state may mean triaged");
+}
+
+#[test]
+fn without_a_section_a_type_follows_the_built_in_workflow() {
+    let workflow = Workflow::built_in(TicketType::Request);
+    assert!(workflow.is_built_in() && workflow.transitions().is_empty());
+    assert_eq!(workflow.position(Some("anything"), TicketState::Fixed).unwrap().name, "fixed");
+    assert_eq!(workflow.kept_built_in("duplicate"), None);
+    assert!(workflow.check("fixed", "verified", Role::Viewer, &GivenFields::default()).is_ok());
+    let err = workflow.check("new", "triaged", Role::Security, &GivenFields::default());
+    assert_eq!(err.unwrap_err().to_string(), "moving to triaged needs an owner (`owner`)");
 }

@@ -8,6 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use fixgate_domain::triage::{Priority, SlaStatus};
 use fixgate_domain::{Severity, TicketState, TicketType};
 use fixgate_store::{FilterValues, Page, TicketRow};
 
@@ -61,9 +62,15 @@ struct Row {
     key: String,
     severity: Severity,
     severity_label: &'static str,
+    priority: Option<Priority>,
     title: String,
-    state: &'static str,
+    /// The custom workflow's label when the ticket has one.
+    state: String,
     no_longer_seen: bool,
+    owner: String,
+    /// The day it is due in the policy's time zone, and the exact moment.
+    due: Option<(String, String)>,
+    sla: Option<SlaStatus>,
     application: String,
     tool: String,
     cwes: String,
@@ -157,9 +164,13 @@ impl Row {
             key: ticket.key.clone(),
             severity: ticket.severity,
             severity_label: severity_label(ticket.severity),
+            priority: ticket.priority,
             title: ticket.title.clone(),
-            state: ticket.state.label(),
+            state: super::ticket::state_label(ticket),
             no_longer_seen: ticket.ticket_type == TicketType::Vulnerability && !ticket.present,
+            owner: text(&ticket.owner),
+            due: ticket.due.zip(ticket.due_at).map(|(day, at)| (day.to_string(), at.to_string())),
+            sla: ticket.sla,
             application: text(&ticket.application),
             tool: text(&ticket.tool),
             cwes: ticket.cwes.iter().map(|id| format!("CWE-{id}")).collect::<Vec<_>>().join(", "),
@@ -174,6 +185,8 @@ fn fields(query: &TicketQuery, choices: &FilterValues) -> Vec<Field> {
     let states = TicketState::ALL.map(|s| (s.as_str().to_string(), s.label().to_string()));
     let severities = Severity::ALL.map(|s| (s.as_str().to_string(), severity_label(s).into()));
     let types = TicketType::ALL.map(|t| (t.as_str().to_string(), capitalized(t.as_str())));
+    let priorities = Priority::ALL.map(|p| (p.as_str().to_string(), p.label().to_string()));
+    let sla = SlaStatus::ALL.map(|s| (s.as_str().to_string(), s.label().to_string()));
     let seen = [("yes", "Still seen"), ("no", "No longer seen")].map(|(v, l)| (v.into(), l.into()));
     let names = |names: &[String]| names.iter().map(|n| (n.clone(), n.clone())).collect();
 
@@ -182,6 +195,9 @@ fn fields(query: &TicketQuery, choices: &FilterValues) -> Vec<Field> {
         Field::select("state", "State", &query.state, states.into()),
         Field::select("severity", "Severity", &query.severity, severities.into()),
         Field::select("type", "Type", &query.ticket_type, types.into()),
+        Field::select("priority", "Priority", &query.priority, priorities.into()),
+        Field::select("owner", "Owner", &query.owner, names(&choices.owners)),
+        Field::select("sla", "SLA", &query.sla, sla.into()),
         Field::select(
             "application",
             "Application",
@@ -242,6 +258,9 @@ fn page_link(query: &TicketQuery, page: u32) -> String {
         ("seen", &query.seen),
         ("label", &query.label),
         ("assignee", &query.assignee),
+        ("owner", &query.owner),
+        ("priority", &query.priority),
+        ("sla", &query.sla),
         ("q", &query.q),
     ];
     let mut pairs: Vec<(&str, String)> = filters

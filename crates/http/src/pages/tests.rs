@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use fixgate_domain::{Role, ScanContext, TicketState};
-use fixgate_service::testkit::signed_in;
+use fixgate_service::testkit::{principal, signed_in};
 use fixgate_service::{FixedClock, Fixgate, ImportRequest, MoveTicket};
 use fixgate_store::{Store, TicketFilter};
 use serde_json::json;
@@ -305,7 +305,7 @@ async fn history_reads_as_sentences() {
     let demo = demo().await;
     let key = key_of(&demo.fixgate, "Bandit", "B602").await;
     let triage = MoveTicket {
-        state: TicketState::Triaged,
+        state: "triaged".into(),
         reason: Some("confirmed on staging".into()),
         owner: Some("alice".into()),
         due_at: Some("2025-04-01T00:00:00Z".parse().unwrap()),
@@ -313,7 +313,7 @@ async fn history_reads_as_sentences() {
         expires_at: None,
         duplicate_of: None,
     };
-    demo.fixgate.move_ticket(&key, triage, "bob").await.unwrap();
+    demo.fixgate.move_ticket(&key, triage, &principal("bob", Role::Security)).await.unwrap();
     demo.fixgate.comment(&key, "fix in PR <12>", "alice").await.unwrap();
     import(&demo.fixgate, &examples("v2").join("bandit.sarif"), "v2").await;
 
@@ -431,4 +431,332 @@ fn hostile_report(demo: &Demo) -> PathBuf {
     let path = demo.dir.path().join("hostile.sarif");
     std::fs::write(&path, report.to_string()).unwrap();
     path
+}
+
+/// A server on `env`'s store, whose triage policy counts days in Berlin,
+/// and a signed-in security engineer's session cookie.
+async fn triage_server(env: &fixgate_service::testkit::Env) -> (Router, String, TempDir) {
+    let spool = tempfile::tempdir().unwrap();
+    let policy = "[sla]\ntime_zone = \"Europe/Berlin\"\n";
+    env.fixgate.load_triage_policy(policy, "admin").await.unwrap();
+    env.fixgate.add_owner("shop", "shop-team").await.unwrap();
+    let (cookie, _) = signed_in(&env.fixgate, "sam", Role::Security, &[]).await;
+    let state = AppState::new(env.fixgate.clone(), spool.path(), 10 << 20);
+    (crate::router(state), cookie, spool)
+}
+
+async fn get_as(router: &Router, cookie: &str, uri: &str) -> (StatusCode, String) {
+    let cookie = format!("{SESSION_COOKIE}={cookie}");
+    let request = Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+fn by_hand(ticket_type: fixgate_domain::TicketType, title: &str) -> fixgate_service::CreateTicket {
+    fixgate_service::CreateTicket {
+        ticket_type,
+        title: title.into(),
+        description: String::new(),
+        severity: fixgate_domain::Severity::High,
+        application: Some("shop".into()),
+        repository: None,
+        path: None,
+        owner: None,
+        priority: None,
+        due_at: None,
+    }
+}
+
+const LOG4SHELL: &str = "CVE-2021-44228";
+
+#[tokio::test]
+async fn ticket_page_shows_owner_priority_due_sla_and_exploit_signals() {
+    use fixgate_service::testkit::{each_backend, epss_file, kev_catalogue};
+    each_backend("page_triage", |env| async move {
+        let (router, cookie, _spool) = triage_server(&env).await;
+        let kev = kev_catalogue("2026.11.30", &[(LOG4SHELL, true)]);
+        env.fixgate.load_kev(std::io::Cursor::new(kev), "admin").await.unwrap();
+        let epss = epss_file("2026-11-30T12:00:00Z", &[(LOG4SHELL, 0.94358, 0.9995)]);
+        env.fixgate.load_epss(std::io::Cursor::new(epss), "admin").await.unwrap();
+        let report = json!({"fixgate": 1, "tool": {"name": "acme"}, "findings": [
+            {"rule": LOG4SHELL, "title": "Log4Shell in log4j-core", "severity": "critical",
+             "advisories": [LOG4SHELL], "location": "pom.xml",
+             "package": {"name": "log4j-core", "version": "2.14.1",
+                         "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}}
+        ]});
+        let request = ImportRequest {
+            context: ScanContext { application: Some("shop".into()), ..Default::default() },
+            ..Default::default()
+        };
+        let bytes = serde_json::to_vec(&report).unwrap();
+        let imported = env.fixgate.import(std::io::Cursor::new(bytes), request).await.unwrap();
+        let key = imported.opened_tickets[0].clone();
+
+        let (status, html) = get_as(&router, &cookie, &format!("/tickets/{key}")).await;
+        assert_eq!(status, StatusCode::OK, "{}", env.backend);
+        let triage = html.split("<h2 id=\"triage-heading\">Triage</h2>").nth(1).unwrap();
+        let triage = triage.split("</section>").next().unwrap();
+        for part in [
+            "<dt>Owner</dt>",
+            "<dd>shop-team\n        <span class=\"why\">routed by owning team of shop</span></dd>",
+            "<dd><span class=\"muted\">Nobody</span></dd>",
+            "<span class=\"badge prio-critical\">Critical</span>",
+            "<li>severity critical</li>",
+            // Opened 2026-12-01 10:00 in Berlin, 7 days for critical.
+            "<time datetime=\"2026-12-08T09:00:00Z\">2026-12-08</time> \
+             <span class=\"muted\">(Europe/Berlin)</span>",
+            "<span class=\"badge sla sla-on_track\">On track</span>",
+            "clock started 2026-12-01 09:00 UTC",
+            "<dt>Known exploited (KEV)</dt>\n      <dd>Yes: in CISA&#39;s Known Exploited",
+            "<dd>0.944 (94.4 % chance of exploitation within 30 days)</dd>",
+        ] {
+            assert!(triage.contains(part), "{}: {part:?} missing from {triage}", env.backend);
+        }
+
+        let wait = MoveTicket {
+            reason: Some("waiting for the vendor's <patched> build".into()),
+            ..MoveTicket::to(TicketState::WaitingOnVendor)
+        };
+        env.fixgate.move_ticket(&key, wait, &principal("dana", Role::Security)).await.unwrap();
+        let (_, html) = get_as(&router, &cookie, &format!("/tickets/{key}")).await;
+        assert!(html.contains("<span class=\"badge sla sla-paused\">Paused</span>"), "{html}");
+        assert!(html.contains("the clock stands still since 2026-12-01 09:00 UTC"));
+        let pauses = html.split("<table class=\"pauses\">").nth(1).unwrap();
+        assert!(pauses.contains("<caption>SLA pauses: the clock stood still</caption>"));
+        assert!(pauses.contains("<th scope=\"col\">From</th>"));
+        assert!(pauses.contains("still paused"), "{pauses}");
+        assert!(pauses.contains("waiting for the vendor&#39;s &#60;patched&#62; build"));
+        assert!(html.contains("the due date moves on by the pause"), "{html}");
+
+        env.clock.advance(jiff::SignedDuration::from_hours(48));
+        let back = MoveTicket::to(TicketState::InProgress);
+        env.fixgate.move_ticket(&key, back, &principal("dana", Role::Security)).await.unwrap();
+        env.clock.advance(jiff::SignedDuration::from_hours(24 * 8));
+        // Ten days on, the session has long expired: sign in again.
+        let password = fixgate_service::testkit::TEST_PASSWORD;
+        let cookie = env.fixgate.sign_in("sam", password).await.unwrap().cookie;
+        let (_, html) = get_as(&router, &cookie, &format!("/tickets/{key}")).await;
+        assert!(html.contains("<span class=\"badge sla sla-breached\">Breached</span>"), "{html}");
+        assert!(html.contains("it was due 2026-12-10"), "the pause moved the due date: {html}");
+        assert!(html.contains("<td class=\"nowrap\">2026-12-03 09:00 UTC</td>"), "{html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_due_date_is_a_day_of_the_policy_s_time_zone() {
+    fixgate_service::testkit::each_backend("page_due_zone", |env| async move {
+        let (router, cookie, _spool) = triage_server(&env).await;
+        let late = fixgate_service::CreateTicket {
+            due_at: Some("2026-12-20T23:30:00Z".parse().unwrap()),
+            owner: Some("platform".into()),
+            ..by_hand(fixgate_domain::TicketType::Task, "Renew the TLS certificate")
+        };
+        let key = env.fixgate.create_ticket(late, "sam").await.unwrap().ticket.key;
+
+        let (_, html) = get_as(&router, &cookie, &format!("/tickets/{key}")).await;
+        assert!(
+            html.contains("<time datetime=\"2026-12-20T23:30:00Z\">2026-12-21</time>"),
+            "{}: 00:30 on the 21st in Berlin: {html}",
+            env.backend
+        );
+        assert!(html.contains("<span class=\"why\">set by sam</span>"), "{html}");
+        let (_, list) = get_as(&router, &cookie, "/tickets").await;
+        assert!(list.contains("<time datetime=\"2026-12-20T23:30:00Z\">2026-12-21</time>"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_list_shows_and_filters_priority_owner_due_and_sla() {
+    use fixgate_domain::TicketType::{Incident, Task, Vulnerability};
+    fixgate_service::testkit::each_backend("page_list_triage", |env| async move {
+        let (router, cookie, _spool) = triage_server(&env).await;
+        let open = |request| {
+            let fixgate = env.fixgate.clone();
+            async move { fixgate.create_ticket(request, "sam").await.unwrap().ticket.key }
+        };
+        let high = open(by_hand(Vulnerability, "Admin panel without MFA")).await;
+        let low = open(fixgate_service::CreateTicket {
+            severity: fixgate_domain::Severity::Low,
+            owner: Some("platform".into()),
+            ..by_hand(Task, "Rotate the deploy key")
+        })
+        .await;
+        let soon = open(fixgate_service::CreateTicket {
+            severity: fixgate_domain::Severity::Critical,
+            due_at: Some("2026-12-02T09:00:00Z".parse().unwrap()),
+            ..by_hand(Incident, "Checkout down")
+        })
+        .await;
+
+        let (status, html) = get_as(&router, &cookie, "/tickets").await;
+        assert_eq!(status, StatusCode::OK, "{}", env.backend);
+        for header in ["Priority", "Owner", "Due", "SLA", "Key"] {
+            assert!(html.contains(&format!("<th scope=\"col\">{header}</th>")), "{header}");
+        }
+        for option in [
+            "<option value=\"critical\">Critical</option>",
+            "<option value=\"platform\">platform</option>",
+            "<option value=\"shop-team\">shop-team</option>",
+            "<option value=\"due_soon\">Due soon</option>",
+            "<option value=\"paused\">Paused</option>",
+        ] {
+            assert!(html.contains(option), "{option} missing: {html}");
+        }
+        assert!(html.contains("<select name=\"owner\">") && html.contains("<span>SLA</span>"));
+        assert!(html.contains("<span class=\"badge prio-low\">Low</span>"));
+        assert!(html.contains("<span class=\"badge sla sla-due_soon\">Due soon</span>"));
+        assert!(html.contains("<span class=\"card-label\">Owner </span>platform"), "{html}");
+
+        for (uri, expected) in [
+            ("/tickets?owner=platform", vec![low.clone()]),
+            ("/tickets?priority=high", vec![high.clone()]),
+            ("/tickets?sla=due_soon", vec![soon.clone()]),
+            ("/tickets?sla=on_track&owner=SHOP-TEAM", vec![high.clone()]),
+            ("/tickets?sla=breached", vec![]),
+        ] {
+            let (status, html) = get_as(&router, &cookie, uri).await;
+            assert_eq!((status, keys(&html)), (StatusCode::OK, expected), "{}: {uri}", env.backend);
+            assert!(html.contains("Clear filters"), "{uri}");
+        }
+        let (_, html) = get_as(&router, &cookie, "/tickets?sla=due_soon&priority=critical").await;
+        assert!(html.contains("<option value=\"due_soon\" selected>Due soon</option>"));
+        assert!(html.contains("<option value=\"critical\" selected>Critical</option>"));
+
+        let (_, html) = get_as(&router, &cookie, "/tickets?owner=shop-team&limit=1").await;
+        assert!(
+            html.contains("href=\"/tickets?owner=shop-team&#38;limit=1&#38;page=2\""),
+            "the pager keeps the filter: {html}"
+        );
+        let (status, html) = get_as(&router, &cookie, "/tickets?sla=late").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains("sla: unknown SLA status &#34;late&#34;"), "{html}");
+    })
+    .await;
+}
+
+async fn call_as(
+    demo: &Demo,
+    cookie: &str,
+    request: axum::http::request::Builder,
+    body: String,
+) -> (StatusCode, header::HeaderMap, String) {
+    let request = request
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"))
+        .body(Body::from(body))
+        .unwrap();
+    let response = demo.router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    (parts.status, parts.headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+async fn page_as(demo: &Demo, cookie: &str, uri: &str) -> String {
+    let (status, _, html) = call_as(demo, cookie, Request::get(uri), String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    html
+}
+
+async fn post_form(
+    demo: &Demo,
+    cookie: &str,
+    uri: &str,
+    form: &str,
+) -> (StatusCode, header::HeaderMap, String) {
+    let request =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    call_as(demo, cookie, request, form.to_string()).await
+}
+
+/// An incident workflow: security alone closes, mitigating needs a reason.
+const INCIDENTS: &str = r#"
+[workflow.incident]
+[[workflow.incident.state]]
+name = "new"
+means = "new"
+[[workflow.incident.state]]
+name = "investigating"
+label = "Under investigation"
+means = "in_progress"
+[[workflow.incident.state]]
+name = "mitigated"
+means = "fixed"
+[[workflow.incident.state]]
+name = "closed"
+means = "closed"
+[[workflow.incident.transition]]
+from = "new"
+to = "investigating"
+[[workflow.incident.transition]]
+from = "investigating"
+to = "mitigated"
+requires = ["reason"]
+[[workflow.incident.transition]]
+from = "*"
+to = "closed"
+roles = ["security"]
+"#;
+
+#[tokio::test]
+async fn the_move_form_offers_what_the_workflow_allows_the_viewer_s_role() {
+    let demo = demo().await;
+    demo.fixgate.load_triage_policy(INCIDENTS, "admin").await.unwrap();
+    let incident = fixgate_service::CreateTicket {
+        ticket_type: fixgate_domain::TicketType::Incident,
+        title: "Checkout down".into(),
+        description: String::new(),
+        severity: fixgate_domain::Severity::High,
+        application: Some("vulnshop".into()),
+        repository: None,
+        path: None,
+        owner: None,
+        priority: None,
+        due_at: None,
+    };
+    let key = demo.fixgate.create_ticket(incident, "sec").await.unwrap().ticket.key;
+    let investigate = MoveTicket::to("investigating");
+    demo.fixgate.move_ticket(&key, investigate, &principal("sec", Role::Security)).await.unwrap();
+    let (developer, csrf) = signed_in(&demo.fixgate, "dev", Role::Developer, &["shop-team"]).await;
+    let (security, _) = signed_in(&demo.fixgate, "sec", Role::Security, &[]).await;
+    let uri = format!("/tickets/{key}");
+    let form = format!("action=\"/tickets/{key}/move\"");
+
+    // Each role is offered its own moves, with what they need.
+    let html = page_as(&demo, &developer, &uri).await;
+    assert!(html.contains("<span class=\"badge state\">Under investigation</span>"), "{html}");
+    assert!(html.contains(&form), "{html}");
+    assert!(html.contains("<option value=\"mitigated\">Mitigated (needs a reason)</option>"));
+    for not_theirs in ["closed", "false_positive", "duplicate", "new"] {
+        assert!(!html.contains(&format!("<option value=\"{not_theirs}\"")), "{not_theirs}");
+    }
+    let html = page_as(&demo, &security, &uri).await;
+    for theirs in ["mitigated", "closed", "false_positive", "duplicate"] {
+        assert!(html.contains(&format!("<option value=\"{theirs}\"")), "{theirs}: {html}");
+    }
+    let html = page_as(&demo, &demo.cookie, &uri).await;
+    assert!(!html.contains(&form), "a viewer moves nothing: {html}");
+    let list = page_as(&demo, &demo.cookie, "/tickets?type=incident").await;
+    assert!(list.contains("<td class=\"state\">Under investigation"), "{list}");
+
+    // A refused move shows the page again with the reason.
+    let target = format!("{uri}/move");
+    let (status, _, html) =
+        post_form(&demo, &developer, &target, &format!("csrf={csrf}&state=mitigated")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains("The move was refused."), "{html}");
+    assert!(html.contains("needs a reason (`reason`)"), "{html}");
+    let (status, _, _) =
+        post_form(&demo, &developer, &target, "csrf=stale&state=mitigated&reason=x").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let body = format!("csrf={csrf}&state=mitigated&reason=rolled+back&owner=&due=");
+    let (status, headers, _) = post_form(&demo, &developer, &target, &body).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], uri.as_str());
+    let html = page_as(&demo, &developer, &uri).await;
+    assert!(html.contains("<span class=\"badge state\">Mitigated</span>"), "{html}");
+    assert!(html.contains("state changed from investigating to mitigated (reason: rolled back)"));
 }

@@ -6,14 +6,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use fixgate_domain::link::web_url;
+use fixgate_domain::triage::Field;
 use fixgate_domain::{Finding, Location, Severity, TicketState, TicketType, TraceStep};
-use fixgate_store::{EventRow, FindingRow, SightingRow, TicketDetail};
+use fixgate_service::MoveOption;
+use fixgate_store::{EventRow, FindingRow, SightingRow, TicketDetail, TicketRow};
 use serde_json::Value;
 
 use fixgate_domain::Action;
 
 use super::collab::{LinkGroup, link_groups};
 use super::error::PageError;
+use super::triage::TriageView;
 use super::view::{
     Link, advisory_link, cwe_link, date, date_time, http_url, location_link, severity_label,
     short_sha,
@@ -29,9 +32,11 @@ struct TicketPage {
     title: String,
     severity: Severity,
     severity_label: &'static str,
-    state: &'static str,
+    /// The custom workflow's label when it has one, else the built-in one.
+    state: String,
     no_longer_seen: bool,
     facts: Vec<Fact>,
+    triage: TriageView,
     cwes: Vec<Link>,
     advisories: Vec<Link>,
     labels: Vec<String>,
@@ -40,7 +45,44 @@ struct TicketPage {
     description: String,
     findings: Vec<FindingView>,
     events: Vec<EventView>,
+    /// The moves the viewer's role may take, by the ticket type's workflow.
+    moves: Vec<MoveView>,
+    /// Why the last move sent from this page was refused.
+    move_error: Option<String>,
+    csrf: String,
     nav: Option<Nav>,
+}
+
+/// A move the page's form offers.
+struct MoveView {
+    state: String,
+    /// "Resolved (needs a reason)".
+    label: String,
+}
+
+impl MoveView {
+    fn of(option: MoveOption) -> MoveView {
+        let needs: Vec<&str> = option.needs.iter().map(|f| field_name(*f)).collect();
+        let label = if needs.is_empty() {
+            option.label
+        } else {
+            format!("{} (needs {})", option.label, needs.join(", "))
+        };
+        MoveView { state: option.state, label }
+    }
+}
+
+/// A field as the move form names it.
+fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::Owner => "an owner",
+        Field::Assignee => "an assignee",
+        Field::DueAt => "a due date",
+        Field::Reason => "a reason",
+        Field::Approver => "an approver",
+        Field::ExpiresAt => "an expiry",
+        Field::DuplicateOf => "the ticket it duplicates",
+    }
 }
 
 /// One line of the ticket's facts: `Branch  main`.
@@ -101,29 +143,55 @@ pub(super) async fn page(
     me: SignedIn,
     Path(key): Path<String>,
 ) -> Result<Response, PageError> {
+    show(&state, &me, &key, StatusCode::OK, None).await
+}
+
+/// The ticket's page with `status`, saying why a move was refused when one
+/// was.
+pub(super) async fn show(
+    state: &AppState,
+    me: &SignedIn,
+    key: &str,
+    status: StatusCode,
+    move_error: Option<String>,
+) -> Result<Response, PageError> {
+    let ticket = visible(state, me, key).await?;
+    let moves = state.fixgate.move_options(&ticket.ticket, &me.0).await?;
+    let policy = state.fixgate.triage_policy().await?;
+    let mut page = TicketPage::of(ticket, policy.sla().time_zone_name());
+    page.moves = moves.into_iter().map(MoveView::of).collect();
+    page.move_error = move_error;
+    page.csrf = me.csrf();
+    page.nav = Nav::of(me);
+    render(status, &page)
+}
+
+/// The ticket `key`, when the signed-in person may read it and see it.
+pub(super) async fn visible(
+    state: &AppState,
+    me: &SignedIn,
+    key: &str,
+) -> Result<TicketDetail, PageError> {
     me.0.require(Action::Read)?;
-    let ticket = crate::api::visible_ticket(&state, &me.0, &key).await.map_err(|err| match err
-        .status()
-    {
+    crate::api::visible_ticket(state, &me.0, key).await.map_err(|err| match err.status() {
         StatusCode::NOT_FOUND => PageError::NotFound(format!("The ticket {key} does not exist.")),
         _ => PageError::from(err),
-    })?;
-    let mut page = TicketPage::of(ticket);
-    page.nav = Nav::of(&me);
-    render(StatusCode::OK, &page)
+    })
 }
 
 impl TicketPage {
-    fn of(detail: TicketDetail) -> TicketPage {
+    /// `time_zone` is the triage policy's, in which due dates are days.
+    fn of(detail: TicketDetail, time_zone: &str) -> TicketPage {
         let ticket = &detail.ticket;
         TicketPage {
             key: ticket.key.clone(),
             title: ticket.title.clone(),
             severity: ticket.severity,
             severity_label: severity_label(ticket.severity),
-            state: ticket.state.label(),
+            state: state_label(ticket),
             no_longer_seen: ticket.ticket_type == TicketType::Vulnerability && !ticket.present,
             facts: facts(&detail),
+            triage: TriageView::of(&detail, time_zone),
             cwes: ticket.cwes.iter().copied().map(cwe_link).collect(),
             advisories: ticket.advisories.iter().map(|id| advisory_link(id)).collect(),
             labels: ticket.labels.clone(),
@@ -136,9 +204,18 @@ impl TicketPage {
                 .collect(),
             description: detail.description,
             events: detail.events.iter().map(EventView::of).collect(),
+            moves: Vec::new(),
+            move_error: None,
+            csrf: String::new(),
             nav: None,
         }
     }
+}
+
+/// What people read for a ticket's state: its custom workflow's label when
+/// it has one, else the built-in state's.
+pub(super) fn state_label(ticket: &TicketRow) -> String {
+    ticket.status_label.clone().unwrap_or_else(|| ticket.state.label().to_string())
 }
 
 fn facts(detail: &TicketDetail) -> Vec<Fact> {
@@ -156,8 +233,6 @@ fn facts(detail: &TicketDetail) -> Vec<Fact> {
         value: Link::plain(short_sha(sha)),
         full: Some(sha.clone()),
     });
-    let due =
-        ticket.due_at.map(|at| Fact { label: "Due", value: Link::plain(date(at)), full: None });
     let tools = (!detail.tools.is_empty()).then(|| Fact {
         label: "Seen by",
         value: Link::plain(detail.tools.join(", ")),
@@ -184,9 +259,6 @@ fn facts(detail: &TicketDetail) -> Vec<Fact> {
         tools,
         closed,
         reopened,
-        text("Owner", &ticket.owner),
-        text("Assignee", &ticket.assignee),
-        due,
         Some(Fact {
             label: "Opened",
             value: Link::plain(date_time(ticket.created_at)),
@@ -433,9 +505,15 @@ fn at_commit(data: &Value) -> String {
     out
 }
 
+/// A custom workflow's state reads by its name (`from_status`, `status`),
+/// a built-in one by its label.
 fn state_change<'a>(field: impl Fn(&str) -> Option<&'a str>) -> String {
-    let state = |name| field(name).map(state_name).unwrap_or_else(|| "?".into());
-    let mut text = format!("state changed from {} to {}", state("from"), state("to"));
+    let state = |custom, built_in| {
+        let custom = field(custom).map(|name: &str| name.replace('_', " "));
+        custom.or_else(|| field(built_in).map(state_name)).unwrap_or_else(|| "?".into())
+    };
+    let (from, to) = (state("from_status", "from"), state("status", "to"));
+    let mut text = format!("state changed from {from} to {to}");
     let details: Vec<String> = [
         field("reason").map(|v| format!("reason: {v}")),
         field("approver").map(|v| format!("approved by {v}")),
@@ -493,6 +571,20 @@ mod tests {
             "due date set to 2025-04-01"
         );
         assert_eq!(describe("sla_breached", &json!({})), "sla breached");
+    }
+
+    #[test]
+    fn a_custom_workflow_s_moves_read_by_its_states() {
+        let data = json!({
+            "from": "in_progress", "to": "fixed", "from_status": "investigating",
+            "status": "mitigated", "reason": "rolled back",
+        });
+        assert_eq!(
+            describe("state_changed", &data),
+            "state changed from investigating to mitigated (reason: rolled back)"
+        );
+        let left = json!({ "from": "closed", "to": "reopened", "from_status": "closed" });
+        assert_eq!(describe("state_changed", &left), "state changed from closed to reopened");
     }
 
     #[test]
