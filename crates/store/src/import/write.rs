@@ -199,11 +199,13 @@ pub(super) async fn known_findings(
          FROM findings WHERE application_id = $1 AND COALESCE(repository_id, 0) = $2"
     );
     let mut known = Vec::new();
+    let mut separator = [0; 4];
+    let no_path: &str = SEP.encode_utf8(&mut separator);
     for packed in
         packed_rows(conn, backend, &select, &[application, repository.unwrap_or(0)]).await?
     {
         let mut parts = packed.splitn(10, SEP);
-        let mut next = || parts.next().unwrap_or_default().to_string();
+        let mut next = || parts.next().unwrap_or_default();
         let (id, ticket, fingerprint, content, cwes) = (next(), next(), next(), next(), next());
         let (line, severity, tool, rule_id, path) = (next(), next(), next(), next(), next());
         let id = id
@@ -212,16 +214,16 @@ pub(super) async fn known_findings(
         known.push(KnownRow {
             id,
             ticket: ticket.parse().ok(),
-            content: if content.is_empty() { fingerprint.clone() } else { content },
-            fingerprint,
-            cwes,
+            content: if content.is_empty() { fingerprint } else { content }.to_string(),
+            fingerprint: fingerprint.to_string(),
+            cwes: cwes.to_string(),
             line: line.parse().ok(),
             severity: severity.parse().unwrap_or_default(),
-            tool,
-            rule_id,
+            tool: tool.to_string(),
+            rule_id: rule_id.to_string(),
             // A missing path is written as the separator alone, which no
             // path is.
-            path: (path != SEP.to_string()).then_some(path),
+            path: (path != no_path).then(|| path.to_string()),
         });
     }
     Ok(known)
