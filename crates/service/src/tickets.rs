@@ -136,10 +136,10 @@ impl Fixgate {
             application,
             repository,
             path,
-            owner: triage.owner,
-            routed_by: triage.routed_by,
+            owner: triage.owner.as_deref().map(str::to_string),
+            routed_by: triage.routed_by.as_deref().map(str::to_string),
             priority: triage.priority,
-            priority_reason: triage.priority_reason,
+            priority_reason: triage.priority_reason.as_deref().map(str::to_string),
             due_at: triage.due.map(|due| due.due_at),
             due_soon_at: triage.due.map(|due| due.due_soon_at),
         };

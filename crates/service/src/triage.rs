@@ -7,13 +7,16 @@
 //! owner that is a team or person fixgate knows); else the application's
 //! owning team; else nobody.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use fixgate_domain::codeowners::{Codeowners, Owner};
 use fixgate_domain::policy::FindingKind;
-use fixgate_domain::triage::{AppProfile, Due, Priority, PriorityInput, RouteInput, TriagePolicy};
-use fixgate_domain::{Finding, TicketType};
-use fixgate_store::{ExploitSignal, Owners, StoredPolicy, TicketTriage, Triage};
+use fixgate_domain::triage::{
+    AppProfile, Due, Pause, Priority, PriorityInput, RouteInput, TriagePolicy,
+};
+use fixgate_domain::{Finding, Severity, TicketType};
+use fixgate_store::{ExploitSignal, Owners, PriorityAgain, StoredPolicy, TicketTriage, Triage};
 use jiff::Timestamp;
 
 use crate::{Fixgate, ServiceError};
@@ -120,8 +123,8 @@ impl Router {
         self.owner_of(&RouteInput {
             application: &self.application,
             repository: self.repository.as_deref(),
-            path: finding.location.as_ref().and_then(|l| l.path.as_deref()),
-            ecosystem: finding.package.as_ref().and_then(|p| p.purl_type()),
+            path: path_of(finding),
+            ecosystem: ecosystem_of(finding),
             kind: Some(FindingKind::of(finding)),
             ticket_type: TicketType::Vulnerability,
             cwes: &finding.cwes,
@@ -223,29 +226,140 @@ impl OwnerRules<'_> {
 }
 
 impl Triage for Router {
-    fn triage(&self, finding: &Finding, exploit: Option<&ExploitSignal>) -> TicketTriage {
+    fn triage(&self, tickets: &[(&Finding, Option<&ExploitSignal>)]) -> Vec<TicketTriage> {
+        let mut owners: HashMap<RouteKey<'_>, Owned> = HashMap::new();
+        // A scan's tickets fall under a handful of these: a scan through
+        // them costs less than hashing each ticket's key.
+        let mut priorities: Vec<(PriorityKey, Prioritised)> = Vec::new();
+        tickets
+            .iter()
+            .map(|(finding, exploit)| {
+                let (owner, routed_by) = owners
+                    .entry(self.route_key(finding))
+                    .or_insert_with(|| self.owned(finding))
+                    .clone();
+                let kev = exploit.is_some_and(|e| e.kev);
+                let epss = exploit.and_then(|e| e.epss);
+                let key = PriorityKey {
+                    severity: finding.severity,
+                    kind: FindingKind::of(finding),
+                    kev,
+                    epss: epss.map(f64::to_bits),
+                };
+                let index = match priorities.iter().position(|(k, _)| *k == key) {
+                    Some(index) => index,
+                    None => {
+                        priorities.push((key, self.prioritised(key.input(epss))));
+                        priorities.len() - 1
+                    }
+                };
+                let prioritised = priorities.get(index).map(|(_, p)| p);
+                TicketTriage {
+                    owner,
+                    routed_by,
+                    priority: prioritised.map(|p| p.priority),
+                    priority_reason: prioritised.map(|p| p.reason.clone()),
+                    due: prioritised.and_then(|p| p.due),
+                    kev,
+                    epss,
+                }
+            })
+            .collect()
+    }
+
+    fn priority(&self, input: PriorityAgain) -> (Priority, String) {
+        let prioritised = self.policy.priority(&self.priority_again_input(input));
+        (prioritised.priority, prioritised.reasons.join("; "))
+    }
+
+    fn due(&self, priority: Priority, start: Timestamp, pauses: &[Pause]) -> Option<Due> {
+        self.policy.sla().due(priority, start, pauses)
+    }
+}
+
+/// A ticket's owning team and the rule that chose it, shared by the
+/// tickets whose findings the routing cannot tell apart.
+type Owned = (Option<Arc<str>>, Option<Arc<str>>);
+
+/// What routing reads of a finding: its path, ecosystem, kind and CWEs,
+/// each left out when no route rule (nor, for the path, CODEOWNERS) could
+/// tell two findings apart by it.
+type RouteKey<'f> = (Option<&'f str>, Option<&'f str>, Option<FindingKind>, Option<&'f [u32]>);
+
+/// What the priority rules read of a ticket that the scan does not fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PriorityKey {
+    severity: Severity,
+    kind: FindingKind,
+    kev: bool,
+    /// The score's bits: equal scores decide alike.
+    epss: Option<u64>,
+}
+
+impl PriorityKey {
+    fn input(self, epss: Option<f64>) -> PriorityAgain {
+        PriorityAgain { severity: self.severity, kind: self.kind, kev: self.kev, epss }
+    }
+}
+
+/// A priority decided for this scan's new tickets, with its due date.
+struct Prioritised {
+    priority: Priority,
+    reason: Arc<str>,
+    due: Option<Due>,
+}
+
+impl Router {
+    fn route_key<'f>(&self, finding: &'f Finding) -> RouteKey<'f> {
+        let routes = self.policy.route_count() > 0;
+        let path = (routes || self.codeowners.is_some()).then(|| path_of(finding)).flatten();
+        if !routes {
+            return (path, None, None, None);
+        }
+        (path, ecosystem_of(finding), Some(FindingKind::of(finding)), Some(&finding.cwes))
+    }
+
+    fn owned(&self, finding: &Finding) -> Owned {
         let (owner, routed_by) = self.owner(finding).unzip();
-        let kev = exploit.is_some_and(|e| e.kev);
-        let epss = exploit.and_then(|e| e.epss);
-        let prioritised = self.policy.priority(&PriorityInput {
-            severity: finding.severity,
-            kind: Some(FindingKind::of(finding)),
-            ticket_type: TicketType::Vulnerability,
-            kev,
-            epss,
-            ..self.priority_input()
-        });
-        let due = self.policy.sla().due(prioritised.priority, self.start, &[]);
-        TicketTriage {
-            owner,
-            routed_by,
-            priority: Some(prioritised.priority),
-            priority_reason: Some(prioritised.reasons.join("; ")),
-            due,
-            kev,
-            epss,
+        (owner.map(Arc::from), routed_by.map(Arc::from))
+    }
+
+    fn prioritised(&self, input: PriorityAgain) -> Prioritised {
+        let (priority, reason) = self.priority(input);
+        Prioritised {
+            priority,
+            reason: Arc::from(reason),
+            due: self.policy.sla().due(priority, self.start, &[]),
         }
     }
+
+    /// What the priority rules see of an imported ticket.
+    fn priority_again_input(&self, input: PriorityAgain) -> PriorityInput<'_> {
+        PriorityInput {
+            severity: input.severity,
+            kind: Some(input.kind),
+            ticket_type: TicketType::Vulnerability,
+            kev: input.kev,
+            epss: input.epss,
+            ..self.priority_input()
+        }
+    }
+}
+
+fn path_of(finding: &Finding) -> Option<&str> {
+    finding.location.as_ref().and_then(|l| l.path.as_deref())
+}
+
+/// The package's ecosystem: the type of its purl, else the one the report
+/// named.
+fn ecosystem_of(finding: &Finding) -> Option<&str> {
+    finding.package.as_ref().and_then(|p| {
+        p.purl
+            .as_deref()
+            .and_then(|purl| purl.strip_prefix("pkg:"))
+            .and_then(|rest| rest.split('/').next())
+            .or(p.ecosystem.as_deref())
+    })
 }
 
 /// What a person opening a ticket by hand said of it, for its triage.
@@ -315,10 +429,10 @@ impl Fixgate {
         };
 
         Ok(TicketTriage {
-            owner,
-            routed_by,
+            owner: owner.map(Arc::from),
+            routed_by: routed_by.map(Arc::from),
             priority: Some(priority),
-            priority_reason: Some(reason),
+            priority_reason: Some(Arc::from(reason)),
             due,
             kev: false,
             epss: None,

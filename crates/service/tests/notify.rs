@@ -788,7 +788,7 @@ async fn imports_assignments_and_risk_decisions_are_told_once_to_the_owning_team
             due_at: Some("2027-01-31T00:00:00Z".parse().unwrap()),
             ..MoveTicket::to(TicketState::Triaged)
         };
-        fixgate.move_ticket(&users, triage, "lee").await.unwrap();
+        fixgate.move_ticket(&users, triage, &principal("lee", Role::Security)).await.unwrap();
         let filter = TicketFilter {
             owner: Some("shop-team".into()),
             limit: 100,
@@ -796,7 +796,10 @@ async fn imports_assignments_and_risk_decisions_are_told_once_to_the_owning_team
             ..TicketFilter::default()
         };
         let bulk = BulkChange { assignee: Some(Some("sam".into())), ..BulkChange::default() };
-        let outcome = fixgate.bulk_change(&filter, &bulk, false, "lee").await.unwrap();
+        let outcome = fixgate
+            .bulk_change(&filter, &bulk, false, &principal("lee", Role::Security))
+            .await
+            .unwrap();
         assert_eq!(outcome.changed, 1, "{}: {outcome:?}", env.backend);
 
         // A risk acceptance asked for, then approved with a note.

@@ -8,8 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use fixgate_domain::channel::{ChannelKind, Digest};
-use fixgate_domain::{NoticeKind, TicketState};
-use fixgate_service::testkit::{Env, context, each_backend, examples, import_bytes, sarif};
+use fixgate_domain::{NoticeKind, Role, TicketState};
+use fixgate_service::testkit::{
+    Env, context, each_backend, examples, import_bytes, principal, sarif,
+};
 use fixgate_service::{AddChannel, MoveTicket, Rerouted};
 use fixgate_store::{EventRow, QueueEntry, QueueFilter, TicketDetail};
 use serde_json::json;
@@ -77,12 +79,18 @@ async fn shop(env: &Env) -> Shop {
         due_at: Some("2027-01-31T00:00:00Z".parse().unwrap()),
         ..MoveTicket::to(TicketState::Triaged)
     };
-    env.fixgate.move_ticket(&shop.export, triage, "dana").await.unwrap();
+    env.fixgate
+        .move_ticket(&shop.export, triage, &principal("dana", Role::Security))
+        .await
+        .unwrap();
     let dismiss = MoveTicket {
         reason: Some("test code only".into()),
         ..MoveTicket::to(TicketState::FalsePositive)
     };
-    env.fixgate.move_ticket(&shop.dismissed, dismiss, "dana").await.unwrap();
+    env.fixgate
+        .move_ticket(&shop.dismissed, dismiss, &principal("dana", Role::Security))
+        .await
+        .unwrap();
     shop
 }
 

@@ -1,7 +1,8 @@
 //! Triage by policy on every backend: imports and people opening tickets by
-//! hand route tickets to teams with a priority and a due date, a pause
-//! moves the due date, a breach is recorded once, and an expired acceptance
-//! reopens its ticket.
+//! hand route tickets to teams with a priority and a due date, a re-scan
+//! that rates a finding anew moves its ticket's priority and due date, a
+//! pause moves the due date, a breach is recorded once, and an expired
+//! acceptance reopens its ticket.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -10,7 +11,7 @@ use fixgate_domain::{Role, Severity, TicketState, TicketType};
 use fixgate_service::testkit::{
     Env, accept_risk, context, each_backend, import_bytes, principal, sarif,
 };
-use fixgate_service::{CreateTicket, MoveTicket, ServiceError};
+use fixgate_service::{CreateTicket, MoveTicket, ServiceError, SetPriority};
 use fixgate_store::{TicketDetail, TicketFilter};
 use jiff::SignedDuration;
 
@@ -178,6 +179,145 @@ async fn a_policy_file_that_does_not_read_changes_nothing() {
         env.fixgate.load_triage_policy(good, "admin").await.unwrap();
         let policy = env.fixgate.triage_policy().await.unwrap();
         assert_eq!(policy.sla().days(fixgate_domain::triage::Priority::High), 10);
+    })
+    .await;
+}
+
+/// A SARIF report of one Semgrep result whose rule rates it `score` (the
+/// `security-severity` GitHub reads).
+fn rated_report(score: &str) -> Vec<u8> {
+    let doc = serde_json::json!({
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "Semgrep", "rules": [
+                {"id": "py/weak-hash", "shortDescription": {"text": "Weak hash"},
+                 "properties": {"tags": ["external/cwe/cwe-328"], "security-severity": score}}
+            ]}},
+            "results": [{
+                "ruleId": "py/weak-hash",
+                "level": "warning",
+                "message": {"text": "md5 used for passwords"},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": "app/auth.py"},
+                    "region": {"startLine": 12, "snippet": {"text": "hashlib.md5(password)"}}
+                }}]
+            }]
+        }]
+    });
+    serde_json::to_vec(&doc).unwrap()
+}
+
+#[tokio::test]
+async fn a_rescan_that_raises_the_severity_raises_the_priority_and_shortens_the_due_date() {
+    each_backend("triage_rerated", |env| async move {
+        let policy = TriagePolicy::default();
+        let detected = fixgate_service::Clock::now(env.clock.as_ref());
+        let opened = import_bytes(&env, rated_report("5.0"), context("shop")).await;
+        let key = opened.opened_tickets[0].clone();
+        let medium = ticket(&env, &key).await.ticket;
+        assert_eq!(medium.severity, Severity::Medium, "{}", env.backend);
+        assert_eq!(medium.priority, Some(Priority::Medium));
+
+        env.clock.advance(SignedDuration::from_hours(24 * 10));
+        let rescan = import_bytes(&env, rated_report("9.5"), context("shop")).await;
+        assert_eq!(rescan.counts.seen_again, 1, "{}", env.backend);
+        let detail = ticket(&env, &key).await;
+        assert_eq!(detail.ticket.severity, Severity::Critical, "{}", env.backend);
+        assert_eq!(detail.ticket.priority, Some(Priority::Critical));
+        // Due as a critical ticket first detected ten days ago: already late.
+        let due = policy.sla().due(Priority::Critical, detected, &[]).unwrap();
+        assert_eq!(detail.ticket.due_at, Some(due.due_at), "{}", env.backend);
+        assert!(due.due_at < medium.due_at.unwrap());
+        assert_eq!(detail.ticket.sla, Some(SlaStatus::Breached));
+        assert!(detail.triage.priority_reason.as_deref().unwrap().starts_with("severity critical"));
+        for kind in ["severity_changed", "priority_changed", "due_date_changed"] {
+            assert_eq!(kinds(&detail, kind), 1, "{}: {kind}", env.backend);
+        }
+        let changed = detail.events.iter().find(|e| e.kind == "priority_changed").unwrap();
+        assert_eq!(changed.data["from"], "medium");
+        assert_eq!(changed.data["to"], "critical");
+        assert_eq!(changed.data["scan_id"], rescan.scan_id);
+        let reason = changed.data["reason"].as_str().unwrap();
+        assert_eq!(reason, format!("severity critical in scan {}", rescan.scan_id));
+
+        // A re-scan that rates it the same changes nothing.
+        env.clock.advance(SignedDuration::from_hours(24));
+        let mut same = context("shop");
+        same.commit = Some("2222222222222222222222222222222222222222".into());
+        import_bytes(&env, rated_report("9.5"), same).await;
+        let again = ticket(&env, &key).await;
+        assert_eq!(again.ticket.due_at, detail.ticket.due_at, "{}", env.backend);
+        for kind in ["severity_changed", "priority_changed", "due_date_changed"] {
+            assert_eq!(kinds(&again, kind), 1, "{}: {kind}", env.backend);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_priority_a_person_set_outlives_a_new_severity() {
+    each_backend("triage_rerated_by_hand", |env| async move {
+        let opened = import_bytes(&env, rated_report("5.0"), context("shop")).await;
+        let key = opened.opened_tickets[0].clone();
+        let set = SetPriority { priority: Priority::Low, reason: "test code only".into() };
+        env.fixgate.set_priority(&key, set, "dana").await.unwrap();
+
+        import_bytes(&env, rated_report("9.5"), context("shop")).await;
+        let detail = ticket(&env, &key).await;
+        assert_eq!(detail.ticket.severity, Severity::Critical, "{}", env.backend);
+        assert_eq!(detail.ticket.priority, Some(Priority::Low), "{}", env.backend);
+        assert_eq!(kinds(&detail, "severity_changed"), 1);
+        assert_eq!(kinds(&detail, "priority_changed"), 1, "only the person's");
+    })
+    .await;
+}
+
+/// An advisory on lodash 4.17.15 in fixgate's own JSON format: one upgrade
+/// fixes them all, so they share one ticket.
+fn lodash(cve: &str, severity: &str) -> serde_json::Value {
+    serde_json::json!({
+        "rule": cve,
+        "title": format!("{cve} in lodash"),
+        "severity": severity,
+        "advisories": [cve],
+        "location": "package-lock.json",
+        "package": {"name": "lodash", "version": "4.17.15", "purl": "pkg:npm/lodash@4.17.15",
+                    "ecosystem": "npm", "fixed_version": "4.17.21"}
+    })
+}
+
+fn npm_scan(findings: Vec<serde_json::Value>) -> Vec<u8> {
+    let doc = serde_json::json!({"fixgate": 1, "tool": {"name": "npm-scan"}, "findings": findings});
+    serde_json::to_vec(&doc).unwrap()
+}
+
+#[tokio::test]
+async fn an_upgrade_ticket_takes_the_priority_of_its_worst_advisory_as_it_moves() {
+    each_backend("triage_rerated_group", |env| async move {
+        let first = npm_scan(vec![lodash("CVE-2020-8203", "medium"), lodash("CVE-2021-1", "low")]);
+        let opened = import_bytes(&env, first, context("shop")).await;
+        assert_eq!(opened.opened_tickets.len(), 1, "{}", env.backend);
+        let key = opened.opened_tickets[0].clone();
+        assert_eq!(ticket(&env, &key).await.ticket.priority, Some(Priority::Medium));
+
+        // The scanner now rates one advisory high.
+        let raised =
+            npm_scan(vec![lodash("CVE-2020-8203", "medium"), lodash("CVE-2021-1", "high")]);
+        import_bytes(&env, raised.clone(), context("shop")).await;
+        let detail = ticket(&env, &key).await;
+        assert_eq!(detail.ticket.severity, Severity::High, "{}", env.backend);
+        assert_eq!(detail.ticket.priority, Some(Priority::High), "{}", env.backend);
+        assert_eq!(kinds(&detail, "priority_changed"), 1);
+
+        // A critical advisory joins the ticket.
+        let mut joined = vec![lodash("CVE-2020-8203", "medium"), lodash("CVE-2021-1", "high")];
+        joined.push(lodash("CVE-2019-10744", "critical"));
+        import_bytes(&env, npm_scan(joined), context("shop")).await;
+        let detail = ticket(&env, &key).await;
+        assert_eq!(detail.findings.len(), 3, "{}", env.backend);
+        assert_eq!(detail.ticket.priority, Some(Priority::Critical), "{}", env.backend);
+        assert_eq!(kinds(&detail, "priority_changed"), 2);
+        assert_eq!(kinds(&detail, "severity_changed"), 2);
     })
     .await;
 }

@@ -50,7 +50,7 @@ pub use rows::{
 };
 pub use sla::SlaSweep;
 pub use tickets::FilterValues;
-pub use triage::{AllOwners, Owners, StoredPolicy, TicketTriage, Triage};
+pub use triage::{AllOwners, Owners, PriorityAgain, StoredPolicy, TicketTriage, Triage};
 
 use sqlx::AnyPool;
 

@@ -1,31 +1,54 @@
 //! What an import asks of the triage policy for each ticket it opens: the
 //! owning team, the priority and the SLA due date, decided in the same
-//! transaction that opens the ticket.
+//! transaction that opens the ticket; and for each open ticket whose
+//! severity the scan changed, its priority again.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
-use fixgate_domain::Finding;
-use fixgate_domain::triage::{Due, Priority};
+use fixgate_domain::triage::{Due, Pause, Priority};
+use fixgate_domain::{Finding, FindingKind, Severity};
+use jiff::Timestamp;
 
 use crate::ExploitSignal;
 
-/// Decides a new ticket's owner, priority and due date from its (first)
-/// finding and the exploit signals known for its advisories.
+/// Decides new tickets' owners, priorities and due dates from their (first)
+/// findings and the exploit signals known for their advisories, and
+/// re-decides the priority of a ticket whose severity a later scan changed.
 pub trait Triage: Send + Sync + fmt::Debug {
-    fn triage(&self, finding: &Finding, exploit: Option<&ExploitSignal>) -> TicketTriage;
+    /// The triage of each ticket in `tickets`, in order. Tickets that agree
+    /// on what the policy reads share their decision, words included.
+    fn triage(&self, tickets: &[(&Finding, Option<&ExploitSignal>)]) -> Vec<TicketTriage>;
+
+    /// The priority the policy gives a ticket of `kind` rated `severity`
+    /// with these exploit signals, and why, in words.
+    fn priority(&self, input: PriorityAgain) -> (Priority, String);
+
+    /// When a ticket of `priority` whose SLA clock started at `start` is
+    /// due, given the pauses of its clock; `None` while a pause is open.
+    fn due(&self, priority: Priority, start: Timestamp, pauses: &[Pause]) -> Option<Due>;
+}
+
+/// What the policy reads to prioritise an open ticket again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PriorityAgain {
+    pub severity: Severity,
+    pub kind: FindingKind,
+    pub kev: bool,
+    pub epss: Option<f64>,
 }
 
 /// A new ticket's triage.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketTriage {
     /// The owning team.
-    pub owner: Option<String>,
+    pub owner: Option<Arc<str>>,
     /// Which rule chose the owner, in words.
-    pub routed_by: Option<String>,
+    pub routed_by: Option<Arc<str>>,
     pub priority: Option<Priority>,
     /// Why that priority, in words.
-    pub priority_reason: Option<String>,
+    pub priority_reason: Option<Arc<str>>,
     pub due: Option<Due>,
     pub kev: bool,
     pub epss: Option<f64>,

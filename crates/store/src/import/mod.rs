@@ -18,6 +18,7 @@
 //! so an import of 100,000 findings costs a few dozen round trips.
 
 mod lifecycle;
+mod rerate;
 mod write;
 
 use std::collections::{HashMap, HashSet};
@@ -120,12 +121,16 @@ pub struct ImportSession {
     opened: Vec<(i64, String)>,
     /// Group tickets whose findings this scan changed.
     touched_groups: HashSet<i64>,
+    /// Tickets a finding of which this scan rated anew, with its kind.
+    rerated: rerate::Candidates,
 }
 
 /// A finding the store has.
 struct KnownFinding {
     id: i64,
     ticket: Option<i64>,
+    /// Its severity's rank, as the previous scan rated it.
+    severity: i64,
 }
 
 /// What the import needs to know of the repository's tickets.
@@ -221,6 +226,7 @@ impl Store {
             counts: ImportCounts::default(),
             opened: Vec::new(),
             touched_groups: HashSet::new(),
+            rerated: rerate::Candidates::new(),
         };
         for row in known {
             session.know(row);
@@ -247,7 +253,8 @@ impl ImportSession {
         }
         let keys =
             Keys { fingerprint: row.fingerprint, content: row.content, place, line: row.line };
-        self.known.insert(keys, KnownFinding { id: row.id, ticket: row.ticket });
+        let known = KnownFinding { id: row.id, ticket: row.ticket, severity: row.severity };
+        self.known.insert(keys, known);
     }
 
     /// Records a chunk of the report's findings. Their fingerprints must be
@@ -351,10 +358,13 @@ impl ImportSession {
                 });
                 events.push((ticket, "finding_added", added.to_string()));
             }
-            if matches!(target, Target::NewGroup(_))
-                || self.tickets.special.get(&ticket).is_some_and(|t| t.group_key.is_some())
-            {
+            let group = self.tickets.special.get(&ticket).is_some_and(|t| t.group_key.is_some());
+            if matches!(target, Target::NewGroup(_)) || group {
                 self.touched_groups.insert(ticket);
+            }
+            // A finding that joins a group may raise the group's severity.
+            if group && !opened_here {
+                self.rerated.entry(ticket).or_insert_with(|| FindingKind::of(f));
             }
         }
         for (new, (id, _)) in to_open.iter().zip(&opened) {
@@ -401,10 +411,23 @@ impl ImportSession {
             let Some(known) = self.known.get_mut(*index) else { continue };
             let before = known.ticket.is_some();
             known.ticket = known.ticket.or(new_ticket);
+            let rerated =
+                std::mem::replace(&mut known.severity, f.severity.rank()) != f.severity.rank();
             let (id, ticket) = (known.id, known.ticket);
+            if let (true, true, Some(ticket)) = (self.tracked, rerated, ticket) {
+                self.rerate(ticket, f);
+            }
             self.seen_finding(f, id, true, before, ticket);
         }
         Ok(())
+    }
+
+    /// Notes that this scan rated a finding of `ticket` anew.
+    fn rerate(&mut self, ticket: i64, f: &Finding) {
+        self.rerated.entry(ticket).or_insert_with(|| FindingKind::of(f));
+        if self.tickets.special.get(&ticket).is_some_and(|t| t.group_key.is_some()) {
+            self.touched_groups.insert(ticket);
+        }
     }
 
     fn seen_finding(
@@ -560,6 +583,11 @@ impl ImportSession {
         }
         write::insert_sightings(conn, backend, self.scan, now, &plan.new_sightings).await?;
         if self.tracked {
+            // A ticket this scan opened took the severity it has from it.
+            for (id, _) in &self.opened {
+                self.rerated.remove(id);
+            }
+            let before = rerate::severities(conn, backend, &self.rerated).await?;
             let seen_tickets: HashSet<i64> =
                 self.seen.iter().filter(|s| !s.suppressed).filter_map(|s| s.ticket).collect();
             let settled = lifecycle::settle(
@@ -584,6 +612,19 @@ impl ImportSession {
             self.counts.verified = settled.verified;
             self.counts.reopened = settled.reopened;
             self.counts.verification_failed = settled.verification_failed;
+            let rating = rerate::Rating {
+                scan: self.scan,
+                now,
+                actor: &self.start.uploader,
+                triage: self.start.triage.as_deref(),
+            };
+            let reprioritised =
+                rerate::rerate(conn, backend, &rating, &self.rerated, &before).await?;
+            tracing::debug!(
+                rerated = self.rerated.len(),
+                reprioritised,
+                "tickets whose findings the scan rated anew"
+            );
         }
         write::place_opened(conn, backend, &self.start.branch, &end, &self.opened).await?;
         write::finish_scan(conn, self.scan, &end, self.seen.len(), &self.counts, &distinct).await?;

@@ -179,6 +179,8 @@ pub(super) struct KnownRow {
     pub path: Option<String>,
     pub line: Option<u32>,
     pub cwes: String,
+    /// The severity's rank.
+    pub severity: i64,
 }
 
 pub(super) async fn known_findings(
@@ -191,33 +193,37 @@ pub(super) async fn known_findings(
         "SELECT CAST(id AS TEXT) || '{SEP}' || COALESCE(CAST(ticket_id AS TEXT), '') \
          || '{SEP}' || fingerprint || '{SEP}' || COALESCE(content_fingerprint, '') \
          || '{SEP}' || cwes || '{SEP}' || COALESCE(CAST(start_line AS TEXT), '') \
+         || '{SEP}' || CAST(severity AS TEXT) \
          || '{SEP}' || tool || '{SEP}' || rule_id || '{SEP}' || COALESCE(path, '{SEP}') AS p, \
          id / 1024 AS g \
          FROM findings WHERE application_id = $1 AND COALESCE(repository_id, 0) = $2"
     );
     let mut known = Vec::new();
+    let mut separator = [0; 4];
+    let no_path: &str = SEP.encode_utf8(&mut separator);
     for packed in
         packed_rows(conn, backend, &select, &[application, repository.unwrap_or(0)]).await?
     {
-        let mut parts = packed.splitn(9, SEP);
-        let mut next = || parts.next().unwrap_or_default().to_string();
+        let mut parts = packed.splitn(10, SEP);
+        let mut next = || parts.next().unwrap_or_default();
         let (id, ticket, fingerprint, content, cwes) = (next(), next(), next(), next(), next());
-        let (line, tool, rule_id, path) = (next(), next(), next(), next());
+        let (line, severity, tool, rule_id, path) = (next(), next(), next(), next(), next());
         let id = id
             .parse()
             .map_err(|_| StoreError::Invalid(format!("finding id {id:?} is not a number")))?;
         known.push(KnownRow {
             id,
             ticket: ticket.parse().ok(),
-            content: if content.is_empty() { fingerprint.clone() } else { content },
-            fingerprint,
-            cwes,
+            content: if content.is_empty() { fingerprint } else { content }.to_string(),
+            fingerprint: fingerprint.to_string(),
+            cwes: cwes.to_string(),
             line: line.parse().ok(),
-            tool,
-            rule_id,
+            severity: severity.parse().unwrap_or_default(),
+            tool: tool.to_string(),
+            rule_id: rule_id.to_string(),
             // A missing path is written as the separator alone, which no
             // path is.
-            path: (path != SEP.to_string()).then_some(path),
+            path: (path != no_path).then(|| path.to_string()),
         });
     }
     Ok(known)
@@ -337,18 +343,21 @@ pub(super) async fn open_tickets(
     let triaged: Vec<TicketTriage> = match &start.triage {
         Some(triage) => {
             let signals = exploit_signals(conn, backend, tickets).await?;
-            tickets
-                .iter()
-                .map(|t| {
-                    triage.triage(t.finding, strongest(&signals, &t.finding.advisories).as_ref())
-                })
-                .collect()
+            let strongest: Vec<Option<ExploitSignal>> =
+                tickets.iter().map(|t| strongest(&signals, &t.finding.advisories)).collect();
+            let asked: Vec<(&Finding, Option<&ExploitSignal>)> =
+                tickets.iter().zip(&strongest).map(|(t, s)| (t.finding, s.as_ref())).collect();
+            triage.triage(&asked)
         }
         None => vec![TicketTriage::default(); tickets.len()],
     };
     let rows: Vec<(String, &NewTicket, &TicketTriage)> =
         rows.into_iter().zip(&triaged).map(|((key, t), triage)| (key, t, triage)).collect();
 
+    // What no ticket of the batch has is written as a literal: binding
+    // values is most of what the insert costs.
+    let routed = triaged.iter().any(|t| t.owner.is_some() || t.routed_by.is_some());
+    let signalled = triaged.iter().any(|t| t.kev || t.epss.is_some());
     let ids = insert_with_ids(
         conn,
         backend,
@@ -361,16 +370,19 @@ pub(super) async fn open_tickets(
             "ticket_key",
         ),
         &format!(
-            "?,'{}','{}',?,?,?,{application},{},?,?,?,?,?,?,?,?,?,?,?,?,?,?,{now},1,{now},{now}",
+            "?,'{}','{}',?,?,?,{application},{},?,?,?,?,?,?,{},?,?,{},?,?,{now},1,{now},{now}",
             TicketType::Vulnerability.as_str(),
             TicketState::New.as_str(),
-            sql_id(repository)
+            sql_id(repository),
+            if routed { "?,?" } else { "NULL,NULL" },
+            if signalled { "?,?" } else { "0,NULL" },
         ),
         &rows,
         |q, (key, t, triage)| {
             let f = t.finding;
             let path = f.location.as_ref().and_then(|l| l.path.as_deref());
-            q.bind(key.as_str())
+            let mut q = q
+                .bind(key.as_str())
                 .bind(f.severity.rank())
                 .bind(ticket_title(f))
                 .bind(f.message.as_str())
@@ -379,14 +391,15 @@ pub(super) async fn open_tickets(
                 .bind(path)
                 .bind(cwes_column(&f.cwes))
                 .bind(advisories_column(&f.advisories))
-                .bind(t.group_key.as_deref())
-                .bind(triage.owner.as_deref())
-                .bind(triage.routed_by.as_deref())
-                .bind(triage.priority.map(|p| p.as_str()))
-                .bind(triage.priority_reason.as_deref())
-                .bind(i64::from(triage.kev))
-                .bind(triage.epss)
-                .bind(triage.due.map(|d| millis(d.due_at)))
+                .bind(t.group_key.as_deref());
+            if routed {
+                q = q.bind(triage.owner.as_deref()).bind(triage.routed_by.as_deref());
+            }
+            q = q.bind(triage.priority.map(|p| p.as_str())).bind(triage.priority_reason.as_deref());
+            if signalled {
+                q = q.bind(i64::from(triage.kev)).bind(triage.epss);
+            }
+            q.bind(triage.due.map(|d| millis(d.due_at)))
                 .bind(triage.due.map(|d| millis(d.due_soon_at)))
         },
         |(key, _, _)| key.as_str(),
@@ -806,6 +819,9 @@ fn strongest(
     signals: &HashMap<String, ExploitSignal>,
     advisories: &[String],
 ) -> Option<ExploitSignal> {
+    if signals.is_empty() {
+        return None;
+    }
     let found: Vec<&ExploitSignal> = advisories.iter().filter_map(|id| signals.get(id)).collect();
     if found.is_empty() {
         return None;
