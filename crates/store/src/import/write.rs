@@ -642,6 +642,16 @@ pub(super) async fn insert_events_at(
             |q, (ticket, _, data)| q.bind(*ticket).bind(actor.to_string()).bind(data.as_str()),
         )
         .await?;
+        let recorded: Vec<crate::metrics::facts::Event> = of_kind
+            .iter()
+            .map(|(ticket, kind, data)| crate::metrics::facts::Event {
+                ticket: *ticket,
+                at: now,
+                kind,
+                data,
+            })
+            .collect();
+        crate::metrics::facts::record(conn, &recorded).await?;
     }
     Ok(())
 }
