@@ -139,7 +139,13 @@ impl Standing {
     /// ticket already closed and a reopening of one already open change
     /// nothing, so the open backlog is always the sum of what opened,
     /// closed and reopened.
-    pub(crate) fn apply(&mut self, ticket: i64, at: i64, kind: &str, data: &str) -> Vec<Transition> {
+    pub(crate) fn apply(
+        &mut self,
+        ticket: i64,
+        at: i64,
+        kind: &str,
+        data: &str,
+    ) -> Vec<Transition> {
         let mut out = Vec::new();
         let detected_at = self.detected_at;
         let step = |step, detail: String, due_at| Transition {
@@ -188,7 +194,10 @@ fn backend_of(conn: &AnyConnection) -> Backend {
 /// Brings the facts up to date with events just appended on `conn`, in
 /// their transaction. Events of other kinds, and of tickets that are not
 /// security tickets, change nothing.
-pub(crate) async fn record(conn: &mut AnyConnection, events: &[Event<'_>]) -> Result<(), StoreError> {
+pub(crate) async fn record(
+    conn: &mut AnyConnection,
+    events: &[Event<'_>],
+) -> Result<(), StoreError> {
     let relevant: Vec<&Event> = events.iter().filter(|e| KINDS.contains(&e.kind)).collect();
     if relevant.is_empty() {
         return Ok(());
@@ -327,10 +336,8 @@ async fn write(
         },
     )
     .await?;
-    let rows: Vec<(&Transition, &Dims)> = transitions
-        .iter()
-        .filter_map(|t| standings.get(&t.ticket).map(|s| (t, &s.dims)))
-        .collect();
+    let rows: Vec<(&Transition, &Dims)> =
+        transitions.iter().filter_map(|t| standings.get(&t.ticket).map(|s| (t, &s.dims))).collect();
     for_rows(
         conn,
         backend,
@@ -499,12 +506,16 @@ mod tests {
         let out = s.apply(7, 4_000, "state_changed", r#"{"from":"new","to":"false_positive"}"#);
         let steps: Vec<(&str, &str, i64)> =
             out.iter().map(|t| (t.step, t.detail.as_str(), t.elapsed)).collect();
-        assert_eq!(steps, [("triaged", "false_positive", 3_000), ("closed", "false_positive", 3_000)]);
+        assert_eq!(
+            steps,
+            [("triaged", "false_positive", 3_000), ("closed", "false_positive", 3_000)]
+        );
         assert_eq!(out[1].due_at, Some(10_000));
         assert!(!s.open);
         // Only the first move is a triage; a closing of a closed ticket is none.
         assert!(s.apply(7, 5_000, "verified", "{}").is_empty());
-        let out = s.apply(7, 6_000, "state_changed", r#"{"from":"false_positive","to":"reopened"}"#);
+        let out =
+            s.apply(7, 6_000, "state_changed", r#"{"from":"false_positive","to":"reopened"}"#);
         assert_eq!(out.iter().map(|t| t.step).collect::<Vec<_>>(), ["reopened"]);
     }
 

@@ -276,7 +276,11 @@ impl Store {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            out.push(Durations { period: index(row.try_get(0)?)?, group: row.try_get(1)?, elapsed });
+            out.push(Durations {
+                period: index(row.try_get(0)?)?,
+                group: row.try_get(1)?,
+                elapsed,
+            });
         }
         self.label_groups(scope.by, &mut out, |d| &mut d.group).await?;
         Ok(out)
@@ -472,7 +476,9 @@ impl Store {
     pub async fn rebuild_kpi_facts(&self) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let tickets = facts::rebuild(&mut tx).await?;
-        sqlx::query("DELETE FROM settings WHERE name = 'metrics.rebuild'").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM settings WHERE name = 'metrics.rebuild'")
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(tickets)
     }
