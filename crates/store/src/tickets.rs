@@ -534,6 +534,7 @@ pub(crate) async fn append_event(
     .bind(data.to_string())
     .execute(&mut *conn)
     .await?;
+    // The figures' facts follow the event, in its transaction.
     let data = data.to_string();
     let event = crate::metrics::facts::Event { ticket, at: millis(at), kind, data: &data };
     crate::metrics::facts::record(conn, &[event]).await
