@@ -366,19 +366,26 @@ impl Fixgate {
         let scope = KpiScope { visibility, by: request.by };
         let stale_days = request.stale_days.unwrap_or(DEFAULT_STALE_DAYS);
 
+        // Each statement reads its own index range; on their own connections
+        // they run side by side.
         let store = &self.store;
-        let steps = store.kpi_steps(&scope, &cuts.period_bounds).await?;
-        let triage = store.kpi_durations(&scope, &cuts.period_bounds, KpiClock::Triage).await?;
-        let verification =
-            store.kpi_durations(&scope, &cuts.period_bounds, KpiClock::Verification).await?;
-        let days = store.kpi_days(&scope.visibility, &cuts.day_bounds).await?;
-        let after = store.kpi_flow(&scope.visibility, (cuts.end(), i64::MAX)).await?;
-        let open = store.kpi_open(&scope, &open_bounds(now)).await?;
-        let top = store.kpi_top(&scope.visibility, TOP).await?;
-        let coverage = store.kpi_coverage(&scope.visibility).await?;
+        let visible = &scope.visibility;
+        let bounds = open_bounds(now);
+        let fetched = tokio::try_join!(
+            store.kpi_steps(&scope, &cuts.period_bounds),
+            store.kpi_durations(&scope, &cuts.period_bounds, KpiClock::Triage),
+            store.kpi_durations(&scope, &cuts.period_bounds, KpiClock::Verification),
+            store.kpi_days(visible, &cuts.day_bounds),
+            store.kpi_flow(visible, (cuts.end(), i64::MAX)),
+            store.kpi_open(&scope, &bounds),
+            store.kpi_top(visible, TOP),
+            store.kpi_coverage(visible),
+            store.kpi_facts_incomplete(),
+        )?;
+        let (steps, triage, verification, days, after, open, top, coverage, incomplete) = fetched;
 
         let mut warnings = Vec::new();
-        if store.kpi_facts_incomplete().await? {
+        if incomplete {
             warnings.push(
                 "these figures leave out tickets from before this version of fixgate: run \
                  `fixgate report rebuild` once to compute them from the whole history"

@@ -502,8 +502,9 @@ impl Store {
         let mut out = Vec::with_capacity(tickets.len() + transitions.len());
         for row in &tickets {
             out.push(format!(
-                "ticket {:?} app {:?} repo {:?} tool {:?} rule {:?} cwes {:?} severity {:?} \
-                 priority {:?} owner {:?} detected {:?} triaged {:?} open {:?} due {:?} paused {:?}",
+                "ticket {:?} app {:?} repo {:?} tool {:?} rule {:?} cwes {:?} \
+                 severity {:?} priority {:?} owner {:?} detected {:?} triaged {:?} open {:?} \
+                 due {:?} paused {:?}",
                 row.try_get::<i64, _>(0)?,
                 row.try_get::<Option<i64>, _>(1)?,
                 row.try_get::<Option<i64>, _>(2)?,
