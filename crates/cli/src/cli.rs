@@ -79,6 +79,49 @@ pub enum Command {
     /// Notification channels (signed webhooks, Slack, Microsoft Teams, email) and
     /// their queue, on the local store (see docs/notifications.md).
     Notify(NotifyArgs),
+    /// fixgate's figures (KPIs) on the local store, and the facts they are computed
+    /// from (see docs/metrics.md).
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ReportCommand {
+    /// Time to triage and to remediate, closings, SLA adherence, the reopen rate, the
+    /// open backlog (now, by age, by day), opened against verified by week, top CWEs,
+    /// rules and repositories, and how recently each repository and tool was scanned.
+    /// Days, weeks and months follow the triage policy's time zone.
+    Kpis {
+        /// The window's first day, YYYY-MM-DD (default: 89 days before --until).
+        #[arg(long, value_name = "DATE")]
+        since: Option<jiff::civil::Date>,
+        /// The window's last day, included (default: today).
+        #[arg(long, value_name = "DATE")]
+        until: Option<jiff::civil::Date>,
+        /// Also give each figure by team, app, severity, tool or priority.
+        #[arg(long, value_name = "GROUP")]
+        by: Option<fixgate_store::KpiGroup>,
+        /// Cut trends by week (from Monday) or month.
+        #[arg(long, default_value = "week")]
+        period: fixgate_service::report::Period,
+        /// A repository and tool not completely scanned for more days than this is stale.
+        #[arg(long, default_value_t = fixgate_service::report::DEFAULT_STALE_DAYS)]
+        stale_days: u32,
+        /// Print the figures as JSON.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print the figures as CSV, one figure per row: figure,group,period,value.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Recompute the figures' facts from the whole event log, in one transaction
+    /// (after an upgrade; writers wait meanwhile).
+    Rebuild,
 }
 
 #[derive(Debug, Clone, Args)]

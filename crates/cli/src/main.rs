@@ -20,6 +20,7 @@ mod notify;
 mod output;
 mod parse;
 mod policy;
+mod report;
 mod serve;
 mod tickets;
 mod tls;
@@ -64,6 +65,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Codeowners(args) => codeowners::codeowners(&cli.store, args).await,
         Command::Exploits(args) => exploits::exploits(&cli.store, args).await,
         Command::Notify(args) => notify::notify(&cli.store, args).await,
+        Command::Report(args) => report::report(&cli.store, args).await,
     };
     done.map(|()| ExitCode::SUCCESS)
 }

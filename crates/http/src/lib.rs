@@ -13,6 +13,7 @@ mod filters;
 mod hooks;
 mod limits;
 mod pages;
+mod reports;
 mod risk;
 mod routes;
 mod upload;
@@ -88,6 +89,7 @@ fn all_routes() -> Routes {
         .merge(collab::routes())
         .merge(risk::routes())
         .merge(risk::triage_routes())
+        .merge(reports::routes())
         .merge(pages::routes())
         .map(|router| {
             router

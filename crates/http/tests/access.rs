@@ -340,6 +340,14 @@ fn table(world: &World) -> Vec<Case> {
             N,
             [S, P, P, P, H, P, F],
         ),
+        // Figures of what the caller sees: the outsider gets bank's.
+        api(
+            "GET",
+            "/api/v1/reports/kpis",
+            "/api/v1/reports/kpis?by=team&format=csv".into(),
+            N,
+            [S, P, P, P, P, P, F],
+        ),
         api(
             "PUT",
             "/api/v1/policy/{key}",

@@ -4,8 +4,9 @@
 //! (one ticket or many at once), export the decisions taken on tickets to
 //! the scanners, take signed webhook deliveries, load the exploit signal
 //! files (CISA KEV, EPSS) users download, and tell people about their
-//! tickets through notification channels. The HTTP API, the web pages and
-//! the CLI all go through here.
+//! tickets through notification channels, and compute the figures (KPIs)
+//! managers and auditors read. The HTTP API, the web pages and the CLI all
+//! go through here.
 
 pub mod access;
 pub mod background;
@@ -20,6 +21,7 @@ mod hooks;
 mod import;
 mod notify;
 mod policy;
+pub mod report;
 mod reroute;
 mod risk;
 #[cfg(feature = "testkit")]

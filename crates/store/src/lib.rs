@@ -21,6 +21,7 @@ mod exploits;
 mod gate;
 mod hooks;
 mod import;
+mod metrics;
 mod notices;
 mod notify;
 mod reroute;
@@ -39,6 +40,10 @@ pub use exploits::{ExploitLoad, ExploitSignal, ExploitStatus};
 pub use gate::{TrackedFinding, TrackedTicket};
 pub use hooks::{Hook, HookDelivery, NewDelivery, Recorded};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
+pub use metrics::{
+    Clock as KpiClock, Coverage, DayFlow, Durations, KpiGroup, KpiScope, OpenBounds, OpenCount,
+    StepCount, TopOpen,
+};
 pub use notify::{
     Attempt, Channel, Claim, Claimed, Lease, NewChannel, QueueEntry, QueueFilter, QueueState,
 };

@@ -564,7 +564,10 @@ pub(crate) async fn append_event(
     .bind(data.to_string())
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    // The figures' facts follow the event, in its transaction.
+    let data = data.to_string();
+    let event = crate::metrics::facts::Event { ticket, at: millis(at), kind, data: &data };
+    crate::metrics::facts::record(conn, &[event]).await
 }
 
 pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {

@@ -655,6 +655,17 @@ pub(super) async fn insert_events_at(
             |q, (ticket, _, data)| q.bind(*ticket).bind(actor.to_string()).bind(data.as_str()),
         )
         .await?;
+        // The figures' facts follow the events, in their transaction.
+        let recorded: Vec<crate::metrics::facts::Event> = of_kind
+            .iter()
+            .map(|(ticket, kind, data)| crate::metrics::facts::Event {
+                ticket: *ticket,
+                at: now,
+                kind,
+                data,
+            })
+            .collect();
+        crate::metrics::facts::record(conn, &recorded).await?;
     }
     Ok(())
 }

@@ -1,0 +1,98 @@
+//! `/api/v1/reports/kpis`: fixgate's figures, as JSON or a long CSV table,
+//! of the tickets the caller sees.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use fixgate_domain::Action;
+use fixgate_service::report::{KpiRequest, Period};
+use fixgate_store::KpiGroup;
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::routes::Routes;
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Routes {
+    Routes::new().get("/api/v1/reports/kpis", kpis)
+}
+
+/// `?since=2026-09-01&until=2026-11-30&by=team&period=month&stale_days=14&format=csv`;
+/// empty values mean the default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KpiQuery {
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    stale_days: String,
+    #[serde(default)]
+    format: String,
+}
+
+impl KpiQuery {
+    fn to_request(&self) -> Result<KpiRequest, ApiError> {
+        let date = |name: &str, value: &str| -> Result<Option<Date>, ApiError> {
+            let value = value.trim();
+            if value.is_empty() {
+                return Ok(None);
+            }
+            value.parse::<Date>().map(Some).map_err(|_| {
+                ApiError::bad_request(format!("{name}: {value:?} is not a date such as 2026-12-01"))
+            })
+        };
+        let stale_days = match self.stale_days.trim() {
+            "" => None,
+            days => Some(days.parse::<u32>().map_err(|_| {
+                ApiError::bad_request(format!("stale_days: {days:?} is not a number of days"))
+            })?),
+        };
+        Ok(KpiRequest {
+            since: date("since", &self.since)?,
+            until: date("until", &self.until)?,
+            by: match self.by.trim() {
+                "" => None,
+                by => Some(by.parse::<KpiGroup>().map_err(ApiError::bad_request)?),
+            },
+            period: match self.period.trim() {
+                "" => Period::default(),
+                period => period.parse().map_err(ApiError::bad_request)?,
+            },
+            stale_days,
+        })
+    }
+}
+
+async fn kpis(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    query: Result<Query<KpiQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Action::Read)?;
+    let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
+    let request = query.to_request()?;
+    let csv = match query.format.trim() {
+        "" | "json" => false,
+        "csv" => true,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "format: {other:?} is not one of json or csv"
+            )));
+        }
+    };
+    let kpis = state.fixgate.kpis(&request, caller.visibility()).await?;
+    if csv {
+        let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8")];
+        return Ok((headers, kpis.to_csv()).into_response());
+    }
+    Ok(Json(kpis).into_response())
+}

@@ -1,0 +1,592 @@
+//! The figures' data: aggregates over the facts the event log yields (see
+//! [`facts`]), one statement per figure family, each reading an index range
+//! of a narrow table rather than the tickets or their events.
+//!
+//! The caller (the service) decides the window, its periods and days in the
+//! policy's time zone and passes their bounds as epoch milliseconds; the
+//! statements bucket rows into them by joining a `VALUES` list of bounds,
+//! so no time zone arithmetic happens in SQL. Percentiles need the values
+//! themselves: they travel packed, one text per period and group.
+
+pub(crate) mod facts;
+
+use std::collections::HashMap;
+
+use fixgate_domain::Severity;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::tickets::{Param, bind_all};
+use crate::{Backend, Store, StoreError, Visibility};
+
+/// What figures may be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KpiGroup {
+    Severity,
+    Priority,
+    /// The owning team.
+    Team,
+    /// The application, by name.
+    App,
+    Tool,
+}
+
+impl KpiGroup {
+    pub const ALL: [KpiGroup; 5] =
+        [KpiGroup::Team, KpiGroup::App, KpiGroup::Severity, KpiGroup::Tool, KpiGroup::Priority];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KpiGroup::Severity => "severity",
+            KpiGroup::Priority => "priority",
+            KpiGroup::Team => "team",
+            KpiGroup::App => "app",
+            KpiGroup::Tool => "tool",
+        }
+    }
+
+    /// The column of `metric_tickets` or `metric_transitions` (as `m`).
+    fn column(self) -> &'static str {
+        match self {
+            KpiGroup::Severity => "CAST(m.severity AS TEXT)",
+            KpiGroup::Priority => "m.priority",
+            KpiGroup::Team => "m.owner",
+            KpiGroup::App => "CAST(m.application_id AS TEXT)",
+            KpiGroup::Tool => "m.tool",
+        }
+    }
+}
+
+impl std::str::FromStr for KpiGroup {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<KpiGroup, String> {
+        KpiGroup::ALL.into_iter().find(|g| g.as_str() == s.trim()).ok_or_else(|| {
+            format!("unknown grouping {s:?}: use team, app, severity, tool or priority")
+        })
+    }
+}
+
+/// Whose figures, grouped how.
+#[derive(Debug, Clone, Default)]
+pub struct KpiScope {
+    pub visibility: Visibility,
+    pub by: Option<KpiGroup>,
+}
+
+/// Counts of closings and reopenings in one period and group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepCount {
+    /// Index of the period in the bounds given.
+    pub period: usize,
+    /// The group's label; `None` for tickets without one, or when not grouped.
+    pub group: Option<String>,
+    /// `closed` or `reopened`.
+    pub step: String,
+    /// For a closing: verified, closed, false_positive, risk_accepted or
+    /// duplicate; for a reopening: scan, person or expiry.
+    pub detail: String,
+    /// For a closing: whether it met the due date in force then (`None`
+    /// when there was none).
+    pub met: Option<bool>,
+    pub count: u64,
+}
+
+/// Elapsed times (ms since first detection) of one period and group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Durations {
+    pub period: usize,
+    pub group: Option<String>,
+    pub elapsed: Vec<i64>,
+}
+
+/// Which transitions' elapsed times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// First detection to first triage.
+    Triage,
+    /// First detection to each verification by a scan.
+    Verification,
+}
+
+/// What opened, closed and reopened on one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayFlow {
+    pub opened: u64,
+    pub closed: u64,
+    /// Closings that were verifications by a scan.
+    pub verified: u64,
+    /// Reopenings of every kind, expired acceptances included.
+    pub reopened: u64,
+}
+
+impl DayFlow {
+    /// The change in the open backlog.
+    pub fn net(&self) -> i64 {
+        self.opened as i64 + self.reopened as i64 - self.closed as i64
+    }
+}
+
+/// Open tickets of one group, age bucket and SLA state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenCount {
+    pub group: Option<String>,
+    /// 0: 0–7 days since first detection, 1: 8–30, 2: 31–90, 3: 91–180,
+    /// 4: more than 180.
+    pub age: usize,
+    /// `breached`, `due_soon`, `on_track`, `paused` or `no_due_date`.
+    pub sla: String,
+    pub count: u64,
+}
+
+/// The moments open-ticket figures are measured against.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenBounds {
+    pub now: i64,
+    /// Due at or before this (and after now) is due soon.
+    pub due_soon_until: i64,
+    /// Detected after `age[i]` is in age bucket `i` (or a younger one).
+    pub age: [i64; 4],
+}
+
+/// The most common among open tickets, most first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TopOpen {
+    pub cwes: Vec<(String, u64)>,
+    pub rules: Vec<(String, u64)>,
+    pub repositories: Vec<(String, u64)>,
+}
+
+/// A repository (or application) and tool, with its latest complete scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    pub application: String,
+    pub repository: Option<String>,
+    pub tool: String,
+    /// When the latest complete scan of a tracked branch was imported.
+    pub last_complete_scan_at: Option<i64>,
+    pub last_complete_scan_id: Option<i64>,
+}
+
+/// `WITH p (i, s, e) AS (VALUES …)`: period `i` runs from `s` to `e`.
+fn periods_cte(bounds: &[i64]) -> String {
+    let rows: Vec<String> = bounds
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| match w {
+            [s, e] => format!("({i}, {s}, {e})"),
+            _ => String::new(),
+        })
+        .collect();
+    format!("WITH p (i, s, e) AS (VALUES {})", rows.join(", "))
+}
+
+/// ` AND <condition>` limiting `m.application_id` to what the caller
+/// sees, with its parameters numbered from 1.
+fn visible(visibility: &Visibility) -> (String, Vec<Param>) {
+    visibility
+        .condition("m.application_id", 1)
+        .map(|(condition, params)| (format!(" AND {condition}"), params))
+        .unwrap_or_default()
+}
+
+fn group_expr(by: Option<KpiGroup>) -> &'static str {
+    by.map_or("CAST(NULL AS TEXT)", KpiGroup::column)
+}
+
+impl Store {
+    /// Closings and reopenings in each period (`bounds` are the periods'
+    /// starts and the window's end), by group.
+    pub async fn kpi_steps(
+        &self,
+        scope: &KpiScope,
+        bounds: &[i64],
+    ) -> Result<Vec<StepCount>, StoreError> {
+        if bounds.len() < 2 {
+            return Ok(Vec::new());
+        }
+        let (condition, params) = visible(&scope.visibility);
+        let group = group_expr(scope.by);
+        let met = "CASE WHEN m.step <> 'closed' OR m.due_at IS NULL THEN 2 \
+                   WHEN m.at <= m.due_at THEN 1 ELSE 0 END";
+        let sql = format!(
+            "{} SELECT CAST(p.i AS BIGINT), {group}, m.step, m.detail, CAST({met} AS BIGINT), \
+             COUNT(*) FROM p JOIN metric_transitions m ON m.at >= p.s AND m.at < p.e \
+             WHERE m.step IN ('closed', 'reopened'){condition} \
+             GROUP BY p.i, {group}, m.step, m.detail, {met}",
+            periods_cte(bounds)
+        );
+        let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(StepCount {
+                period: index(row.try_get(0)?)?,
+                group: row.try_get(1)?,
+                step: row.try_get(2)?,
+                detail: row.try_get(3)?,
+                met: match row.try_get::<i64, _>(4)? {
+                    1 => Some(true),
+                    0 => Some(false),
+                    _ => None,
+                },
+                count: count(row.try_get(5)?),
+            });
+        }
+        self.label_groups(scope.by, &mut out, |c| &mut c.group).await?;
+        Ok(out)
+    }
+
+    /// The elapsed times of `clock` in each period, by group.
+    pub async fn kpi_durations(
+        &self,
+        scope: &KpiScope,
+        bounds: &[i64],
+        clock: Clock,
+    ) -> Result<Vec<Durations>, StoreError> {
+        if bounds.len() < 2 {
+            return Ok(Vec::new());
+        }
+        let (condition, params) = visible(&scope.visibility);
+        let group = group_expr(scope.by);
+        let which = match clock {
+            Clock::Triage => "m.step = 'triaged'",
+            Clock::Verification => "m.step = 'closed' AND m.detail = 'verified'",
+        };
+        let concat = match self.backend {
+            Backend::Sqlite => "group_concat(CAST(m.elapsed AS TEXT), ',')",
+            Backend::Postgres => "string_agg(CAST(m.elapsed AS TEXT), ',')",
+        };
+        let sql = format!(
+            "{} SELECT CAST(p.i AS BIGINT), {group}, {concat} \
+             FROM p JOIN metric_transitions m ON m.at >= p.s AND m.at < p.e \
+             WHERE {which}{condition} GROUP BY p.i, {group}",
+            periods_cte(bounds)
+        );
+        let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let packed: Option<String> = row.try_get(2)?;
+            let elapsed = packed
+                .iter()
+                .flat_map(|p| p.split(','))
+                .map(|v| {
+                    v.parse::<i64>().map_err(|_| {
+                        StoreError::Invalid(format!("stored elapsed time {v:?} is not a number"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(Durations {
+                period: index(row.try_get(0)?)?,
+                group: row.try_get(1)?,
+                elapsed,
+            });
+        }
+        self.label_groups(scope.by, &mut out, |d| &mut d.group).await?;
+        Ok(out)
+    }
+
+    /// What opened, closed and reopened on each day (`bounds` are the days'
+    /// starts and the last day's end), not grouped.
+    pub async fn kpi_days(
+        &self,
+        visibility: &Visibility,
+        bounds: &[i64],
+    ) -> Result<Vec<DayFlow>, StoreError> {
+        let mut days = vec![DayFlow::default(); bounds.len().saturating_sub(1)];
+        if days.is_empty() {
+            return Ok(days);
+        }
+        let (condition, params) = visible(visibility);
+        let cte = periods_cte(bounds);
+        let opened = format!(
+            "{cte} SELECT CAST(p.i AS BIGINT), COUNT(*) FROM p JOIN metric_tickets m \
+             ON m.detected_at >= p.s AND m.detected_at < p.e WHERE 1 = 1{condition} GROUP BY p.i"
+        );
+        for row in bind_all(sqlx::query(&opened), &params).fetch_all(&self.pool).await? {
+            if let Some(day) = days.get_mut(index(row.try_get(0)?)?) {
+                day.opened = count(row.try_get(1)?);
+            }
+        }
+        let steps = format!(
+            "{cte} SELECT CAST(p.i AS BIGINT), m.step, \
+             CAST(CASE WHEN m.detail = 'verified' THEN 1 ELSE 0 END AS BIGINT), COUNT(*) \
+             FROM p JOIN metric_transitions m ON m.at >= p.s AND m.at < p.e \
+             WHERE m.step IN ('closed', 'reopened'){condition} \
+             GROUP BY p.i, m.step, CASE WHEN m.detail = 'verified' THEN 1 ELSE 0 END"
+        );
+        for row in bind_all(sqlx::query(&steps), &params).fetch_all(&self.pool).await? {
+            let Some(day) = days.get_mut(index(row.try_get(0)?)?) else { continue };
+            let (step, verified, n): (String, i64, i64) =
+                (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+            match step.as_str() {
+                "closed" => {
+                    day.closed += count(n);
+                    if verified == 1 {
+                        day.verified += count(n);
+                    }
+                }
+                _ => day.reopened += count(n),
+            }
+        }
+        Ok(days)
+    }
+
+    /// What opened, closed and reopened from `from` up to `to`, together.
+    pub async fn kpi_flow(
+        &self,
+        visibility: &Visibility,
+        (from, to): (i64, i64),
+    ) -> Result<DayFlow, StoreError> {
+        Ok(self.kpi_days(visibility, &[from, to]).await?.into_iter().next().unwrap_or_default())
+    }
+
+    /// The open tickets now, by group, age and SLA state.
+    pub async fn kpi_open(
+        &self,
+        scope: &KpiScope,
+        bounds: &OpenBounds,
+    ) -> Result<Vec<OpenCount>, StoreError> {
+        let (condition, params) = visible(&scope.visibility);
+        let group = group_expr(scope.by);
+        let [a, b, c, d] = bounds.age;
+        let age = format!(
+            "CASE WHEN m.detected_at > {a} THEN 0 WHEN m.detected_at > {b} THEN 1 \
+             WHEN m.detected_at > {c} THEN 2 WHEN m.detected_at > {d} THEN 3 ELSE 4 END"
+        );
+        let (now, soon) = (bounds.now, bounds.due_soon_until);
+        let sla = format!(
+            "CASE WHEN m.paused = 1 THEN 'paused' WHEN m.due_at IS NULL THEN 'no_due_date' \
+             WHEN m.due_at <= {now} THEN 'breached' WHEN m.due_at <= {soon} THEN 'due_soon' \
+             ELSE 'on_track' END"
+        );
+        let sql = format!(
+            "SELECT {group}, CAST({age} AS BIGINT), {sla}, COUNT(*) FROM metric_tickets m \
+             WHERE m.is_open = 1{condition} GROUP BY {group}, {age}, {sla}"
+        );
+        let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(OpenCount {
+                group: row.try_get(0)?,
+                age: index(row.try_get(1)?)?,
+                sla: row.try_get(2)?,
+                count: count(row.try_get(3)?),
+            });
+        }
+        self.label_groups(scope.by, &mut out, |c| &mut c.group).await?;
+        Ok(out)
+    }
+
+    /// The CWEs, rules and repositories most common among open tickets, at
+    /// most `limit` of each; ties go in name order.
+    pub async fn kpi_top(
+        &self,
+        visibility: &Visibility,
+        limit: usize,
+    ) -> Result<TopOpen, StoreError> {
+        let (condition, params) = visible(visibility);
+        let counts = |sql: String| {
+            let params = &params;
+            async move {
+                let rows = bind_all(sqlx::query(&sql), params).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get::<String, _>(0)?, count(r.try_get(1)?))))
+                    .collect::<Result<Vec<(String, u64)>, StoreError>>()
+            }
+        };
+        let open = format!("FROM metric_tickets m WHERE m.is_open = 1{condition}");
+        let mut cwes: HashMap<String, u64> = HashMap::new();
+        for (list, n) in counts(format!("SELECT m.cwes, COUNT(*) {open} GROUP BY m.cwes")).await? {
+            for cwe in list.split(',').filter(|c| !c.is_empty()) {
+                *cwes.entry(format!("CWE-{cwe}")).or_default() += n;
+            }
+        }
+        let rules = counts(format!(
+            "SELECT m.rule_id, COUNT(*) {open} AND m.rule_id IS NOT NULL GROUP BY m.rule_id"
+        ))
+        .await?;
+        let repositories = counts(format!(
+            "SELECT r.url, x.n FROM (SELECT m.repository_id, COUNT(*) AS n {open} \
+             AND m.repository_id IS NOT NULL GROUP BY m.repository_id) x \
+             JOIN repositories r ON r.id = x.repository_id"
+        ))
+        .await?;
+        Ok(TopOpen {
+            cwes: top(cwes.into_iter().collect(), limit),
+            rules: top(rules, limit),
+            repositories: top(repositories, limit),
+        })
+    }
+
+    /// Each repository (or application, for scans of none) and tool of the
+    /// tracked branches, with its latest complete scan.
+    pub async fn kpi_coverage(&self, visibility: &Visibility) -> Result<Vec<Coverage>, StoreError> {
+        let (condition, params) = visibility
+            .condition("sc.application_id", 1)
+            .map(|(condition, params)| (format!(" AND {condition}"), params))
+            .unwrap_or_default();
+        // The latest complete scan of each scope: its scan ids walked down
+        // from the newest until one is not partial.
+        let sql = format!(
+            "SELECT a.name, r.url, sc.tool, x.imported_at, x.id FROM scopes sc \
+             JOIN applications a ON a.id = sc.application_id \
+             LEFT JOIN repositories r ON r.id = sc.repository_id \
+             LEFT JOIN scans x ON x.id = (SELECT ss.scan_id FROM scan_scopes ss \
+               JOIN scans s ON s.id = ss.scan_id WHERE ss.scope_id = sc.id AND s.partial = 0 \
+               ORDER BY ss.scan_id DESC LIMIT 1) \
+             WHERE sc.tracked = 1{condition}"
+        );
+        let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
+        let mut latest: HashMap<(String, Option<String>, String), (Option<i64>, Option<i64>)> =
+            HashMap::new();
+        for row in &rows {
+            let key = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            let scan: (Option<i64>, Option<i64>) = (row.try_get(3)?, row.try_get(4)?);
+            let entry = latest.entry(key).or_insert((None, None));
+            if scan.0 > entry.0 {
+                *entry = scan;
+            }
+        }
+        let mut out: Vec<Coverage> = latest
+            .into_iter()
+            .map(|((application, repository, tool), (at, id))| Coverage {
+                application,
+                repository,
+                tool,
+                last_complete_scan_at: at,
+                last_complete_scan_id: id,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.repository, &a.application, &a.tool).cmp(&(&b.repository, &b.application, &b.tool))
+        });
+        Ok(out)
+    }
+
+    /// Whether the facts still need a first `fixgate report rebuild` (a
+    /// store upgraded with tickets in it).
+    pub async fn kpi_facts_incomplete(&self) -> Result<bool, StoreError> {
+        let rows = self.settings("metrics.rebuild").await?;
+        Ok(rows.iter().any(|(name, _)| name == "metrics.rebuild"))
+    }
+
+    /// Recomputes the figures' facts from the event log in one transaction;
+    /// returns the number of security tickets.
+    pub async fn rebuild_kpi_facts(&self) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let tickets = facts::rebuild(&mut tx).await?;
+        sqlx::query("DELETE FROM settings WHERE name = 'metrics.rebuild'")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(tickets)
+    }
+
+    /// Every fact, in a stable order, for comparing an incremental store
+    /// with a rebuilt one: each ticket's standing, then each transition.
+    pub async fn kpi_facts_dump(&self) -> Result<Vec<String>, StoreError> {
+        let tickets = sqlx::query(
+            "SELECT ticket_id, application_id, repository_id, tool, rule_id, cwes, severity, \
+             priority, owner, detected_at, triaged_at, is_open, due_at, paused \
+             FROM metric_tickets ORDER BY ticket_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let transitions = sqlx::query(
+            "SELECT ticket_id, at, step, detail, elapsed, due_at, application_id, tool, severity, \
+             priority, owner FROM metric_transitions ORDER BY ticket_id, at, step, detail",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(tickets.len() + transitions.len());
+        for row in &tickets {
+            out.push(format!(
+                "ticket {:?} app {:?} repo {:?} tool {:?} rule {:?} cwes {:?} \
+                 severity {:?} priority {:?} owner {:?} detected {:?} triaged {:?} open {:?} \
+                 due {:?} paused {:?}",
+                row.try_get::<i64, _>(0)?,
+                row.try_get::<Option<i64>, _>(1)?,
+                row.try_get::<Option<i64>, _>(2)?,
+                row.try_get::<Option<String>, _>(3)?,
+                row.try_get::<Option<String>, _>(4)?,
+                row.try_get::<String, _>(5)?,
+                row.try_get::<i64, _>(6)?,
+                row.try_get::<Option<String>, _>(7)?,
+                row.try_get::<Option<String>, _>(8)?,
+                row.try_get::<i64, _>(9)?,
+                row.try_get::<Option<i64>, _>(10)?,
+                row.try_get::<i64, _>(11)?,
+                row.try_get::<Option<i64>, _>(12)?,
+                row.try_get::<i64, _>(13)?,
+            ));
+        }
+        for row in &transitions {
+            out.push(format!(
+                "step {:?} at {:?} {:?} {:?} elapsed {:?} due {:?} app {:?} tool {:?} \
+                 severity {:?} priority {:?} owner {:?}",
+                row.try_get::<i64, _>(0)?,
+                row.try_get::<i64, _>(1)?,
+                row.try_get::<String, _>(2)?,
+                row.try_get::<String, _>(3)?,
+                row.try_get::<i64, _>(4)?,
+                row.try_get::<Option<i64>, _>(5)?,
+                row.try_get::<Option<i64>, _>(6)?,
+                row.try_get::<Option<String>, _>(7)?,
+                row.try_get::<i64, _>(8)?,
+                row.try_get::<Option<String>, _>(9)?,
+                row.try_get::<Option<String>, _>(10)?,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Turns the group values the statements return into labels: severity
+    /// ranks into names, application ids into names.
+    async fn label_groups<T>(
+        &self,
+        by: Option<KpiGroup>,
+        rows: &mut [T],
+        group: impl Fn(&mut T) -> &mut Option<String>,
+    ) -> Result<(), StoreError> {
+        match by {
+            Some(KpiGroup::Severity) => {
+                for row in rows.iter_mut() {
+                    let label = group(row);
+                    let rank = label.as_deref().and_then(|r| r.parse::<i64>().ok());
+                    *label = rank.and_then(Severity::from_rank).map(|s| s.as_str().to_string());
+                }
+            }
+            Some(KpiGroup::App) => {
+                let names: HashMap<String, String> =
+                    sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM applications")
+                        .fetch_all(&self.pool)
+                        .await?
+                        .into_iter()
+                        .map(|(id, name)| (id.to_string(), name))
+                        .collect();
+                for row in rows.iter_mut() {
+                    let label = group(row);
+                    *label = label.as_ref().and_then(|id| names.get(id).cloned());
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The `limit` largest counts, ties in name order.
+fn top(mut counts: Vec<(String, u64)>, limit: usize) -> Vec<(String, u64)> {
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts.truncate(limit);
+    counts
+}
+
+fn index(value: i64) -> Result<usize, StoreError> {
+    usize::try_from(value).map_err(|_| StoreError::Invalid(format!("bad bucket {value}")))
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
