@@ -438,11 +438,13 @@ impl Store {
              WHERE sc.tracked = 1{condition}"
         );
         let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
-        let mut latest: HashMap<(String, Option<String>, String), (Option<i64>, Option<i64>)> =
-            HashMap::new();
+        // (application, repository, tool) → (imported at, scan id).
+        type Scope = (String, Option<String>, String);
+        type LastScan = (Option<i64>, Option<i64>);
+        let mut latest: HashMap<Scope, LastScan> = HashMap::new();
         for row in &rows {
             let key = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            let scan: (Option<i64>, Option<i64>) = (row.try_get(3)?, row.try_get(4)?);
+            let scan: LastScan = (row.try_get(3)?, row.try_get(4)?);
             let entry = latest.entry(key).or_insert((None, None));
             if scan.0 > entry.0 {
                 *entry = scan;
