@@ -104,6 +104,7 @@ pub fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
             .map(|s| s.parse().map_err(|err| anyhow::anyhow!("--sla: {err}")))
             .transpose()?
             .map(|status| (status, jiff::Timestamp::UNIX_EPOCH)),
+        keys: Vec::new(),
         // The local store's files hold every ticket: whoever reads them sees all.
         visibility: fixgate_store::Visibility::everything(),
         limit: args.limit,

@@ -58,7 +58,7 @@ async fn assign(
 }
 
 /// `me` in a person's place is the caller.
-fn person_name<'a>(caller: &'a Principal, name: &'a str) -> &'a str {
+pub(crate) fn person_name<'a>(caller: &'a Principal, name: &'a str) -> &'a str {
     if name.trim().eq_ignore_ascii_case("me") { &caller.name } else { name.trim() }
 }
 
@@ -179,7 +179,7 @@ async fn bulk(
 /// The list's query from a bulk change's `filter`. A field the list does
 /// not know is refused rather than ignored: a misspelt filter must not
 /// widen the change to every ticket. Lists may be JSON arrays.
-fn bulk_query(filter: Map<String, Value>) -> Result<TicketQuery, ApiError> {
+pub(crate) fn bulk_query(filter: Map<String, Value>) -> Result<TicketQuery, ApiError> {
     let known = match serde_json::to_value(TicketQuery::default()) {
         Ok(Value::Object(fields)) => fields,
         _ => Map::new(),

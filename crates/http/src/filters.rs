@@ -46,6 +46,9 @@ pub struct TicketQuery {
     /// `on_track`, `due_soon`, `breached` or `paused`.
     #[serde(default)]
     pub sla: String,
+    /// Ticket keys, comma-separated, any case: only those tickets.
+    #[serde(default)]
+    pub key: String,
     pub limit: Option<u32>,
     pub page: Option<u32>,
 }
@@ -76,6 +79,10 @@ impl TicketQuery {
             owner: text(&self.owner),
             priorities: list(&self.priority, "priority")?,
             sla: optional::<SlaStatus>(&self.sla, "sla")?.map(|s| (s, jiff::Timestamp::UNIX_EPOCH)),
+            keys: list::<String>(&self.key, "key")?
+                .into_iter()
+                .map(|k| k.to_ascii_uppercase())
+                .collect(),
             limit: self.limit.unwrap_or(default_limit).clamp(1, 1000),
             page: self.page.unwrap_or(1).max(1),
         })
@@ -86,7 +93,7 @@ impl TicketQuery {
         [&self.state, &self.severity, &self.ticket_type, &self.application, &self.repository]
             .iter()
             .chain([&self.tool, &self.cwe, &self.q, &self.seen, &self.assignee, &self.label].iter())
-            .chain([&self.owner, &self.priority, &self.sla].iter())
+            .chain([&self.owner, &self.priority, &self.sla, &self.key].iter())
             .any(|v| !v.trim().is_empty())
     }
 

@@ -1,12 +1,16 @@
-//! The web pages: the ticket list with its filters and one ticket's page,
-//! rendered on the server from compile-checked templates (`templates/`) and
-//! usable without JavaScript. Report text is hostile input, so templates
-//! escape everything, only `http(s)` URLs become links, and a Content
-//! Security Policy that allows no script at all backs both up.
+//! The web pages: the ticket list with its filters and bulk changes, and
+//! one ticket's page with the forms to work on it, rendered on the server
+//! from compile-checked templates (`templates/`) and usable without
+//! JavaScript. Report text is hostile input, so templates escape
+//! everything, only `http(s)` URLs become links, and a Content Security
+//! Policy that allows no script at all backs both up.
 
+mod acceptance;
 mod account;
+mod bulk;
 mod collab;
 mod error;
+mod forms;
 mod list;
 mod moves;
 mod ticket;
@@ -40,7 +44,14 @@ pub(crate) fn routes() -> Routes {
         .get("/", || async { Redirect::to("/tickets") })
         .get("/tickets", list::page)
         .get("/tickets/{key}", ticket::page)
+        .post("/tickets/bulk", bulk::submit)
         .post("/tickets/{key}/move", moves::submit)
+        .post("/tickets/{key}/comment", forms::comment)
+        .post("/tickets/{key}/assignee", forms::assign)
+        .post("/tickets/{key}/labels", forms::labels)
+        .post("/tickets/{key}/priority", forms::priority)
+        .post("/tickets/{key}/acceptance", acceptance::ask)
+        .post("/tickets/{key}/acceptance/{verdict}", acceptance::decide)
         .get("/static/fixgate.css", stylesheet)
         .get("/login", account::sign_in_form)
         .post("/login", account::sign_in)

@@ -464,6 +464,59 @@ fn table(world: &World) -> Vec<Case> {
             Form("csrf={csrf}&state=in_progress"),
             [S, P, P, P, H, F, F],
         ),
+        page(
+            "POST",
+            "/tickets/{key}/comment",
+            format!("/tickets/{shop}/comment"),
+            Form("csrf={csrf}&text=looked+at+it"),
+            [S, P, P, P, H, F, F],
+        ),
+        page(
+            "POST",
+            "/tickets/{key}/assignee",
+            format!("/tickets/{shop}/assignee"),
+            Form("csrf={csrf}&assignee=developer"),
+            [S, P, P, P, H, F, F],
+        ),
+        page(
+            "POST",
+            "/tickets/{key}/labels",
+            format!("/tickets/{shop}/labels"),
+            Form("csrf={csrf}&add=checked"),
+            [S, P, P, P, H, F, F],
+        ),
+        page(
+            "POST",
+            "/tickets/{key}/priority",
+            format!("/tickets/{shop}/priority"),
+            Form("csrf={csrf}&priority=high&reason=reachable+from+the+internet"),
+            [S, P, P, F, H, F, F],
+        ),
+        // On the other ticket, before any request there: approving finds
+        // nothing pending (409), which passes the access check.
+        page(
+            "POST",
+            "/tickets/{key}/acceptance/{verdict}",
+            format!("/tickets/{}/acceptance/approve", world.shop_other),
+            Form("csrf={csrf}&note=fine"),
+            [S, P, P, F, H, F, F],
+        ),
+        page(
+            "POST",
+            "/tickets/{key}/acceptance",
+            format!("/tickets/{}/acceptance", world.shop_other),
+            Form("csrf={csrf}&reason=internal+only&expires=2027-01-01"),
+            [S, P, P, P, H, F, F],
+        ),
+        // The outsider's filter matches none of shop's tickets: a preview
+        // of nothing.
+        page(
+            "POST",
+            "/tickets/bulk",
+            "/tickets/bulk".into(),
+            Form("csrf={csrf}&application=shop&apply_to=filter&add_labels=sweep&step=preview"),
+            [S, P, P, P, P, F, F],
+        ),
         page("GET", "/login", "/login".into(), N, [P, P, P, P, P, P, P]),
         // Without the sign-in form's cookie, a sign-in is refused.
         page(

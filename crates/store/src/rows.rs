@@ -181,6 +181,8 @@ pub struct TicketFilter {
     /// Open tickets in this SLA status at this time (the service sets the
     /// time from its clock).
     pub sla: Option<(SlaStatus, Timestamp)>,
+    /// Only these tickets, by key (upper case): the rows a person ticked.
+    pub keys: Vec<String>,
     /// Which applications' tickets the caller may see at all.
     pub visibility: crate::Visibility,
     pub limit: u32,

@@ -638,6 +638,11 @@ pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
             .collect();
         conditions.push(format!("t.priority IN ({})", list.join(",")));
     }
+    if !filter.keys.is_empty() {
+        let list: Vec<String> =
+            filter.keys.iter().map(|k| next(&mut params, Param::Text(k.clone()))).collect();
+        conditions.push(format!("t.ticket_key IN ({})", list.join(",")));
+    }
     if let Some((status, now)) = filter.sla {
         let open: Vec<String> = TicketState::ALL
             .iter()

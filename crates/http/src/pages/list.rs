@@ -1,7 +1,8 @@
 //! The ticket list: a filter form whose values live in the URL (so a
 //! filtered list is a link to share), one page of matching tickets, and
 //! links to the neighbouring pages. It filters exactly as the API does,
-//! through [`TicketQuery`].
+//! through [`TicketQuery`]. A role that works on tickets also gets the
+//! bulk change form (see `bulk.rs`) and a box to tick on each row.
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
@@ -14,6 +15,7 @@ use fixgate_store::{FilterValues, Page, TicketRow};
 
 use fixgate_domain::Action;
 
+use super::bulk::BulkForm;
 use super::error::PageError;
 use super::view::{count_of, date, severity_label};
 use super::{Nav, render};
@@ -39,6 +41,9 @@ struct ListPage {
     empty: &'static str,
     previous: Option<String>,
     next: Option<String>,
+    /// The bulk change form, for a role that works on tickets; its rows
+    /// then get a box to tick.
+    bulk: Option<BulkForm>,
     nav: Option<Nav>,
 }
 
@@ -98,7 +103,16 @@ pub(super) async fn page(
     let choices = state.fixgate.store().filter_values(&visibility).await?;
 
     let mut page = match filter {
-        Ok(filter) => ListPage::found(&query, &choices, state.fixgate.list_tickets(&filter).await?),
+        Ok(filter) => {
+            let tickets = state.fixgate.list_tickets(&filter).await?;
+            let total = tickets.total;
+            let mut page = ListPage::found(&query, &choices, tickets);
+            if me.0.require(Action::Work).is_ok() && !page.rows.is_empty() {
+                let policy = state.fixgate.triage_policy().await?;
+                page.bulk = Some(BulkForm::of(filter_pairs(&query), total, &policy, &me));
+            }
+            page
+        }
         Err(message) => ListPage::rejected(&query, &choices, message),
     };
     page.nav = Nav::of(&me);
@@ -119,6 +133,7 @@ impl ListPage {
             empty: "",
             previous: None,
             next: None,
+            bulk: None,
             nav: None,
         }
     }
@@ -247,6 +262,14 @@ impl Field {
 
 /// `/tickets?…&page=N` with the same filters.
 fn page_link(query: &TicketQuery, page: u32) -> String {
+    let mut pairs = filter_pairs(query);
+    pairs.extend(query.limit.map(|limit| ("limit", limit.to_string())));
+    pairs.push(("page", page.to_string()));
+    format!("/tickets?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+}
+
+/// The filters set, by their query parameters' names.
+fn filter_pairs(query: &TicketQuery) -> Vec<(&'static str, String)> {
     let filters = [
         ("state", &query.state),
         ("severity", &query.severity),
@@ -261,16 +284,14 @@ fn page_link(query: &TicketQuery, page: u32) -> String {
         ("owner", &query.owner),
         ("priority", &query.priority),
         ("sla", &query.sla),
+        ("key", &query.key),
         ("q", &query.q),
     ];
-    let mut pairs: Vec<(&str, String)> = filters
+    filters
         .into_iter()
         .filter(|(_, value)| !value.trim().is_empty())
         .map(|(name, value)| (name, value.clone()))
-        .collect();
-    pairs.extend(query.limit.map(|limit| ("limit", limit.to_string())));
-    pairs.push(("page", page.to_string()));
-    format!("/tickets?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+        .collect()
 }
 
 /// "Nobody" first, then the people tickets are assigned to.

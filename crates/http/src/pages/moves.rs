@@ -1,21 +1,22 @@
 //! Moving a ticket from its page. The page's form offers only the moves the
 //! ticket type's workflow allows the viewer's role; this takes the form,
 //! moves the ticket through the same use case as the API, and shows the
-//! page again, with the reason when the move was refused.
+//! page again: confirming the move, or with the reason it was refused.
 
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use fixgate_service::MoveTicket;
 use fixgate_service::access::parse_expiry;
 use serde::Deserialize;
 
 use super::error::PageError;
+use super::forms::{Done, Feedback, TicketForm, answer, checked};
 use super::ticket::{show, visible};
+use crate::AppState;
 use crate::auth::SignedIn;
-use crate::{ApiError, AppState};
 
 #[derive(Deserialize)]
 pub(super) struct MoveForm {
@@ -50,20 +51,13 @@ pub(super) async fn submit(
     Path(key): Path<String>,
     form: Result<Form<MoveForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let Form(form) = form.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    me.check_form(&form.csrf)?;
+    let form = checked(&me, form, |f| &f.csrf)?;
     let ticket = visible(&state, &me, &key).await?.ticket;
+    let refused = |message| Feedback::Refused { form: TicketForm::Move, message };
     let request = match form.request() {
         Ok(request) => request,
-        Err(why) => return show(&state, &me, &key, StatusCode::BAD_REQUEST, Some(why)).await,
+        Err(why) => return show(&state, &me, &key, StatusCode::BAD_REQUEST, refused(why)).await,
     };
-    match state.fixgate.move_ticket(&ticket.key, request, &me.0).await {
-        Ok(moved) => Ok(Redirect::to(&format!("/tickets/{}", moved.ticket.key)).into_response()),
-        Err(err) => match ApiError::from(err) {
-            ApiError::Client { status, detail, .. } => {
-                show(&state, &me, &ticket.key, status, Some(detail)).await
-            }
-            other => Err(other.into()),
-        },
-    }
+    let outcome = state.fixgate.move_ticket(&ticket.key, request, &me.0).await.map(|_| Done::Moved);
+    answer(&state, &me, &ticket.key, outcome, refused).await
 }

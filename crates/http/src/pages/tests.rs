@@ -755,8 +755,9 @@ async fn the_move_form_offers_what_the_workflow_allows_the_viewer_s_role() {
     let body = format!("csrf={csrf}&state=mitigated&reason=rolled+back&owner=&due=");
     let (status, headers, _) = post_form(&demo, &developer, &target, &body).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers[header::LOCATION], uri.as_str());
-    let html = page_as(&demo, &developer, &uri).await;
+    assert_eq!(headers[header::LOCATION], format!("{uri}?done=moved").as_str());
+    let html = page_as(&demo, &developer, &format!("{uri}?done=moved")).await;
+    assert!(html.contains("<div class=\"notice\" role=\"status\">The ticket was moved.</div>"));
     assert!(html.contains("<span class=\"badge state\">Mitigated</span>"), "{html}");
     assert!(html.contains("state changed from investigating to mitigated (reason: rolled back)"));
 }

@@ -1,21 +1,26 @@
 //! One ticket's page: what it is and where, each finding with its deep
-//! link, trace and sightings, and the ticket's whole history.
+//! link, trace and sightings, the ticket's whole history, and the forms to
+//! work on it that the viewer's role may use (see `forms.rs`).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use fixgate_domain::link::web_url;
-use fixgate_domain::triage::Field;
+use fixgate_domain::triage::{Field, Priority};
 use fixgate_domain::{Finding, Location, Severity, TicketState, TicketType, TraceStep};
 use fixgate_service::MoveOption;
 use fixgate_store::{EventRow, FindingRow, SightingRow, TicketDetail, TicketRow};
+use serde::Deserialize;
 use serde_json::Value;
 
 use fixgate_domain::Action;
 
+use super::acceptance::AcceptanceView;
 use super::collab::{LinkGroup, link_groups};
 use super::error::PageError;
+use super::forms::{Done, Feedback, FormErrors, TicketForm};
 use super::triage::TriageView;
 use super::view::{
     Link, advisory_link, cwe_link, date, date_time, http_url, location_link, severity_label,
@@ -47,10 +52,26 @@ struct TicketPage {
     events: Vec<EventView>,
     /// The moves the viewer's role may take, by the ticket type's workflow.
     moves: Vec<MoveView>,
-    /// Why the last move sent from this page was refused.
-    move_error: Option<String>,
+    /// What the viewer may do here; the service decides again on each form.
+    can_work: bool,
+    can_decide: bool,
+    priorities: Vec<PriorityChoice>,
+    acceptance: AcceptanceView,
+    /// The confirmation of the change just made, after its redirect.
+    done: Option<&'static str>,
+    /// Why the form last sent from this page was refused, by form.
+    errors: FormErrors,
+    /// A refused comment's text, given back to edit.
+    comment_text: String,
     csrf: String,
     nav: Option<Nav>,
+}
+
+/// A priority the triage form offers; the ticket's own is preselected.
+struct PriorityChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
 }
 
 /// A move the page's form offers.
@@ -138,29 +159,55 @@ struct EventView {
     text: String,
 }
 
+/// `?done=…`: the change a form just made, to confirm.
+#[derive(Deserialize)]
+pub(super) struct Shown {
+    done: Option<String>,
+}
+
 pub(super) async fn page(
     State(state): State<AppState>,
     me: SignedIn,
     Path(key): Path<String>,
+    shown: Result<Query<Shown>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    show(&state, &me, &key, StatusCode::OK, None).await
+    // An unknown code or a garbled query (a hand-edited URL) confirms nothing.
+    let done = shown.ok().and_then(|Query(shown)| shown.done).as_deref().and_then(Done::parse);
+    let feedback = done.map_or(Feedback::None, Feedback::Done);
+    show(&state, &me, &key, StatusCode::OK, feedback).await
 }
 
-/// The ticket's page with `status`, saying why a move was refused when one
-/// was.
+/// The ticket's page with `status`, confirming a change or saying why a
+/// form was refused.
 pub(super) async fn show(
     state: &AppState,
     me: &SignedIn,
     key: &str,
     status: StatusCode,
-    move_error: Option<String>,
+    feedback: Feedback,
 ) -> Result<Response, PageError> {
     let ticket = visible(state, me, key).await?;
     let moves = state.fixgate.move_options(&ticket.ticket, &me.0).await?;
+    let requests = state.fixgate.acceptance_requests(&ticket.ticket.key).await?;
     let policy = state.fixgate.triage_policy().await?;
+    let can_work = me.0.require(Action::Work).is_ok();
+    let can_decide = me.0.require(Action::Decide).is_ok();
+    let open = ticket.ticket.state.is_open();
+
     let mut page = TicketPage::of(ticket, policy.sla().time_zone_name());
     page.moves = moves.into_iter().map(MoveView::of).collect();
-    page.move_error = move_error;
+    page.can_work = can_work;
+    page.can_decide = can_decide;
+    page.acceptance = AcceptanceView::of(&requests, &me.0, open);
+    match feedback {
+        Feedback::None => {}
+        Feedback::Done(done) => page.done = Some(done.sentence()),
+        Feedback::Refused { form, message } => page.errors.set(form, message),
+        Feedback::Comment { message, text } => {
+            page.errors.set(TicketForm::Comment, message);
+            page.comment_text = text;
+        }
+    }
     page.csrf = me.csrf();
     page.nav = Nav::of(me);
     render(status, &page)
@@ -205,7 +252,20 @@ impl TicketPage {
             description: detail.description,
             events: detail.events.iter().map(EventView::of).collect(),
             moves: Vec::new(),
-            move_error: None,
+            can_work: false,
+            can_decide: false,
+            priorities: Priority::ALL
+                .into_iter()
+                .map(|p| PriorityChoice {
+                    value: p.as_str(),
+                    label: p.label(),
+                    selected: Some(p) == ticket.priority,
+                })
+                .collect(),
+            acceptance: AcceptanceView::default(),
+            done: None,
+            errors: FormErrors::default(),
+            comment_text: String::new(),
             csrf: String::new(),
             nav: None,
         }
