@@ -411,7 +411,9 @@ async fn a_bulk_change_is_previewed_then_changes_exactly_the_filtered_tickets() 
         );
         assert!(list.contains("All 2 tickets the filters match"), "{list}");
         assert!(list.contains(&format!("<label for=\"pick-{first}\" class=\"visually-hidden\">")));
-        assert!(!list.contains("<option value=\"false_positive\">"), "a developer decides nothing");
+        let form = list.split("<form id=\"bulk\"").nth(1).unwrap();
+        assert!(form.contains("<option value=\"in_progress\">In progress</option>"), "{form}");
+        assert!(!form.contains("value=\"false_positive\""), "a developer decides nothing");
         let list = page(&desk, &desk.vic, "/tickets?severity=high").await;
         assert!(!list.contains("id=\"bulk\"") && !list.contains("name=\"pick\""), "{list}");
 
@@ -468,6 +470,14 @@ async fn a_bulk_change_is_previewed_then_changes_exactly_the_filtered_tickets() 
         };
         assert_eq!(assignee(first.clone()).await.as_deref(), Some("dana"));
         assert_eq!(assignee(second.clone()).await, None);
+        // The list selects by key too, in any case.
+        let uri = format!("/tickets?key={},{low}", first.to_lowercase());
+        let list = page(&desk, &desk.dana, &uri).await;
+        let rows =
+            |key: &str| list.contains(&format!("<td class=\"key\"><a href=\"/tickets/{key}\">"));
+        assert!(rows(&first) && rows(&low) && !rows(&second), "{list}");
+        assert!(list.contains("<input type=\"hidden\" name=\"key\""), "{list}");
+
         // A ticked row the filters do not match is left out.
         let outside = [("key", first.as_str()), ("apply_to", "ticked"), ("pick", low.as_str())];
         let fields = [&outside[..], &[("add_labels", "x"), ("step", "apply")]].concat();
