@@ -350,6 +350,8 @@ async fn a_risk_is_accepted_by_request_then_another_person_s_approval() {
         assert!(html.contains("<caption>Earlier requests</caption>"), "{html}");
         assert!(html.contains("Approved by sam on 2026-12-01 09:00 UTC: agreed with the CISO"));
         assert!(!html.contains("Pending request by"), "{html}");
+        assert!(html.contains("asked to accept the risk until 2027-03-01 (reason: only on the"));
+        assert!(html.contains("approved dana&#39;s risk acceptance request (note: agreed with"));
         let ticket = desk.fixgate.ticket(&key).await.unwrap().ticket;
         assert_eq!(ticket.state, TicketState::RiskAccepted);
     })
@@ -435,6 +437,7 @@ async fn a_bulk_change_is_previewed_then_changes_exactly_the_filtered_tickets() 
             html.contains("<button type=\"submit\" name=\"step\" value=\"apply\">Change 2 tickets")
         );
         assert!(html.contains("<input type=\"hidden\" name=\"add_labels\" value=\"sweep\">"));
+        assert!(html.contains("<li>add labels sweep</li>"), "{html}");
         for key in [&first, &second, &low] {
             assert!(labels(key.clone()).await.is_empty(), "the preview changed {key}");
         }
@@ -525,6 +528,7 @@ async fn a_bulk_change_is_refused_where_one_change_would_be() {
         let (status, _, html) = post(&desk, &desk.sam, bulk, &fields).await;
         assert_eq!(status, StatusCode::OK, "{html}");
         assert!(html.contains("<strong>1 ticket changed</strong>"), "{html}");
+        assert!(html.contains("<li>move to false positive, reason test fixture</li>"), "{html}");
         let ticket = desk.fixgate.ticket(&key).await.unwrap().ticket;
         assert_eq!(ticket.state, TicketState::FalsePositive);
     })

@@ -13,6 +13,7 @@ use fixgate_domain::Action;
 use fixgate_service::{AcceptRisk, Principal, RiskDecision, ServiceError};
 use fixgate_store::{RiskRequest, RiskVerdict};
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::error::PageError;
 use super::forms::{Done, Feedback, TicketForm, answer, checked};
@@ -172,4 +173,51 @@ pub(super) async fn decide(
 
 fn refused(message: String) -> Feedback {
     Feedback::Refused { form: TicketForm::Acceptance, message }
+}
+
+/// A risk acceptance event as a sentence, or `None` for other kinds.
+pub(super) fn describe(kind: &str, data: &Value) -> Option<String> {
+    let field = |name: &str| data.get(name).and_then(Value::as_str).filter(|v| !v.is_empty());
+    let whose = field("requested_by").map_or("the".to_string(), |by| format!("{by}'s"));
+    let note = field("note").map_or(String::new(), |note| format!(" (note: {note})"));
+    Some(match kind {
+        "acceptance_requested" => {
+            let until = field("expires_at").and_then(|at| at.parse().ok()).map(date);
+            let until = until.map_or(String::new(), |day| format!(" until {day}"));
+            let reason = field("reason").map_or(String::new(), |why| format!(" (reason: {why})"));
+            format!("asked to accept the risk{until}{reason}")
+        }
+        "acceptance_approved" => format!("approved {whose} risk acceptance request{note}"),
+        "acceptance_rejected" => format!("rejected {whose} risk acceptance request{note}"),
+        "acceptance_withdrawn" => "withdrew the risk acceptance request".into(),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn acceptance_events_read_as_sentences() {
+        let asked =
+            json!({"request": 1, "reason": "intranet only", "expires_at": "2027-03-01T00:00:00Z"});
+        assert_eq!(
+            describe("acceptance_requested", &asked).as_deref(),
+            Some("asked to accept the risk until 2027-03-01 (reason: intranet only)")
+        );
+        let decided = json!({"requested_by": "dana", "note": "agreed"});
+        assert_eq!(
+            describe("acceptance_approved", &decided).as_deref(),
+            Some("approved dana's risk acceptance request (note: agreed)")
+        );
+        let rejected = json!({"requested_by": "dana", "note": null});
+        assert_eq!(
+            describe("acceptance_rejected", &rejected).as_deref(),
+            Some("rejected dana's risk acceptance request")
+        );
+        assert_eq!(describe("comment", &json!({})), None);
+    }
 }

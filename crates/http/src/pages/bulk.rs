@@ -77,6 +77,8 @@ struct BulkPage {
     skipped: Vec<Listed>,
     /// More tickets matched than one change takes.
     capped: Option<String>,
+    /// The change, one part a line.
+    parts: Vec<String>,
     /// What the confirming form sends again.
     fields: Vec<(String, String)>,
     csrf: String,
@@ -164,11 +166,12 @@ pub(super) async fn submit(
         let filter = filter(&pairs, &me)?;
         let change = change(&pairs, &me)?;
         let outcome = state.fixgate.bulk_change(&filter, &change, dry_run, &me.0).await?;
-        Ok::<_, ApiError>((filter, outcome))
+        Ok::<_, ApiError>((filter, change, outcome))
     }
     .await;
     match outcome {
-        Ok((filter, outcome)) => {
+        Ok((filter, change, outcome)) => {
+            page.parts = parts(&change);
             let names = if dry_run { changing(&state, &filter, &outcome).await? } else { vec![] };
             page.show(outcome, names);
             render(StatusCode::OK, &page)
@@ -240,6 +243,36 @@ fn change(pairs: &[(String, String)], me: &SignedIn) -> Result<BulkChange, ApiEr
     })
 }
 
+/// The change in words, one part a line: `add labels pci, edge`.
+fn parts(change: &BulkChange) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(state) = &change.state {
+        let mut part = format!("move to {}", state.replace('_', " "));
+        let details = [("reason", &change.reason), ("owner", &change.owner)];
+        for (what, value) in details {
+            if let Some(value) = value {
+                part.push_str(&format!(", {what} {value}"));
+            }
+        }
+        if let Some(due) = change.due_at {
+            part.push_str(&format!(", due {}", super::view::date(due)));
+        }
+        parts.push(part);
+    }
+    match &change.assignee {
+        Some(Some(name)) => parts.push(format!("assign to {name}")),
+        Some(None) => parts.push("unassign".into()),
+        None => {}
+    }
+    if !change.add_labels.is_empty() {
+        parts.push(format!("add labels {}", change.add_labels.join(", ")));
+    }
+    if !change.remove_labels.is_empty() {
+        parts.push(format!("remove labels {}", change.remove_labels.join(", ")));
+    }
+    parts
+}
+
 /// The tickets a dry run would change, in the list's order: those the
 /// change considered, less those it would skip.
 async fn changing(
@@ -276,6 +309,7 @@ impl BulkPage {
             more: 0,
             skipped: Vec::new(),
             capped: None,
+            parts: Vec::new(),
             fields: pairs
                 .iter()
                 .filter(|(name, _)| !matches!(name.as_str(), "csrf" | "step"))

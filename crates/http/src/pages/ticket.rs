@@ -534,9 +534,9 @@ fn describe(kind: &str, data: &Value) -> String {
                 field("rule_id").unwrap_or("finding")
             )
         }
-        (other, _) => {
-            super::collab::describe(other, data).unwrap_or_else(|| other.replace('_', " "))
-        }
+        (other, _) => super::collab::describe(other, data)
+            .or_else(|| super::acceptance::describe(other, data))
+            .unwrap_or_else(|| other.replace('_', " ")),
     }
 }
 
