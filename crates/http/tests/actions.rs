@@ -379,6 +379,22 @@ async fn the_asker_cannot_approve_their_own_request() {
         let html = confirmed(&desk, &desk.alex, sent, &key, "acceptance-rejected").await;
         assert!(html.contains("Rejected by alex"), "{html}");
         assert!(html.contains("<button type=\"submit\">Ask to accept the risk</button>"));
+
+        // Asked again, by a developer this time, who takes it back; only
+        // the asker may.
+        let fields = [("reason", "behind the VPN"), ("expires", "2027-02-01")];
+        let sent = post(&desk, &desk.dana, &ask, &fields).await;
+        confirmed(&desk, &desk.dana, sent, &key, "acceptance-asked").await;
+        let withdraw = format!("{ask}/withdraw");
+        let (status, _, html) = post(&desk, &desk.alex, &withdraw, &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+        assert!(html.contains("only dana who asked may withdraw"), "{html}");
+        let sent = post(&desk, &desk.dana, &withdraw, &[]).await;
+        let html = confirmed(&desk, &desk.dana, sent, &key, "acceptance-withdrawn").await;
+        assert!(html.contains("Withdrawn by dana"), "{html}");
+        assert!(!html.contains("Pending request by"), "{html}");
+        let (status, _, _) = post(&desk, &desk.sam, &format!("{ask}/overrule"), &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     })
     .await;
 }
