@@ -5,7 +5,9 @@
 //! Security Policy that allows no script at all backs both up.
 
 mod account;
+mod charts;
 mod collab;
+mod dashboard;
 mod error;
 mod list;
 mod moves;
@@ -40,6 +42,7 @@ pub(crate) fn routes() -> Routes {
         .get("/", || async { Redirect::to("/tickets") })
         .get("/tickets", list::page)
         .get("/tickets/{key}", ticket::page)
+        .get("/dashboard", dashboard::page)
         .post("/tickets/{key}/move", moves::submit)
         .get("/static/fixgate.css", stylesheet)
         .get("/login", account::sign_in_form)
