@@ -155,8 +155,8 @@ async fn the_dashboard_shows_the_figures_of_the_history() {
         let cwes = cwes.split("</section>").next().unwrap();
         assert!(cwes.find("CWE-79").unwrap() < cwes.find("CWE-89").unwrap(), "{cwes}");
         assert!(html.contains("<td class=\"name\">https://github.com/acme/bank</td>"));
-        assert_eq!(html.matches("<td class=\"status\">Current: 0 days old</td>").count(), 1);
-        assert_eq!(html.matches("<td class=\"status\">Current: 1 days old</td>").count(), 1);
+        assert_eq!(html.matches("<td class=\"scan-state\">Current: 0 days old</td>").count(), 1);
+        assert_eq!(html.matches("<td class=\"scan-state\">Current: 1 day old</td>").count(), 1);
     })
     .await;
 }

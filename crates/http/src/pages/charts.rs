@@ -18,8 +18,8 @@ const HEIGHT: f64 = 280.0;
 
 /// The plot area inside it: room for the legend above, the value axis to
 /// the left and the category labels below.
-const LEFT: f64 = 52.0;
-const RIGHT: f64 = 624.0;
+const LEFT: f64 = 48.0;
+const RIGHT: f64 = 604.0;
 pub(super) const TOP: f64 = 44.0;
 pub(super) const BOTTOM: f64 = 236.0;
 
@@ -156,10 +156,13 @@ pub(super) fn gauge(caption: &Caption, fraction: Option<f64>, note: &str) -> Str
         let _ = write!(svg, "<path class=\"gauge-track\" fill=\"none\" d=\"{}\"/>", track());
         let _ = write!(
             svg,
-            "<text class=\"empty\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">No data: no \
-             closings with a due date.</text>",
-            num(GAUGE_CX),
-            num(GAUGE_CY + 22.0)
+            "<text class=\"empty\" x=\"{x}\" y=\"{}\" text-anchor=\"middle\">No data: no</text>\
+             <text class=\"empty\" x=\"{x}\" y=\"{}\" text-anchor=\"middle\">closings with</text>\
+             <text class=\"empty\" x=\"{x}\" y=\"{}\" text-anchor=\"middle\">a due date</text>",
+            num(GAUGE_CY - 42.0),
+            num(GAUGE_CY - 22.0),
+            num(GAUGE_CY - 2.0),
+            x = num(GAUGE_CX)
         );
         return close(svg);
     };
@@ -353,8 +356,8 @@ fn legend(svg: &mut String, id: &str, series: &[Series], swatch: Swatch) {
             num(y + 4.0),
             escape(&item.name)
         );
-        // About 7 units a character at the legend's size, and a gap.
-        x += 30.0 + 7.0 * item.name.chars().count() as f64 + 20.0;
+        // About 8 units a character at the legend's size, and a gap.
+        x += 30.0 + 8.0 * item.name.chars().count() as f64 + 20.0;
     }
 }
 

@@ -454,10 +454,8 @@ fn coverage(k: &Kpis) -> Vec<CoverageRow> {
         .map(|row| {
             let status = match (row.stale, row.age_days) {
                 (true, None) => "Stale: no complete scan".to_string(),
-                (true, Some(age)) => {
-                    format!("Stale: {age} days old, over {stale_days}")
-                }
-                (false, Some(age)) => format!("Current: {age} days old"),
+                (true, Some(age)) => format!("Stale: {} old, over {stale_days}", days(age)),
+                (false, Some(age)) => format!("Current: {} old", days(age)),
                 (false, None) => "Current".to_string(),
             };
             CoverageRow {
@@ -473,6 +471,11 @@ fn coverage(k: &Kpis) -> Vec<CoverageRow> {
             }
         })
         .collect()
+}
+
+/// `1 day`, `14 days`.
+fn days(n: i64) -> String {
+    if n == 1 { "1 day".to_string() } else { format!("{n} days") }
 }
 
 fn fields(query: &DashboardQuery, choices: &KpiChoices) -> Vec<Field> {
