@@ -304,7 +304,7 @@ fn point_x(i: usize, n: usize) -> f64 {
 /// Labels under the axis, every so many when there are more than fit.
 fn category_labels(svg: &mut String, labels: &[String], x: impl Fn(usize) -> f64) {
     let every = labels.len().div_ceil(MAX_LABELS).max(1);
-    for (i, label) in labels.iter().enumerate().filter(|(i, _)| i % every == 0) {
+    for (i, label) in labels.iter().enumerate().filter(|(i, _)| i.is_multiple_of(every)) {
         let _ = write!(
             svg,
             "<line class=\"axis\" x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\"/>\
@@ -404,7 +404,7 @@ fn segment(svg: &mut String, id: &str, index: usize, class: &str, rect: &Rect, t
     );
     let _ =
         write!(svg, "<rect class=\"seg {class}\" {place}><title>{}</title></rect>", escape(tip));
-    if index % PATTERNS != 0 {
+    if !index.is_multiple_of(PATTERNS) {
         let _ = write!(
             svg,
             "<rect class=\"hatch\" fill=\"url(#{}-p{})\" {place}/>",
