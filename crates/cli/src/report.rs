@@ -11,7 +11,8 @@ pub async fn report(store: &StoreArgs, args: ReportArgs) -> anyhow::Result<()> {
     let fixgate = crate::serve::open(store).await?;
     let result = match args.command {
         ReportCommand::Kpis { since, until, by, period, stale_days, json, csv } => {
-            let request = KpiRequest { since, until, by, period, stale_days: Some(stale_days) };
+            let stale_days = Some(stale_days);
+            let request = KpiRequest { since, until, by, period, stale_days, ..Default::default() };
             // The local command line sees every application.
             match fixgate.kpis(&request, Visibility::everything()).await {
                 Ok(kpis) if json => print_json(&kpis),

@@ -8,7 +8,9 @@
 mod acceptance;
 mod account;
 mod bulk;
+mod charts;
 mod collab;
+mod dashboard;
 mod error;
 mod forms;
 mod list;
@@ -45,6 +47,7 @@ pub(crate) fn routes() -> Routes {
         .get("/tickets", list::page)
         .get("/tickets/{key}", ticket::page)
         .post("/tickets/bulk", bulk::submit)
+        .get("/dashboard", dashboard::page)
         .post("/tickets/{key}/move", moves::submit)
         .post("/tickets/{key}/comment", forms::comment)
         .post("/tickets/{key}/assignee", forms::assign)

@@ -68,6 +68,7 @@ impl KpiQuery {
                 period => period.parse().map_err(ApiError::bad_request)?,
             },
             stale_days,
+            ..KpiRequest::default()
         })
     }
 }

@@ -454,6 +454,7 @@ fn table(world: &World) -> Vec<Case> {
         page("GET", "/", "/".into(), N, [P, P, P, P, P, P, P]),
         page("GET", "/static/fixgate.css", "/static/fixgate.css".into(), N, [P, P, P, P, P, P, P]),
         page("GET", "/tickets", "/tickets".into(), N, [S, P, P, P, P, P, F]),
+        page("GET", "/dashboard", "/dashboard".into(), N, [S, P, P, P, P, P, F]),
         page("GET", "/tickets/{key}", format!("/tickets/{shop}"), N, [S, P, P, P, H, P, F]),
         // The workflow refuses the viewer's move (403) after the page found
         // the ticket; a refused move shows the page again with its status.

@@ -3,10 +3,12 @@
 //! reports and one ticket of another application, and Debian's headless
 //! Chromium driven through chromedriver. The developer signs in through the
 //! form, sees only their team's application with each ticket's triage,
-//! filters the list, opens a ticket and signs out.
+//! filters the list, opens a ticket, triages it with the ticket page's move
+//! form, sees the dashboard's time to triage follow, and signs out.
 //!
 //! The test speaks W3C WebDriver itself, over ureq, with the handful of
-//! commands it needs. Screenshots of the sign-in page, the list and a ticket
+//! commands it needs. Screenshots of the sign-in page, the list, a ticket
+//! and the dashboard (before and after the triage, and at a phone's width)
 //! go to the folder in `FIXGATE_SCREENSHOTS`, else to `screenshots/` in the
 //! target directory.
 //!
@@ -32,6 +34,7 @@ use fixgate_http::AppState;
 use fixgate_service::testkit::{self, TEST_PASSWORD};
 use fixgate_service::{CreateUser, FixedClock, Fixgate, ImportRequest};
 use fixgate_store::Store;
+use jiff::SignedDuration;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
@@ -44,7 +47,7 @@ const SESSION_COOKIE: &str = "__Host-fixgate_session";
 const SIGN_IN_COOKIE: &str = "__Host-fixgate_signin";
 
 #[test]
-fn a_developer_signs_in_filters_opens_a_ticket_and_signs_out() {
+fn a_developer_signs_in_filters_opens_and_triages_a_ticket_and_signs_out() {
     if !browser_installed() {
         return;
     }
@@ -61,6 +64,13 @@ fn a_developer_signs_in_filters_opens_a_ticket_and_signs_out() {
     list_shows_only_own_tickets(&browser, &demo);
     let (key, path) = filter_by_high_severity(&browser);
     open_ticket(&browser, &base, &key, &path, &shots);
+    let before = dashboard(&browser, &base, &shots.join("fixgate-dashboard-before.png"));
+    // Three hours after the import opened it, the developer triages it.
+    demo.clock.advance(SignedDuration::from_hours(3));
+    triage(&browser, &base, &key);
+    let after = dashboard(&browser, &base, &shots.join("fixgate-dashboard-after.png"));
+    triage_shows_on_the_dashboard(&before, &after);
+    dashboard_fits_a_phone(&browser, &shots);
     top_bar_names_the_developer(&browser);
     other_application_is_hidden(&browser, &base, &demo.other_ticket);
     sign_out(&browser, &base);
@@ -105,6 +115,7 @@ struct Demo {
     vulnshop_tickets: usize,
     /// The key of the ticket of application "other".
     other_ticket: String,
+    clock: Arc<FixedClock>,
 }
 
 /// A store holding the example application's v1 reports, one ticket of
@@ -112,8 +123,8 @@ struct Demo {
 async fn demo(dir: &Path) -> Demo {
     let url = format!("sqlite://{}", dir.join("t.db").display());
     let store = Store::connect(&url, Default::default()).await.unwrap();
-    let clock = FixedClock::new("2025-03-01T09:00:00Z".parse().unwrap());
-    let fixgate = Fixgate::new(store, Arc::new(clock));
+    let clock = Arc::new(FixedClock::new("2025-03-01T09:00:00Z".parse().unwrap()));
+    let fixgate = Fixgate::new(store, clock.clone());
 
     let vulnshop_tickets = import_v1(&fixgate).await;
     let other = testkit::sarif("semgrep", &[("py/sql-injection", "app/db.py", 12, "q + id")]);
@@ -130,7 +141,7 @@ async fn demo(dir: &Path) -> Demo {
     fixgate.create_user(developer).await.unwrap();
     fixgate.add_owner("vulnshop", "shop-team").await.unwrap();
     let state = AppState::new(fixgate, dir, 10 << 20);
-    Demo { state, vulnshop_tickets, other_ticket }
+    Demo { state, vulnshop_tickets, other_ticket, clock }
 }
 
 /// Imports the example application's v1 reports; returns how many tickets
@@ -246,6 +257,80 @@ fn open_ticket(browser: &Browser, base: &str, key: &str, path: &str, shots: &Pat
     assert!(ticket.contains("<h2 id=\"triage-heading\">Triage</h2>"), "{ticket}");
     assert!(ticket.contains("<dt>Priority</dt>") && ticket.contains("<dt>SLA</dt>"), "{ticket}");
     browser.screenshot(&shots.join("fixgate-ticket.png"));
+}
+
+/// The dashboard's headline tiles, label to value and detail.
+struct Tiles(Vec<(String, String, String)>);
+
+impl Tiles {
+    fn get(&self, label: &str) -> (&str, &str) {
+        let tile = self.0.iter().find(|(l, _, _)| l == label);
+        let (_, value, detail) = tile.unwrap_or_else(|| panic!("no tile {label}"));
+        (value, detail)
+    }
+}
+
+/// Follows the top bar's link to the dashboard, saves the whole page to
+/// `shot`, and reads its tiles.
+fn dashboard(browser: &Browser, base: &str, shot: &Path) -> Tiles {
+    browser.click("header.bar nav a[href='/dashboard']");
+    browser.wait_for_url(|url| url == format!("{base}/dashboard"));
+    let page = browser.source();
+    assert!(page.contains("<title>Dashboard · fixgate</title>"), "{page}");
+    assert_eq!(page.matches("<svg class=\"chart\"").count(), 4, "four charts: {page}");
+    assert!(!page.contains("<option value=\"other\""), "other is a filter choice: {page}");
+
+    browser.resize(1280, 2300);
+    browser.screenshot(shot);
+    browser.resize(1280, 900);
+    let mut tiles = Vec::new();
+    for tile in page.split("<li class=\"tile").skip(1) {
+        let text = |class: &str| {
+            let rest = tile.split(&format!("class=\"{class}\">")).nth(1).unwrap();
+            rest.split('<').next().unwrap().to_string()
+        };
+        tiles.push((text("tile-label"), text("tile-value"), text("tile-detail")));
+    }
+    Tiles(tiles)
+}
+
+/// Moves the ticket to triaged, owned by the developer's team, with its
+/// page's move form.
+fn triage(browser: &Browser, base: &str, key: &str) {
+    browser.go(&format!("{base}/tickets/{key}"));
+    browser.wait_for_url(|url| url == format!("{base}/tickets/{key}"));
+    let form = format!("form[action='/tickets/{key}/move']");
+    browser.click(&format!("{form} select[name='state'] option[value='triaged']"));
+    browser.type_into(&format!("{form} input[name='reason']"), "confirmed: user input reaches it");
+    // The reports were imported before shop-team owned vulnshop: triage
+    // gives the ticket its owner.
+    browser.type_into(&format!("{form} input[name='owner']"), "shop-team");
+    browser.click(&format!("{form} button[type='submit']"));
+    // A refused move shows the page again at the form's address.
+    let url = browser.wait_for_url(|url| url.starts_with(&format!("{base}/tickets/{key}")));
+    let page = browser.source();
+    assert!(!page.contains("The move was refused."), "{page}");
+    assert_eq!(url, format!("{base}/tickets/{key}"));
+    assert!(page.contains("confirmed: user input reaches it"), "the history shows it: {page}");
+}
+
+/// Before the triage nothing was triaged; after it, one ticket was, three
+/// hours after it opened, and the open count did not change.
+fn triage_shows_on_the_dashboard(before: &Tiles, after: &Tiles) {
+    assert_eq!(before.get("Time to triage"), ("–", "median; 90th percentile –; 0 triaged"));
+    assert_eq!(after.get("Time to triage"), ("3 h", "median; 90th percentile 3 h; 1 triaged"));
+    assert_eq!(before.get("Open tickets").0, after.get("Open tickets").0);
+    assert_ne!(before.get("Open tickets").0, "0");
+}
+
+/// At a phone's width the charts shrink with the page: none is wider than
+/// the window.
+fn dashboard_fits_a_phone(browser: &Browser, shots: &Path) {
+    browser.resize(400, 1800);
+    let chart = browser.rect("svg.chart");
+    assert!(chart["width"].as_f64().unwrap() < 400.0, "{chart}");
+    browser.screenshot(&shots.join("fixgate-dashboard-phone.png"));
+    browser.resize(1280, 900);
 }
 
 fn top_bar_names_the_developer(browser: &Browser) {
@@ -397,6 +482,17 @@ impl Browser {
     fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css);
         self.post(&format!("/element/{element}/value"), &json!({ "text": text }));
+    }
+
+    /// Resizes the window to `width` × `height` pixels.
+    fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", &json!({ "width": width, "height": height }));
+    }
+
+    /// The position and size of the element `css` selects.
+    fn rect(&self, css: &str) -> Value {
+        let element = self.find(css);
+        self.get(&format!("/element/{element}/rect"))
     }
 
     /// The rendered text of the element `css` selects.

@@ -12,8 +12,8 @@
 use std::collections::BTreeMap;
 
 use fixgate_store::{
-    Coverage, DayFlow, Durations, KpiClock, KpiGroup, KpiScope, OpenBounds, OpenCount, StepCount,
-    TopOpen, Visibility,
+    Coverage, DayFlow, Durations, KpiClock, KpiFilter, KpiGroup, KpiScope, OpenBounds, OpenCount,
+    StepCount, TopOpen, Visibility,
 };
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
@@ -63,14 +63,19 @@ impl std::str::FromStr for Period {
 /// What figures to compute.
 #[derive(Debug, Clone, Default)]
 pub struct KpiRequest {
-    /// The window's first day (default: 89 days before `until`).
+    /// The window's first day (default: `days` − 1 days before `until`).
     pub since: Option<Date>,
     /// The window's last day, included (default: today).
     pub until: Option<Date>,
+    /// How many days the window spans when `since` is not given (default
+    /// [`DEFAULT_WINDOW_DAYS`]).
+    pub days: Option<i32>,
     pub by: Option<KpiGroup>,
     pub period: Period,
     /// Default [`DEFAULT_STALE_DAYS`].
     pub stale_days: Option<u32>,
+    /// Which of the visible tickets the figures count (default: all).
+    pub filter: KpiFilter,
 }
 
 /// Every figure, as the API and `fixgate report kpis --json` give them.
@@ -363,23 +368,22 @@ impl Fixgate {
         let zone = policy.sla().time_zone().clone();
         let (since, until) = window(request, now, &zone)?;
         let cuts = Cuts::new(since, until, &zone, request.period)?;
-        let scope = KpiScope { visibility, by: request.by };
+        let scope = KpiScope { visibility, by: request.by, filter: request.filter.clone() };
         let stale_days = request.stale_days.unwrap_or(DEFAULT_STALE_DAYS);
 
         // Each statement reads its own index range; on their own connections
         // they run side by side.
         let store = &self.store;
-        let visible = &scope.visibility;
         let bounds = open_bounds(now);
         let fetched = tokio::try_join!(
             store.kpi_steps(&scope, &cuts.period_bounds),
             store.kpi_durations(&scope, &cuts.period_bounds, KpiClock::Triage),
             store.kpi_durations(&scope, &cuts.period_bounds, KpiClock::Verification),
-            store.kpi_days(visible, &cuts.day_bounds),
-            store.kpi_flow(visible, (cuts.end(), i64::MAX)),
+            store.kpi_days(&scope, &cuts.day_bounds),
+            store.kpi_flow(&scope, (cuts.end(), i64::MAX)),
             store.kpi_open(&scope, &bounds),
-            store.kpi_top(visible, TOP),
-            store.kpi_coverage(visible),
+            store.kpi_top(&scope, TOP),
+            store.kpi_coverage(&scope),
             store.kpi_facts_incomplete(),
         )?;
         let (steps, triage, verification, days, after, open, top, coverage, incomplete) = fetched;
@@ -439,9 +443,17 @@ fn window(
     let until = request.until.unwrap_or(today);
     let since = match request.since {
         Some(since) => since,
-        None => until
-            .checked_sub(jiff::Span::new().days(DEFAULT_WINDOW_DAYS - 1))
-            .map_err(|err| ServiceError::Invalid(err.to_string()))?,
+        None => {
+            let days = request.days.unwrap_or(DEFAULT_WINDOW_DAYS);
+            if !(1..=MAX_WINDOW_DAYS).contains(&days) {
+                return Err(ServiceError::Invalid(format!(
+                    "a window of {days} days: ask for 1 to {MAX_WINDOW_DAYS} days"
+                )));
+            }
+            until
+                .checked_sub(jiff::Span::new().days(days - 1))
+                .map_err(|err| ServiceError::Invalid(err.to_string()))?
+        }
     };
     if since > until {
         return Err(ServiceError::Invalid(format!(

@@ -13,7 +13,7 @@ use fixgate_service::testkit::{
     Env, accept_risk, context, each_backend, import_bytes, principal, sarif,
 };
 use fixgate_service::{CreateTicket, ImportRequest, MoveTicket};
-use fixgate_store::{KpiGroup, Visibility};
+use fixgate_store::{KpiFilter, KpiGroup, Visibility};
 use serde_json::{Value, json};
 
 const REPO: &str = "https://github.com/acme/shop";
@@ -178,6 +178,7 @@ fn request(by: Option<KpiGroup>, period: Period) -> KpiRequest {
         by,
         period,
         stale_days: Some(10),
+        ..KpiRequest::default()
     }
 }
 
@@ -399,6 +400,76 @@ async fn figures_group_by_what_tickets_are_now_and_follow_the_callers_access() {
         assert_eq!(k["open"]["all"]["open"], 1, "{b}");
         assert_eq!(k["mttt"]["all"]["count"], 0);
         assert_eq!(k["coverage"][0]["repository"], "https://github.com/acme/bank");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_filter_narrows_every_figure_and_never_widens_what_the_caller_sees() {
+    each_backend("report_filter", |env| async move {
+        history(&env).await;
+        let b = env.backend;
+        let filtered = |filter: KpiFilter, visibility: Visibility| {
+            let fixgate = env.fixgate.clone();
+            async move {
+                let request = KpiRequest { filter, ..request(None, Period::Week) };
+                serde_json::to_value(fixgate.kpis(&request, visibility).await.unwrap()).unwrap()
+            }
+        };
+
+        // Critical: A, C and E. Triaged A (2 h) and C (24 h); open now A
+        // and C, both breached. Backlog: 3 opened 12-01; C closed 12-02 →
+        // 2; A verified 12-06 → 1; A reopened 12-10 → 2; E verified 12-12
+        // → 1; C reopened 12-14 → 2.
+        let critical = KpiFilter { severity: Some(Severity::Critical), ..KpiFilter::default() };
+        let k = filtered(critical, shop()).await;
+        assert_eq!(k["mttt"]["all"], timing(2, Some(2.0), Some(24.0)), "{b}");
+        assert_eq!(k["open"]["all"]["open"], 2, "{b}");
+        assert_eq!(k["open"]["all"]["breached"], 2);
+        let backlog: Vec<i64> =
+            k["backlog"].as_array().unwrap().iter().map(|d| d["open"].as_i64().unwrap()).collect();
+        assert_eq!(backlog, [3, 2, 2, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 2, 2], "{b}");
+        assert_eq!(k["top"]["cwes"], json!([{"name": "CWE-89", "open": 2}]), "{b}");
+        assert_eq!(k["opened_vs_verified"][0]["opened"], 3);
+
+        // Team payments owns B alone (4 h to triage), and no application:
+        // no scanner coverage.
+        let payments = KpiFilter { team: Some("payments".into()), ..KpiFilter::default() };
+        let k = filtered(payments, shop()).await;
+        assert_eq!(k["mttt"]["all"], timing(1, Some(4.0), Some(4.0)), "{b}");
+        assert_eq!(k["open"]["all"]["open"], 1);
+        assert_eq!(k["coverage"], json!([]), "{b}");
+        let shop_team = KpiFilter { team: Some("shop-team".into()), ..KpiFilter::default() };
+        let k = filtered(shop_team, shop()).await;
+        assert_eq!(k["coverage"].as_array().unwrap().len(), 2, "{b}");
+
+        // An application: bank's H for someone who sees everything, and
+        // nothing for a caller who sees shop alone.
+        let bank = KpiFilter { application: Some("bank".into()), ..KpiFilter::default() };
+        let k = filtered(bank.clone(), Visibility::everything()).await;
+        assert_eq!(k["open"]["all"]["open"], 1, "{b}");
+        assert_eq!(k["coverage"].as_array().unwrap().len(), 1);
+        let k = filtered(bank, shop()).await;
+        assert_eq!(k["open"]["all"]["open"], 0, "{b}");
+        assert_eq!(k["backlog"][0]["open"], 0);
+        assert_eq!(k["coverage"], json!([]));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_window_of_so_many_days_ends_today() {
+    each_backend("report_days", |env| async move {
+        at(&env, "2026-12-15T09:00:00Z");
+        let request = KpiRequest { days: Some(30), ..KpiRequest::default() };
+        let k = env.fixgate.kpis(&request, shop()).await.unwrap();
+        assert_eq!(k.window.since.to_string(), "2026-11-16", "{}", env.backend);
+        assert_eq!(k.window.until.to_string(), "2026-12-15");
+        assert_eq!(k.backlog.len(), 30);
+
+        let request = KpiRequest { days: Some(0), ..KpiRequest::default() };
+        let err = env.fixgate.kpis(&request, shop()).await.unwrap_err().to_string();
+        assert!(err.contains("a window of 0 days"), "{err}");
     })
     .await;
 }

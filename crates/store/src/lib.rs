@@ -41,8 +41,8 @@ pub use gate::{TrackedFinding, TrackedTicket};
 pub use hooks::{Hook, HookDelivery, NewDelivery, Recorded};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use metrics::{
-    Clock as KpiClock, Coverage, DayFlow, Durations, KpiGroup, KpiScope, OpenBounds, OpenCount,
-    StepCount, TopOpen,
+    Clock as KpiClock, Coverage, DayFlow, Durations, KpiChoices, KpiFilter, KpiGroup, KpiScope,
+    OpenBounds, OpenCount, StepCount, TopOpen,
 };
 pub use notify::{
     Attempt, Channel, Claim, Claimed, Lease, NewChannel, QueueEntry, QueueFilter, QueueState,

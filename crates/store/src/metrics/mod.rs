@@ -73,6 +73,35 @@ impl std::str::FromStr for KpiGroup {
 pub struct KpiScope {
     pub visibility: Visibility,
     pub by: Option<KpiGroup>,
+    /// Narrows the figures further, within what `visibility` allows.
+    pub filter: KpiFilter,
+}
+
+/// The tickets a person asked the figures of: each part given narrows
+/// them. It never widens what the caller's visibility allows; the two
+/// conditions are joined with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KpiFilter {
+    /// The owning team, as tickets name it.
+    pub team: Option<String>,
+    /// The application, by name.
+    pub application: Option<String>,
+    pub severity: Option<Severity>,
+}
+
+impl KpiFilter {
+    pub fn is_empty(&self) -> bool {
+        self.team.is_none() && self.application.is_none() && self.severity.is_none()
+    }
+}
+
+/// The names a filter of the figures can choose from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KpiChoices {
+    /// Teams that own an application the caller sees (every team for a
+    /// caller who sees everything).
+    pub teams: Vec<String>,
+    pub applications: Vec<String>,
 }
 
 /// Counts of closings and reopenings in one period and group.
@@ -182,13 +211,32 @@ fn periods_cte(bounds: &[i64]) -> String {
     format!("WITH p (i, s, e) AS (VALUES {})", rows.join(", "))
 }
 
-/// ` AND <condition>` limiting `m.application_id` to what the caller
-/// sees, with its parameters numbered from 1.
-fn visible(visibility: &Visibility) -> (String, Vec<Param>) {
-    visibility
+/// ` AND <condition>` limiting `m` (a row of `metric_tickets` or
+/// `metric_transitions`) to what the caller sees and chose, with its
+/// parameters numbered from 1.
+fn visible(scope: &KpiScope) -> (String, Vec<Param>) {
+    let (mut condition, mut params) = scope
+        .visibility
         .condition("m.application_id", 1)
         .map(|(condition, params)| (format!(" AND {condition}"), params))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let filter = &scope.filter;
+    if let Some(team) = &filter.team {
+        params.push(Param::Text(team.clone()));
+        condition.push_str(&format!(" AND m.owner = ${}", params.len()));
+    }
+    if let Some(application) = &filter.application {
+        params.push(Param::Text(application.clone()));
+        condition.push_str(&format!(
+            " AND m.application_id IN (SELECT id FROM applications WHERE name = ${})",
+            params.len()
+        ));
+    }
+    if let Some(severity) = filter.severity {
+        params.push(Param::Int(severity.rank()));
+        condition.push_str(&format!(" AND m.severity = ${}", params.len()));
+    }
+    (condition, params)
 }
 
 fn group_expr(by: Option<KpiGroup>) -> &'static str {
@@ -206,7 +254,7 @@ impl Store {
         if bounds.len() < 2 {
             return Ok(Vec::new());
         }
-        let (condition, params) = visible(&scope.visibility);
+        let (condition, params) = visible(scope);
         let group = group_expr(scope.by);
         let met = "CASE WHEN m.step <> 'closed' OR m.due_at IS NULL THEN 2 \
                    WHEN m.at <= m.due_at THEN 1 ELSE 0 END";
@@ -247,7 +295,7 @@ impl Store {
         if bounds.len() < 2 {
             return Ok(Vec::new());
         }
-        let (condition, params) = visible(&scope.visibility);
+        let (condition, params) = visible(scope);
         let group = group_expr(scope.by);
         let which = match clock {
             Clock::Triage => "m.step = 'triaged'",
@@ -290,14 +338,14 @@ impl Store {
     /// starts and the last day's end), not grouped.
     pub async fn kpi_days(
         &self,
-        visibility: &Visibility,
+        scope: &KpiScope,
         bounds: &[i64],
     ) -> Result<Vec<DayFlow>, StoreError> {
         let mut days = vec![DayFlow::default(); bounds.len().saturating_sub(1)];
         if days.is_empty() {
             return Ok(days);
         }
-        let (condition, params) = visible(visibility);
+        let (condition, params) = visible(scope);
         let cte = periods_cte(bounds);
         let opened = format!(
             "{cte} SELECT CAST(p.i AS BIGINT), COUNT(*) FROM p JOIN metric_tickets m \
@@ -335,10 +383,10 @@ impl Store {
     /// What opened, closed and reopened from `from` up to `to`, together.
     pub async fn kpi_flow(
         &self,
-        visibility: &Visibility,
+        scope: &KpiScope,
         (from, to): (i64, i64),
     ) -> Result<DayFlow, StoreError> {
-        Ok(self.kpi_days(visibility, &[from, to]).await?.into_iter().next().unwrap_or_default())
+        Ok(self.kpi_days(scope, &[from, to]).await?.into_iter().next().unwrap_or_default())
     }
 
     /// The open tickets now, by group, age and SLA state.
@@ -347,7 +395,7 @@ impl Store {
         scope: &KpiScope,
         bounds: &OpenBounds,
     ) -> Result<Vec<OpenCount>, StoreError> {
-        let (condition, params) = visible(&scope.visibility);
+        let (condition, params) = visible(scope);
         let group = group_expr(scope.by);
         let [a, b, c, d] = bounds.age;
         let age = format!(
@@ -380,12 +428,8 @@ impl Store {
 
     /// The CWEs, rules and repositories most common among open tickets, at
     /// most `limit` of each; ties go in name order.
-    pub async fn kpi_top(
-        &self,
-        visibility: &Visibility,
-        limit: usize,
-    ) -> Result<TopOpen, StoreError> {
-        let (condition, params) = visible(visibility);
+    pub async fn kpi_top(&self, scope: &KpiScope, limit: usize) -> Result<TopOpen, StoreError> {
+        let (condition, params) = visible(scope);
         let counts = |sql: String| {
             let params = &params;
             async move {
@@ -420,12 +464,11 @@ impl Store {
     }
 
     /// Each repository (or application, for scans of none) and tool of the
-    /// tracked branches, with its latest complete scan.
-    pub async fn kpi_coverage(&self, visibility: &Visibility) -> Result<Vec<Coverage>, StoreError> {
-        let (condition, params) = visibility
-            .condition("sc.application_id", 1)
-            .map(|(condition, params)| (format!(" AND {condition}"), params))
-            .unwrap_or_default();
+    /// tracked branches, with its latest complete scan. A scope has no
+    /// severity: the filter's team keeps the applications that team owns,
+    /// its application that one, and its severity is not used.
+    pub async fn kpi_coverage(&self, scope: &KpiScope) -> Result<Vec<Coverage>, StoreError> {
+        let (condition, params) = coverage_condition(scope);
         // The latest complete scan of each scope: its scan ids walked down
         // from the newest until one is not partial.
         let sql = format!(
@@ -464,6 +507,37 @@ impl Store {
             (&a.repository, &a.application, &a.tool).cmp(&(&b.repository, &b.application, &b.tool))
         });
         Ok(out)
+    }
+
+    /// The teams and applications a filter of the figures may name, of
+    /// those `visibility` sees. Both tables are small: neither reads tickets.
+    pub async fn kpi_choices(&self, visibility: &Visibility) -> Result<KpiChoices, StoreError> {
+        let names = |sql: String, params: Vec<Param>| async move {
+            let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
+            rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()
+        };
+        let (apps, app_params) = visibility
+            .condition("a.id", 1)
+            .map(|(condition, params)| (format!(" WHERE {condition}"), params))
+            .unwrap_or_default();
+        let (teams, team_params) = match visibility.condition("at.application_id", 1) {
+            Some((condition, params)) => (
+                format!(
+                    "SELECT DISTINCT t.name FROM teams t JOIN application_teams at \
+                     ON at.team_id = t.id WHERE {condition} ORDER BY t.name"
+                ),
+                params,
+            ),
+            None => ("SELECT t.name FROM teams t ORDER BY t.name".to_string(), Vec::new()),
+        };
+        Ok(KpiChoices {
+            teams: names(teams, team_params).await?,
+            applications: names(
+                format!("SELECT a.name FROM applications a{apps} ORDER BY a.name"),
+                app_params,
+            )
+            .await?,
+        })
     }
 
     /// Whether the facts still need a first `fixgate report rebuild` (a
@@ -576,6 +650,32 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// ` AND <condition>` limiting `sc` (a row of `scopes`) to what the caller
+/// sees and chose, with its parameters numbered from 1.
+fn coverage_condition(scope: &KpiScope) -> (String, Vec<Param>) {
+    let (mut condition, mut params) = scope
+        .visibility
+        .condition("sc.application_id", 1)
+        .map(|(condition, params)| (format!(" AND {condition}"), params))
+        .unwrap_or_default();
+    if let Some(team) = &scope.filter.team {
+        params.push(Param::Text(team.clone()));
+        condition.push_str(&format!(
+            " AND sc.application_id IN (SELECT at.application_id FROM application_teams at \
+             JOIN teams t ON t.id = at.team_id WHERE t.name = ${})",
+            params.len()
+        ));
+    }
+    if let Some(application) = &scope.filter.application {
+        params.push(Param::Text(application.clone()));
+        condition.push_str(&format!(
+            " AND sc.application_id IN (SELECT id FROM applications WHERE name = ${})",
+            params.len()
+        ));
+    }
+    (condition, params)
 }
 
 /// The `limit` largest counts, ties in name order.
