@@ -68,6 +68,7 @@ fn a_developer_signs_in_filters_opens_and_triages_a_ticket_and_signs_out() {
     // Three hours after the import opened it, the developer triages it.
     demo.clock.advance(SignedDuration::from_hours(3));
     triage(&browser, &base, &key);
+    assign_to_self(&browser, &base, &key, &shots);
     let after = dashboard(&browser, &base, &shots.join("fixgate-dashboard-after.png"));
     triage_shows_on_the_dashboard(&before, &after);
     dashboard_fits_a_phone(&browser, &shots);
@@ -253,7 +254,7 @@ fn open_ticket(browser: &Browser, base: &str, key: &str, path: &str, shots: &Pat
     let deep_link =
         format!("href=\"https://github.com/fixgate-demo/vulnshop/blob/{V1_COMMIT}/{path}#L");
     assert!(ticket.contains(&deep_link), "{ticket}");
-    assert!(ticket.contains("<h2>History</h2>"), "{ticket}");
+    assert!(ticket.contains("<h2 id=\"history\">History</h2>"), "{ticket}");
     assert!(ticket.contains("<h2 id=\"triage-heading\">Triage</h2>"), "{ticket}");
     assert!(ticket.contains("<dt>Priority</dt>") && ticket.contains("<dt>SLA</dt>"), "{ticket}");
     browser.screenshot(&shots.join("fixgate-ticket.png"));
@@ -306,12 +307,28 @@ fn triage(browser: &Browser, base: &str, key: &str) {
     // gives the ticket its owner.
     browser.type_into(&format!("{form} input[name='owner']"), "shop-team");
     browser.click(&format!("{form} button[type='submit']"));
-    // A refused move shows the page again at the form's address.
-    let url = browser.wait_for_url(|url| url.starts_with(&format!("{base}/tickets/{key}")));
+    // A move leaves the page for its confirmation; a refused one shows the
+    // page again at the form's address.
+    let url = browser.wait_for_url(|url| url != format!("{base}/tickets/{key}"));
     let page = browser.source();
     assert!(!page.contains("The move was refused."), "{page}");
-    assert_eq!(url, format!("{base}/tickets/{key}"));
+    assert_eq!(url, format!("{base}/tickets/{key}?done=moved"));
+    assert!(page.contains("The ticket was moved."), "{page}");
     assert!(page.contains("confirmed: user input reaches it"), "the history shows it: {page}");
+}
+
+/// The developer takes the ticket with the assign form's `me`; the page
+/// confirms it and names them as the assignee.
+fn assign_to_self(browser: &Browser, base: &str, key: &str, shots: &Path) {
+    let form = format!("form[action='/tickets/{key}/assignee']");
+    browser.type_into(&format!("{form} input[name='assignee']"), "me");
+    browser.click(&format!("{form} button[type='submit']:not([name])"));
+    let url = browser.wait_for_url(|url| url.contains("done="));
+    assert_eq!(url, format!("{base}/tickets/{key}?done=assigned"));
+    let page = browser.source();
+    assert!(page.contains("The assignee was changed."), "{page}");
+    assert!(page.contains(&format!("Unassign {DEVELOPER}")), "{page}");
+    browser.screenshot(&shots.join("fixgate-ticket-assigned.png"));
 }
 
 /// Before the triage nothing was triaged; after it, one ticket was, three
