@@ -1,17 +1,22 @@
-//! The web pages: the ticket list with its filters and one ticket's page,
-//! rendered on the server from compile-checked templates (`templates/`) and
+//! The web pages: the ticket list with its filters, the board by state,
+//! a person's work and saved views, repositories' scan histories, and one
+//! ticket's page, rendered on the server from compile-checked templates (`templates/`) and
 //! usable without JavaScript. Report text is hostile input, so templates
 //! escape everything, only `http(s)` URLs become links, and a Content
 //! Security Policy that allows no script at all backs both up.
 
 mod account;
+mod board;
 mod collab;
 mod error;
 mod list;
 mod moves;
+mod my;
+mod repos;
 mod ticket;
 mod triage;
 mod view;
+mod views;
 
 #[cfg(test)]
 mod tests;
@@ -41,6 +46,15 @@ pub(crate) fn routes() -> Routes {
         .get("/tickets", list::page)
         .get("/tickets/{key}", ticket::page)
         .post("/tickets/{key}/move", moves::submit)
+        .get("/board", board::page)
+        .get("/my", my::page)
+        .get("/repos", repos::list)
+        .get("/repos/{id}", repos::history)
+        .get("/views", views::page)
+        .post("/views", views::save)
+        .get("/views/{id}", views::open)
+        .post("/views/{id}/rename", views::rename)
+        .post("/views/{id}/delete", views::delete)
         .get("/static/fixgate.css", stylesheet)
         .get("/login", account::sign_in_form)
         .post("/login", account::sign_in)

@@ -19,6 +19,7 @@ mod details;
 mod error;
 mod exploits;
 mod gate;
+mod history;
 mod hooks;
 mod import;
 mod metrics;
@@ -30,6 +31,7 @@ mod rows;
 mod sla;
 mod tickets;
 mod triage;
+mod views;
 
 pub use access::{NewToken, NewUser, SessionRow, TokenOwner, TokenRow, UserRow, Visibility};
 pub use collab::{AssigneeFilter, LabelsChanged, LinkRow, TicketChange, Watcher};
@@ -50,9 +52,12 @@ pub use notify::{
 pub use reroute::{Reroute, RerouteScope, RouteCandidate, RoutingFile, SET_BY_HAND};
 pub use risk::{Lapsed, RiskRequest, RiskVerdict};
 pub use rows::{
-    EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
-    TicketFilter, TicketRow, TriageDetail,
+    EventRow, FindingRow, NewTicket, Page, PauseRow, ScanChange, ScanChangeKind, SightingRow,
+    StateChange, TicketDetail, TicketFilter, TicketOrder, TicketRow, TriageDetail,
 };
+pub use history::{RepositoryScans, ScanRow, ScopeLast};
+pub use risk::PendingAcceptance;
+pub use views::{NewView, SavedView};
 pub use sla::SlaSweep;
 pub use tickets::FilterValues;
 pub use triage::{AllOwners, Owners, PriorityAgain, StoredPolicy, TicketTriage, Triage};

@@ -16,8 +16,9 @@ use crate::import::{allocate_numbers, upsert_application, upsert_repository};
 use crate::notices::Given;
 use crate::reroute::SET_BY_HAND;
 use crate::rows::{
+    ScanChange,
     EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
-    TicketFilter, TicketRow, TriageDetail, advisories_column, from_millis, millis,
+    TicketFilter, TicketOrder, TicketRow, TriageDetail, advisories_column, from_millis, millis,
     parse_advisories, parse_cwes,
 };
 use crate::{Store, StoreError};
@@ -41,21 +42,33 @@ pub(crate) enum Param {
 }
 
 impl Store {
-    /// One page of tickets matching `filter`, most severe first, newest first
-    /// within a severity.
+    /// One page of tickets matching `filter`, in the filter's order.
     pub async fn list_tickets(&self, filter: &TicketFilter) -> Result<Page<TicketRow>, StoreError> {
         let (conditions, params) = where_clause(filter);
-        let limit = filter.limit.clamp(1, 1000);
-        let page = filter.page.max(1);
-
         let count_sql = format!("SELECT COUNT(*) {TICKET_FROM} {conditions}");
         let total: i64 =
             bind_all(sqlx::query(&count_sql), &params).fetch_one(&self.pool).await?.try_get(0)?;
+        let items = self.first_tickets(filter).await?;
+        Ok(Page { total: total as u64, page: filter.page.max(1), limit: filter.limit.clamp(1, 1000), items })
+    }
 
+    /// The page of tickets `filter` asks for, without counting the rest.
+    pub async fn first_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRow>, StoreError> {
+        let (conditions, params) = where_clause(filter);
+        let limit = filter.limit.clamp(1, 1000);
+        let page = filter.page.max(1);
+        let order = match filter.order {
+            TicketOrder::Severity => "t.severity DESC, t.id DESC",
+            // Both backends put NULL first or last differently; the CASE
+            // says it once for both.
+            TicketOrder::Urgency => {
+                "CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.severity DESC, t.id DESC"
+            }
+        };
         let n = params.len();
         let list_sql = format!(
-            "SELECT {TICKET_COLUMNS} {TICKET_FROM} {conditions} \
-             ORDER BY t.severity DESC, t.id DESC LIMIT ${} OFFSET ${}",
+            "SELECT {TICKET_COLUMNS} {TICKET_FROM} {conditions} ORDER BY {order} \
+             LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         );
@@ -66,7 +79,27 @@ impl Store {
             .await?;
         let mut items: Vec<TicketRow> = rows.iter().map(ticket_row).collect::<Result<_, _>>()?;
         self.attach_labels(&mut items).await?;
-        Ok(Page { total: total as u64, page, limit, items })
+        Ok(items)
+    }
+
+    /// How many tickets match `filter` in each state; states without any
+    /// are left out.
+    pub async fn count_by_state(
+        &self,
+        filter: &TicketFilter,
+    ) -> Result<Vec<(TicketState, u64)>, StoreError> {
+        let (conditions, params) = where_clause(filter);
+        let sql = format!("SELECT t.state, COUNT(*) {TICKET_FROM} {conditions} GROUP BY t.state");
+        let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let state: String = row.try_get(0)?;
+            let state = state.parse::<TicketState>().map_err(|_| {
+                StoreError::Invalid(format!("stored ticket has an unknown state {state:?}"))
+            })?;
+            counts.push((state, row.try_get::<i64, _>(1)?.max(0) as u64));
+        }
+        Ok(counts)
     }
 
     /// The ticket with `key`, its findings with their sightings, and its
@@ -658,6 +691,9 @@ pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         };
         conditions.push(format!("t.state IN ({}) AND {condition}", open.join(",")));
     }
+    if let Some(change) = filter.scan {
+        scan_condition(change, &mut conditions, &mut params);
+    }
     if let Some((condition, visible)) =
         filter.visibility.condition("t.application_id", params.len() + 1)
     {
@@ -671,6 +707,27 @@ pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         format!("WHERE {}", conditions.join(" AND "))
     };
     (clause, params)
+}
+
+/// Tickets with the event `change` names, written by that scan. Events
+/// keep their data as JSON text whose keys are sorted, so the scan's id is
+/// followed by a comma or the closing brace; the ticket's own events are
+/// found through their index, among the tickets of the scan's application.
+fn scan_condition(change: ScanChange, conditions: &mut Vec<String>, params: &mut Vec<Param>) {
+    let first = params.len() + 1;
+    conditions.push(format!(
+        "t.application_id = (SELECT application_id FROM scans WHERE id = ${first}) \
+         AND EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id \
+         AND e.kind = ${} AND (e.data LIKE ${} OR e.data LIKE ${}))",
+        first + 1,
+        first + 2,
+        first + 3
+    ));
+    let id = change.scan;
+    params.push(Param::Int(id));
+    params.push(Param::Text(change.kind.as_str().into()));
+    params.push(Param::Text(format!("%\"scan_id\":{id},%")));
+    params.push(Param::Text(format!("%\"scan_id\":{id}}}")));
 }
 
 fn escape_like(text: &str) -> String {

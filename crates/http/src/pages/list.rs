@@ -15,6 +15,7 @@ use fixgate_store::{FilterValues, Page, TicketRow};
 use fixgate_domain::Action;
 
 use super::error::PageError;
+use super::views::SavedViews;
 use super::view::{count_of, date, severity_label};
 use super::{Nav, render};
 use crate::AppState;
@@ -26,7 +27,12 @@ const PAGE_SIZE: u32 = 50;
 #[derive(Template)]
 #[template(path = "tickets.html")]
 struct ListPage {
+    /// Where the filter form goes.
+    action: &'static str,
     fields: Vec<Field>,
+    /// Filters the form has no control for, kept when it is sent again.
+    hidden: Vec<(&'static str, String)>,
+    saved: SavedViews,
     /// Why the filters could not be applied.
     error: Option<String>,
     filtered: bool,
@@ -44,18 +50,18 @@ struct ListPage {
 
 /// One control of the filter form: a select when it has options, else a
 /// text box.
-struct Field {
-    name: &'static str,
-    label: &'static str,
-    value: String,
-    placeholder: &'static str,
-    options: Option<Vec<Choice>>,
+pub(super) struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub placeholder: &'static str,
+    pub options: Option<Vec<Choice>>,
 }
 
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
+pub(super) struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
 }
 
 struct Row {
@@ -86,14 +92,16 @@ pub(super) async fn page(
 ) -> Result<Response, PageError> {
     me.0.require(Action::Read)?;
     let visibility = me.0.visibility();
-    let (query, filter) = match query {
-        Ok(Query(query)) => {
-            let query = query.for_caller(&me.0.name);
+    let (asked, query, filter) = match query {
+        Ok(Query(asked)) => {
+            let query = asked.clone().for_caller(&me.0.name);
             let filter =
                 query.to_filter(PAGE_SIZE, visibility.clone()).map_err(|err| err.to_string());
-            (query, filter)
+            (asked, query, filter)
         }
-        Err(rejection) => (TicketQuery::default(), Err(rejection.body_text())),
+        Err(rejection) => {
+            (TicketQuery::default(), TicketQuery::default(), Err(rejection.body_text()))
+        }
     };
     let choices = state.fixgate.store().filter_values(&visibility).await?;
 
@@ -102,6 +110,7 @@ pub(super) async fn page(
         Err(message) => ListPage::rejected(&query, &choices, message),
     };
     page.nav = Nav::of(&me);
+    page.saved = SavedViews::of(&state, &me, "tickets", &asked).await?;
     let status = if page.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     render(status, &page)
 }
@@ -110,7 +119,10 @@ impl ListPage {
     /// The form alone, before any ticket is read.
     fn new(query: &TicketQuery, choices: &FilterValues) -> ListPage {
         ListPage {
+            action: "/tickets",
             fields: fields(query, choices),
+            hidden: hidden(query),
+            saved: SavedViews::default(),
             error: None,
             filtered: query.is_filtered(),
             total: String::new(),
@@ -181,7 +193,7 @@ impl Row {
     }
 }
 
-fn fields(query: &TicketQuery, choices: &FilterValues) -> Vec<Field> {
+pub(super) fn fields(query: &TicketQuery, choices: &FilterValues) -> Vec<Field> {
     let states = TicketState::ALL.map(|s| (s.as_str().to_string(), s.label().to_string()));
     let severities = Severity::ALL.map(|s| (s.as_str().to_string(), severity_label(s).into()));
     let types = TicketType::ALL.map(|t| (t.as_str().to_string(), capitalized(t.as_str())));
@@ -247,6 +259,20 @@ impl Field {
 
 /// `/tickets?…&page=N` with the same filters.
 fn page_link(query: &TicketQuery, page: u32) -> String {
+    let mut pairs = filter_pairs(query);
+    pairs.extend(query.limit.map(|limit| ("limit", limit.to_string())));
+    pairs.push(("page", page.to_string()));
+    format!("/tickets?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+}
+
+/// The query's filters as a query string, without its paging: what a saved
+/// view keeps and a board column's link carries.
+pub(super) fn query_string(query: &TicketQuery) -> String {
+    serde_urlencoded::to_string(filter_pairs(query)).unwrap_or_default()
+}
+
+/// The filters that are set, by parameter name.
+fn filter_pairs(query: &TicketQuery) -> Vec<(&'static str, String)> {
     let filters = [
         ("state", &query.state),
         ("severity", &query.severity),
@@ -262,15 +288,20 @@ fn page_link(query: &TicketQuery, page: u32) -> String {
         ("priority", &query.priority),
         ("sla", &query.sla),
         ("q", &query.q),
+        ("scan", &query.scan),
+        ("change", &query.change),
     ];
-    let mut pairs: Vec<(&str, String)> = filters
+    filters
         .into_iter()
         .filter(|(_, value)| !value.trim().is_empty())
         .map(|(name, value)| (name, value.clone()))
-        .collect();
-    pairs.extend(query.limit.map(|limit| ("limit", limit.to_string())));
-    pairs.push(("page", page.to_string()));
-    format!("/tickets?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+        .collect()
+}
+
+/// The filters the form has no control for: a scan's changes.
+pub(super) fn hidden(query: &TicketQuery) -> Vec<(&'static str, String)> {
+    let kept = [("scan", &query.scan), ("change", &query.change)];
+    kept.into_iter().filter(|(_, v)| !v.trim().is_empty()).map(|(n, v)| (n, v.clone())).collect()
 }
 
 /// "Nobody" first, then the people tickets are assigned to.
