@@ -166,8 +166,9 @@ fn scan_change(scan: &str, change: &str) -> Result<Option<ScanChange>, ApiError>
         ApiError::bad_request(format!("scan: {scan:?} is not a scan id such as 12"))
     })?;
     let kind = if change.is_empty() { "opened" } else { change };
-    let kind =
-        kind.parse::<ScanChangeKind>().map_err(|err| ApiError::bad_request(format!("change: {err}")))?;
+    let kind = kind
+        .parse::<ScanChangeKind>()
+        .map_err(|err| ApiError::bad_request(format!("change: {err}")))?;
     Ok(Some(ScanChange { scan: id, kind }))
 }
 
@@ -204,7 +205,8 @@ mod tests {
 
     #[test]
     fn a_scan_filter_needs_an_id_and_a_known_change() {
-        let query = TicketQuery { scan: "12".into(), change: "verified".into(), ..Default::default() };
+        let query =
+            TicketQuery { scan: "12".into(), change: "verified".into(), ..Default::default() };
         let filter = query.to_filter(50, Default::default()).unwrap();
         assert_eq!(filter.scan, Some(ScanChange { scan: 12, kind: ScanChangeKind::Verified }));
         assert!(query.is_filtered());

@@ -226,14 +226,23 @@ async fn my_work_lists_exactly_the_person_s_tickets() {
         assert!(!html.contains("name=\"team\""), "one team, no choice");
 
         let html = page(&w, &w.olga, "/my").await;
-        assert_eq!(keys(part(&html, "id=\"assigned\"", "</section>").unwrap()), vec![w.bank[0].clone()]);
-        assert_eq!(keys(part(&html, "id=\"unassigned\"", "</section>").unwrap()), vec![w.bank[1].clone()]);
+        assert_eq!(
+            keys(part(&html, "id=\"assigned\"", "</section>").unwrap()),
+            vec![w.bank[0].clone()]
+        );
+        assert_eq!(
+            keys(part(&html, "id=\"unassigned\"", "</section>").unwrap()),
+            vec![w.bank[1].clone()]
+        );
         assert!(w.shop.iter().all(|key| !html.contains(key.as_str())));
 
         // A person of two teams picks one.
         let html = page(&w, &w.vic, "/my?team=shop-team").await;
         assert!(html.contains("<option value=\"shop-team\" selected>"), "{html}");
-        assert_eq!(keys(part(&html, "id=\"unassigned\"", "</section>").unwrap()), vec![sql.clone()]);
+        assert_eq!(
+            keys(part(&html, "id=\"unassigned\"", "</section>").unwrap()),
+            vec![sql.clone()]
+        );
         assert!(html.contains("<strong>0</strong> assigned to you"));
         let (status, html) = get(&w, &w.vic, "/my?team=payments").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -418,8 +427,10 @@ async fn scan_history_counts_equal_what_the_scans_did() {
         let reopened = listed(&w, &w.dana, &uri(back.scan_id, "reopened")).await;
         assert_eq!(reopened.len() as u64, back.counts.reopened);
         assert!(reopened.is_subset(&verified), "{reopened:?} were verified by scan 2");
-        assert!(listed(&w, &w.dana, &uri(fixed.scan_id, "opened")).await.len() as u64
-            == fixed.counts.opened);
+        assert!(
+            listed(&w, &w.dana, &uri(fixed.scan_id, "opened")).await.len() as u64
+                == fixed.counts.opened
+        );
 
         // Another team's developer sees none of the scan's tickets.
         assert!(listed(&w, &w.olga, &uri(first.scan_id, "opened")).await.is_empty());

@@ -124,7 +124,12 @@ impl Fixgate {
     }
 
     /// Renames `by`'s view `id`.
-    pub async fn rename_view(&self, by: &Principal, id: i64, name: &str) -> Result<(), ServiceError> {
+    pub async fn rename_view(
+        &self,
+        by: &Principal,
+        id: i64,
+        name: &str,
+    ) -> Result<(), ServiceError> {
         let name = view_name(name)?;
         Ok(self.store.rename_view(id, by.user_id, &name, self.clock.now()).await?)
     }

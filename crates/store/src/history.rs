@@ -167,7 +167,11 @@ impl Store {
         Ok(Page { total: total.max(0) as u64, page, limit, items })
     }
 
-    async fn repository_visible(&self, id: i64, visibility: &Visibility) -> Result<bool, StoreError> {
+    async fn repository_visible(
+        &self,
+        id: i64,
+        visibility: &Visibility,
+    ) -> Result<bool, StoreError> {
         let (condition, mut params) = visibility
             .condition("r.application_id", 2)
             .map(|(condition, params)| (format!("AND {condition}"), params))

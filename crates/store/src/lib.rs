@@ -40,6 +40,7 @@ pub use decisions::Decision;
 pub use error::StoreError;
 pub use exploits::{ExploitLoad, ExploitSignal, ExploitStatus};
 pub use gate::{TrackedFinding, TrackedTicket};
+pub use history::{RepositoryScans, ScanRow, ScopeLast};
 pub use hooks::{Hook, HookDelivery, NewDelivery, Recorded};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use metrics::{
@@ -50,17 +51,16 @@ pub use notify::{
     Attempt, Channel, Claim, Claimed, Lease, NewChannel, QueueEntry, QueueFilter, QueueState,
 };
 pub use reroute::{Reroute, RerouteScope, RouteCandidate, RoutingFile, SET_BY_HAND};
+pub use risk::PendingAcceptance;
 pub use risk::{Lapsed, RiskRequest, RiskVerdict};
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, ScanChange, ScanChangeKind, SightingRow,
     StateChange, TicketDetail, TicketFilter, TicketOrder, TicketRow, TriageDetail,
 };
-pub use history::{RepositoryScans, ScanRow, ScopeLast};
-pub use risk::PendingAcceptance;
-pub use views::{NewView, SavedView};
 pub use sla::SlaSweep;
 pub use tickets::FilterValues;
 pub use triage::{AllOwners, Owners, PriorityAgain, StoredPolicy, TicketTriage, Triage};
+pub use views::{NewView, SavedView};
 
 use sqlx::AnyPool;
 

@@ -16,10 +16,9 @@ use crate::import::{allocate_numbers, upsert_application, upsert_repository};
 use crate::notices::Given;
 use crate::reroute::SET_BY_HAND;
 use crate::rows::{
-    ScanChange,
-    EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
-    TicketFilter, TicketOrder, TicketRow, TriageDetail, advisories_column, from_millis, millis,
-    parse_advisories, parse_cwes,
+    EventRow, FindingRow, NewTicket, Page, PauseRow, ScanChange, SightingRow, StateChange,
+    TicketDetail, TicketFilter, TicketOrder, TicketRow, TriageDetail, advisories_column,
+    from_millis, millis, parse_advisories, parse_cwes,
 };
 use crate::{Store, StoreError};
 
@@ -49,7 +48,12 @@ impl Store {
         let total: i64 =
             bind_all(sqlx::query(&count_sql), &params).fetch_one(&self.pool).await?.try_get(0)?;
         let items = self.first_tickets(filter).await?;
-        Ok(Page { total: total as u64, page: filter.page.max(1), limit: filter.limit.clamp(1, 1000), items })
+        Ok(Page {
+            total: total as u64,
+            page: filter.page.max(1),
+            limit: filter.limit.clamp(1, 1000),
+            items,
+        })
     }
 
     /// The page of tickets `filter` asks for, without counting the rest.

@@ -15,8 +15,8 @@ use fixgate_store::{FilterValues, Page, TicketRow};
 use fixgate_domain::Action;
 
 use super::error::PageError;
-use super::views::SavedViews;
 use super::view::{count_of, date, severity_label};
+use super::views::SavedViews;
 use super::{Nav, render};
 use crate::AppState;
 use crate::auth::SignedIn;

@@ -6,10 +6,12 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::Response;
 use axum::http::StatusCode;
+use axum::response::Response;
 use fixgate_domain::{Action, TicketState};
-use fixgate_store::{AssigneeFilter, Page, PendingAcceptance, TicketFilter, TicketOrder, TicketRow};
+use fixgate_store::{
+    AssigneeFilter, Page, PendingAcceptance, TicketFilter, TicketOrder, TicketRow,
+};
 use serde::Deserialize;
 
 use super::board::Card;

@@ -81,8 +81,10 @@ pub(super) async fn list(
 ) -> Result<Response, PageError> {
     me.0.require(Action::Read)?;
     let repositories = state.fixgate.repositories(&me.0).await?;
-    let page =
-        ReposPage { repositories: repositories.iter().map(Repository::of).collect(), nav: Nav::of(&me) };
+    let page = ReposPage {
+        repositories: repositories.iter().map(Repository::of).collect(),
+        nav: Nav::of(&me),
+    };
     render(StatusCode::OK, &page)
 }
 
@@ -98,8 +100,9 @@ pub(super) async fn history(
     Query(query): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     me.0.require(Action::Read)?;
-    let id: i64 =
-        id.parse().map_err(|_| PageError::NotFound(format!("The repository {id} does not exist.")))?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| PageError::NotFound(format!("The repository {id} does not exist.")))?;
     let page = query.page.unwrap_or(1).max(1);
     let (repository, scans) = state.fixgate.scan_history(&me.0, id, SCANS_PER_PAGE, page).await?;
     let shown = u64::from(page - 1) * u64::from(SCANS_PER_PAGE) + scans.items.len() as u64;
@@ -153,7 +156,10 @@ impl Scan {
         };
         let plain = |label, n: i64| Change { label, count: count(n.max(0) as u64), href: None };
         let changes = vec![
-            Change { href: listed(ScanChangeKind::Opened, scan.opened), ..plain("Opened", scan.opened) },
+            Change {
+                href: listed(ScanChangeKind::Opened, scan.opened),
+                ..plain("Opened", scan.opened)
+            },
             plain("Seen again", scan.seen_again),
             plain("Back after a gap", scan.reappeared),
             plain("No longer seen", scan.no_longer_seen),

@@ -218,7 +218,11 @@ pub(super) async fn delete(
 
 /// The views page again with why a form was refused; other failures are
 /// the usual error pages.
-async fn refused(state: &AppState, me: &SignedIn, err: ServiceError) -> Result<Response, PageError> {
+async fn refused(
+    state: &AppState,
+    me: &SignedIn,
+    err: ServiceError,
+) -> Result<Response, PageError> {
     let status = match &err {
         ServiceError::Invalid(_) | ServiceError::Store(StoreError::Invalid(_)) => {
             StatusCode::BAD_REQUEST
