@@ -172,6 +172,7 @@ async fn board_columns_hold_the_right_tickets_and_counts() {
         triage(&env, soon, "2026-12-10T00:00:00Z").await;
 
         let html = page(&w, &w.dana, "/board").await;
+        assert!(html.contains("<title>Board · fixgate</title>"), "{html}");
         assert_eq!(column(&html, TicketState::New), Some((1, vec![sql.clone()])));
         // The earlier due date first.
         let triaged = Some((2, vec![soon.clone(), late.clone()]));
@@ -273,7 +274,9 @@ async fn saved_views_round_trip_and_stay_private() {
         let (status, target, _) = call(&w, &w.dana, Request::get(&location), String::new()).await;
         assert_eq!((status, target.as_str()), (StatusCode::SEE_OTHER, "/tickets?severity=high"));
         let html = page(&w, &w.dana, "/tickets").await;
-        assert!(html.contains(&format!("<a href=\"/views/{id}\">High ones</a>")), "{html}");
+        assert!(html.contains("<title>Tickets · fixgate</title>"), "{html}");
+        let sidebar = part(&html, "<aside class=\"views\"", "</aside>").unwrap();
+        assert!(sidebar.contains(&format!("<a href=\"/views/{id}\">High ones</a>")), "{html}");
 
         // Names are checked, with the reason shown.
         for (form, status, reason) in [
