@@ -227,27 +227,33 @@ async fn my_work_lists_exactly_the_person_s_tickets() {
         assert!(!html.contains("name=\"team\""), "one team, no choice");
 
         let html = page(&w, &w.olga, "/my").await;
-        assert_eq!(
-            keys(part(&html, "id=\"assigned\"", "</section>").unwrap()),
-            vec![w.bank[0].clone()]
-        );
-        assert_eq!(
-            keys(part(&html, "id=\"unassigned\"", "</section>").unwrap()),
-            vec![w.bank[1].clone()]
-        );
+        let assigned = part(&html, "id=\"assigned\"", "</section>").unwrap();
+        assert_eq!(keys(assigned), vec![w.bank[0].clone()]);
+        let unassigned = part(&html, "id=\"unassigned\"", "</section>").unwrap();
+        assert_eq!(keys(unassigned), vec![w.bank[1].clone()]);
         assert!(w.shop.iter().all(|key| !html.contains(key.as_str())));
 
         // A person of two teams picks one.
         let html = page(&w, &w.vic, "/my?team=shop-team").await;
         assert!(html.contains("<option value=\"shop-team\" selected>"), "{html}");
-        assert_eq!(
-            keys(part(&html, "id=\"unassigned\"", "</section>").unwrap()),
-            vec![sql.clone()]
-        );
+        let unassigned = part(&html, "id=\"unassigned\"", "</section>").unwrap();
+        assert_eq!(keys(unassigned), vec![sql.clone()]);
         assert!(html.contains("<strong>0</strong> assigned to you"));
+        let html = page(&w, &w.vic, "/my?team=bank-team").await;
+        let unassigned = part(&html, "id=\"unassigned\"", "</section>").unwrap();
+        assert_eq!(keys(unassigned), vec![w.bank[1].clone()]);
         let (status, html) = get(&w, &w.vic, "/my?team=payments").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(html.contains("you are not in team"), "{html}");
+
+        // Tickets without a due date come after those with one. No use
+        // case takes a due date away, so the statement does.
+        env.fixgate.assign(sql, Some("dana"), &all, "sam").await.unwrap();
+        env.execute(&format!("UPDATE tickets SET due_at = NULL WHERE ticket_key = '{sql}'")).await;
+        let html = page(&w, &w.dana, "/my").await;
+        let assigned = part(&html, "id=\"assigned\"", "</section>").unwrap();
+        assert_eq!(keys(assigned), vec![soon.clone(), late.clone(), sql.clone()]);
+        assert!(html.contains("Every open ticket of shop-team has someone working on it."));
 
         // Security decides risk acceptances: the pending one is theirs to see.
         let ask = AcceptRisk { reason: "behind the VPN".into(), expires_at: "2027-03-01".into() };

@@ -58,17 +58,60 @@ impl Store {
 
     /// The page of tickets `filter` asks for, without counting the rest.
     pub async fn first_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRow>, StoreError> {
-        let (conditions, params) = where_clause(filter);
-        let limit = filter.limit.clamp(1, 1000);
-        let page = filter.page.max(1);
-        let order = match filter.order {
-            TicketOrder::Severity => "t.severity DESC, t.id DESC",
-            // Both backends put NULL first or last differently; the CASE
-            // says it once for both.
-            TicketOrder::Urgency => {
-                "CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.severity DESC, t.id DESC"
+        let limit = i64::from(filter.limit.clamp(1, 1000));
+        let offset = i64::from(filter.page.max(1) - 1) * limit;
+        let mut items = match filter.order {
+            TicketOrder::Severity => {
+                self.ordered(filter, "", "t.severity DESC, t.id DESC", limit, offset).await?
             }
+            TicketOrder::Urgency => self.most_urgent(filter, limit, offset).await?,
         };
+        self.attach_labels(&mut items).await?;
+        Ok(items)
+    }
+
+    /// Tickets with a due date first, the earliest first, then those
+    /// without one; the most severe first within each. Read in two parts
+    /// (the backends sort NULL apart), each in the order of the board's
+    /// index, so a page costs its own rows, not a sort of every match.
+    async fn most_urgent(
+        &self,
+        filter: &TicketFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<TicketRow>, StoreError> {
+        let dated = "t.due_at IS NOT NULL";
+        let order = "t.due_at, t.severity DESC, t.id DESC";
+        let mut items = self.ordered(filter, dated, order, limit, offset).await?;
+        let rest = limit - items.len() as i64;
+        if rest <= 0 {
+            return Ok(items);
+        }
+        // Past the dated ones: how far past decides the undated offset.
+        let skipped = if offset == 0 || !items.is_empty() {
+            offset + items.len() as i64
+        } else {
+            self.count_where(filter, dated).await?
+        };
+        let undated_offset = (offset - skipped).max(0);
+        let order = "t.severity DESC, t.id DESC";
+        let undated = self.ordered(filter, "t.due_at IS NULL", order, rest, undated_offset).await?;
+        items.extend(undated);
+        Ok(items)
+    }
+
+    /// Tickets matching `filter` and `extra` (SQL on `t`, or empty), in
+    /// `order`.
+    async fn ordered(
+        &self,
+        filter: &TicketFilter,
+        extra: &str,
+        order: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<TicketRow>, StoreError> {
+        let (conditions, params) = where_clause(filter);
+        let conditions = and(conditions, extra);
         let n = params.len();
         let list_sql = format!(
             "SELECT {TICKET_COLUMNS} {TICKET_FROM} {conditions} ORDER BY {order} \
@@ -77,13 +120,17 @@ impl Store {
             n + 2
         );
         let rows = bind_all(sqlx::query(&list_sql), &params)
-            .bind(i64::from(limit))
-            .bind(i64::from(page - 1) * i64::from(limit))
+            .bind(limit)
+            .bind(offset)
             .fetch_all(&self.pool)
             .await?;
-        let mut items: Vec<TicketRow> = rows.iter().map(ticket_row).collect::<Result<_, _>>()?;
-        self.attach_labels(&mut items).await?;
-        Ok(items)
+        rows.iter().map(ticket_row).collect()
+    }
+
+    async fn count_where(&self, filter: &TicketFilter, extra: &str) -> Result<i64, StoreError> {
+        let (conditions, params) = where_clause(filter);
+        let sql = format!("SELECT COUNT(*) {TICKET_FROM} {}", and(conditions, extra));
+        Ok(bind_all(sqlx::query(&sql), &params).fetch_one(&self.pool).await?.try_get(0)?)
     }
 
     /// How many tickets match `filter` in each state; states without any
@@ -93,7 +140,11 @@ impl Store {
         filter: &TicketFilter,
     ) -> Result<Vec<(TicketState, u64)>, StoreError> {
         let (conditions, params) = where_clause(filter);
-        let sql = format!("SELECT t.state, COUNT(*) {TICKET_FROM} {conditions} GROUP BY t.state");
+        // Only the application and repository filters read the joined
+        // tables; without them the count reads the board's index alone.
+        let joined = filter.application.is_some() || filter.repository.is_some();
+        let from = if joined { TICKET_FROM } else { "FROM tickets t" };
+        let sql = format!("SELECT t.state, COUNT(*) {from} {conditions} GROUP BY t.state");
         let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
         let mut counts = Vec::with_capacity(rows.len());
         for row in rows {
@@ -711,6 +762,15 @@ pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         format!("WHERE {}", conditions.join(" AND "))
     };
     (clause, params)
+}
+
+/// A `WHERE` clause with `extra` added (nothing when it is empty).
+fn and(clause: String, extra: &str) -> String {
+    match (clause.is_empty(), extra.is_empty()) {
+        (_, true) => clause,
+        (true, false) => format!("WHERE {extra}"),
+        (false, false) => format!("{clause} AND {extra}"),
+    }
 }
 
 /// Tickets with the event `change` names, written by that scan. Events

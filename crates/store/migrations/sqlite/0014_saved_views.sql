@@ -22,6 +22,6 @@ CREATE INDEX saved_views_team ON saved_views (team_id) WHERE team_id IS NOT NULL
 -- The board counts each state's tickets and reads the most urgent of each
 -- (due first, then severity); a repository's scan history reads its scans
 -- newest first; "my work" reads pending risk acceptances.
-CREATE INDEX tickets_board ON tickets (state, due_at, severity);
+CREATE INDEX tickets_board ON tickets (state, due_at, severity DESC, id DESC);
 CREATE INDEX scans_repository ON scans (repository_id, id);
 CREATE INDEX risk_requests_pending ON risk_requests (outcome, ticket_id);
