@@ -76,6 +76,8 @@ pub(super) async fn page(
                 message: format!("team: you are not in team {team:?}; choose one of yours"),
             });
         }
+        // Without a choice, the first team by name: one team's queue at a
+        // time keeps the section one list, most urgent first.
         None => teams.first().cloned(),
     };
 

@@ -75,6 +75,10 @@ struct Change {
     href: Option<String>,
 }
 
+/// The list is not paged: every repository the person sees, with every
+/// scope, is one page. That reads well up to some hundreds of repositories;
+/// an installation with thousands would want paging by URL, as the scan
+/// history has.
 pub(super) async fn list(
     State(state): State<AppState>,
     me: SignedIn,
@@ -154,6 +158,9 @@ impl Scan {
         let listed = |kind: ScanChangeKind, n: i64| {
             (n > 0).then(|| format!("/tickets?scan={}&change={}", scan.id, kind.as_str()))
         };
+        // Seen again, back after a gap and no longer seen count findings,
+        // not tickets, and the events do not record each of them on its
+        // ticket, so only counts of tickets lead to a list.
         let plain = |label, n: i64| Change { label, count: count(n.max(0) as u64), href: None };
         let changes = vec![
             Change {
