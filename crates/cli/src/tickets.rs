@@ -107,6 +107,8 @@ pub fn filter(args: &ListArgs) -> anyhow::Result<TicketFilter> {
         keys: Vec::new(),
         // The local store's files hold every ticket: whoever reads them sees all.
         visibility: fixgate_store::Visibility::everything(),
+        scan: None,
+        order: fixgate_store::TicketOrder::Severity,
         limit: args.limit,
         page: args.page,
     })

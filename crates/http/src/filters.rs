@@ -3,7 +3,9 @@
 
 use fixgate_domain::triage::SlaStatus;
 use fixgate_domain::{Label, Severity, TicketType};
-use fixgate_store::{AssigneeFilter, TicketFilter, Visibility};
+use fixgate_store::{
+    AssigneeFilter, ScanChange, ScanChangeKind, TicketFilter, TicketOrder, Visibility,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::ApiError;
@@ -49,6 +51,13 @@ pub struct TicketQuery {
     /// Ticket keys, comma-separated, any case: only those tickets.
     #[serde(default)]
     pub key: String,
+    /// A scan's id: with `change`, the tickets that scan opened, verified
+    /// or reopened.
+    #[serde(default)]
+    pub scan: String,
+    /// `opened`, `verified` or `reopened` (with `scan`).
+    #[serde(default)]
+    pub change: String,
     pub limit: Option<u32>,
     pub page: Option<u32>,
 }
@@ -83,6 +92,8 @@ impl TicketQuery {
                 .into_iter()
                 .map(|k| k.to_ascii_uppercase())
                 .collect(),
+            scan: scan_change(&self.scan, &self.change)?,
+            order: TicketOrder::Severity,
             limit: self.limit.unwrap_or(default_limit).clamp(1, 1000),
             page: self.page.unwrap_or(1).max(1),
         })
@@ -93,7 +104,7 @@ impl TicketQuery {
         [&self.state, &self.severity, &self.ticket_type, &self.application, &self.repository]
             .iter()
             .chain([&self.tool, &self.cwe, &self.q, &self.seen, &self.assignee, &self.label].iter())
-            .chain([&self.owner, &self.priority, &self.sla, &self.key].iter())
+            .chain([&self.owner, &self.priority, &self.sla, &self.key, &self.scan].iter())
             .any(|v| !v.trim().is_empty())
     }
 
@@ -151,6 +162,23 @@ fn cwe(value: &str) -> Result<Option<u32>, ApiError> {
     })
 }
 
+/// `scan=12&change=verified`; `change` alone, or a scan without one, is
+/// refused rather than ignored.
+fn scan_change(scan: &str, change: &str) -> Result<Option<ScanChange>, ApiError> {
+    let (scan, change) = (scan.trim(), change.trim());
+    if scan.is_empty() && change.is_empty() {
+        return Ok(None);
+    }
+    let id = scan.parse::<i64>().map_err(|_| {
+        ApiError::bad_request(format!("scan: {scan:?} is not a scan id such as 12"))
+    })?;
+    let kind = if change.is_empty() { "opened" } else { change };
+    let kind = kind
+        .parse::<ScanChangeKind>()
+        .map_err(|err| ApiError::bad_request(format!("change: {err}")))?;
+    Ok(Some(ScanChange { scan: id, kind }))
+}
+
 fn seen(value: &str) -> Result<Option<bool>, ApiError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "" | "any" => Ok(None),
@@ -180,6 +208,22 @@ mod tests {
         assert_eq!(filter.cwe, Some(79));
         assert_eq!(filter.present, Some(false));
         assert!(query.is_filtered());
+    }
+
+    #[test]
+    fn a_scan_filter_needs_an_id_and_a_known_change() {
+        let query =
+            TicketQuery { scan: "12".into(), change: "verified".into(), ..Default::default() };
+        let filter = query.to_filter(50, Default::default()).unwrap();
+        assert_eq!(filter.scan, Some(ScanChange { scan: 12, kind: ScanChangeKind::Verified }));
+        assert!(query.is_filtered());
+
+        let bad = TicketQuery { scan: "x".into(), ..Default::default() };
+        let err = bad.to_filter(50, Default::default()).unwrap_err().to_string();
+        assert!(err.starts_with("scan: \"x\" is not a scan id"), "{err}");
+        let bad = TicketQuery { scan: "3".into(), change: "fixed".into(), ..Default::default() };
+        let err = bad.to_filter(50, Default::default()).unwrap_err().to_string();
+        assert!(err.starts_with("change: \"fixed\""), "{err}");
     }
 
     #[test]

@@ -1,12 +1,15 @@
-//! The web pages: the ticket list with its filters and bulk changes, and
-//! one ticket's page with the forms to work on it, rendered on the server
-//! from compile-checked templates (`templates/`) and usable without
-//! JavaScript. Report text is hostile input, so templates escape
-//! everything, only `http(s)` URLs become links, and a Content Security
-//! Policy that allows no script at all backs both up.
+//! The web pages: the ticket list with its filters and bulk changes, the
+//! board by state, a person's work and saved views, repositories' scan
+//! histories, the dashboard, and one ticket's page with the forms to work
+//! on it, rendered on the server from compile-checked templates
+//! (`templates/`) and usable without JavaScript. Report text is hostile
+//! input, so templates escape everything, only `http(s)` URLs become
+//! links, and a Content Security Policy that allows no script at all backs
+//! both up.
 
 mod acceptance;
 mod account;
+mod board;
 mod bulk;
 mod charts;
 mod collab;
@@ -15,9 +18,12 @@ mod error;
 mod forms;
 mod list;
 mod moves;
+mod my;
+mod repos;
 mod ticket;
 mod triage;
 mod view;
+mod views;
 
 #[cfg(test)]
 mod tests;
@@ -55,6 +61,15 @@ pub(crate) fn routes() -> Routes {
         .post("/tickets/{key}/priority", forms::priority)
         .post("/tickets/{key}/acceptance", acceptance::ask)
         .post("/tickets/{key}/acceptance/{verdict}", acceptance::decide)
+        .get("/board", board::page)
+        .get("/my", my::page)
+        .get("/repos", repos::list)
+        .get("/repos/{id}", repos::history)
+        .get("/views", views::page)
+        .post("/views", views::save)
+        .get("/views/{id}", views::open)
+        .post("/views/{id}/rename", views::rename)
+        .post("/views/{id}/delete", views::delete)
         .get("/static/fixgate.css", stylesheet)
         .get("/login", account::sign_in_form)
         .post("/login", account::sign_in)

@@ -98,6 +98,10 @@ struct World {
     shop_other: String,
     /// A token of the administrator's, for the revocation routes.
     admin_token_id: i64,
+    /// `shop`'s repository.
+    shop_repo: i64,
+    /// A saved view of the developer's, shared with shop-team.
+    view: i64,
     _spool: tempfile::TempDir,
 }
 
@@ -160,7 +164,22 @@ async fn world(env: &Env) -> World {
     }
     let spool = tempfile::tempdir().unwrap();
     let state = AppState::new(env.fixgate.clone(), spool.path(), 1 << 20);
+    let everything = fixgate_store::Visibility::everything();
+    let repositories = env.fixgate.store().repositories_with_scans(&everything).await.unwrap();
+    let shop_repo = repositories.iter().find(|r| r.url == SHOP_REPO).unwrap().id;
+    let developer = env.fixgate.store().user("developer").await.unwrap().unwrap();
+    let developer = fixgate_service::Principal {
+        user_id: developer.id,
+        ..fixgate_service::testkit::principal("developer", Role::Developer)
+    };
+    let view = env
+        .fixgate
+        .save_view(&developer, "High ones", "tickets", "severity=high", Some("shop-team"))
+        .await
+        .unwrap();
     World {
+        shop_repo,
+        view,
         router: fixgate_http::router(state),
         callers,
         shop_ticket,
@@ -517,6 +536,35 @@ fn table(world: &World) -> Vec<Case> {
             "/tickets/bulk".into(),
             Form("csrf={csrf}&application=shop&apply_to=filter&add_labels=sweep&step=preview"),
             [S, P, P, P, P, F, F],
+        ),
+        page("GET", "/board", "/board?severity=high".into(), N, [S, P, P, P, P, P, F]),
+        page("GET", "/my", "/my".into(), N, [S, P, P, P, P, P, F]),
+        page("GET", "/repos", "/repos".into(), N, [S, P, P, P, P, P, F]),
+        page("GET", "/repos/{id}", format!("/repos/{}", world.shop_repo), N, [S, P, P, P, H, P, F]),
+        page("GET", "/views", "/views".into(), N, [S, P, P, P, P, P, F]),
+        page(
+            "POST",
+            "/views",
+            "/views".into(),
+            Form("csrf={csrf}&name=Mine&page=board&query=severity%3Dhigh"),
+            [S, P, P, P, P, P, F],
+        ),
+        // The developer's view is shared with shop-team: its viewer opens
+        // it too; only the developer renames or deletes it.
+        page("GET", "/views/{id}", format!("/views/{}", world.view), N, [S, H, H, P, H, P, F]),
+        page(
+            "POST",
+            "/views/{id}/rename",
+            format!("/views/{}/rename", world.view),
+            Form("csrf={csrf}&name=Renamed"),
+            [S, H, H, P, H, H, F],
+        ),
+        page(
+            "POST",
+            "/views/{id}/delete",
+            format!("/views/{}/delete", world.view),
+            Form("csrf={csrf}"),
+            [S, H, H, P, H, H, F],
         ),
         page("GET", "/login", "/login".into(), N, [P, P, P, P, P, P, P]),
         // Without the sign-in form's cookie, a sign-in is refused.

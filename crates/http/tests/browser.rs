@@ -63,6 +63,7 @@ fn a_developer_signs_in_filters_opens_and_triages_a_ticket_and_signs_out() {
     sign_in(&browser, &base, &shots);
     list_shows_only_own_tickets(&browser, &demo);
     let (key, path) = filter_by_high_severity(&browser);
+    save_the_filters_and_open_the_board(&browser, &base, &shots);
     open_ticket(&browser, &base, &key, &path, &shots);
     let before = dashboard(&browser, &base, &shots.join("fixgate-dashboard-before.png"));
     // Three hours after the import opened it, the developer triages it.
@@ -242,6 +243,31 @@ fn filter_by_high_severity(browser: &Browser) -> (String, String) {
         assert!(list.contains("href=\"/tickets?severity=high&amp;page=2\""), "{list}");
     }
     first_row(&list)
+}
+
+/// Saves the high-severity list as a view, opens the board from the top
+/// bar with a phone's width (its columns scroll sideways), comes back to
+/// the list through the saved view.
+fn save_the_filters_and_open_the_board(browser: &Browser, base: &str, shots: &Path) {
+    browser.type_into("form[action='/views'] input[name='name']", "High ones");
+    browser.click("form[action='/views'] button[type='submit']");
+    browser.wait_for_url(|url| url == format!("{base}/tickets?severity=high"));
+    let list = browser.source();
+    assert!(list.contains(">High ones</a>"), "the view is in the side panel: {list}");
+
+    browser.resize(390, 844);
+    browser.click("header.bar nav a[href='/board']");
+    browser.wait_for_url(|url| url == format!("{base}/board"));
+    let board = browser.source();
+    assert!(board.contains("<title>Board · fixgate</title>"), "{board}");
+    assert!(board.contains("<h2 id=\"column-new\">New"), "{board}");
+    assert!(board.contains("class=\"card\""), "no cards: {board}");
+    browser.screenshot(&shots.join("fixgate-board-phone.png"));
+    browser.resize(1280, 900);
+    browser.screenshot(&shots.join("fixgate-board.png"));
+
+    browser.click("aside.views a");
+    browser.wait_for_url(|url| url == format!("{base}/tickets?severity=high"));
 }
 
 /// Follows the ticket's link from the list; its page links the finding to

@@ -28,6 +28,7 @@ mod risk;
 pub mod testkit;
 mod tickets;
 mod triage;
+mod work;
 mod workflow;
 
 pub use access::{
@@ -49,6 +50,7 @@ pub use reroute::{CodeownersSet, Flow, PolicyLoaded, Rerouted};
 pub use risk::{AcceptRisk, MAX_ACCEPTANCE_DAYS, RiskDecision};
 pub use tickets::{CreateTicket, MoveTicket};
 pub use triage::{MAX_POLICY_BYTES, SetPriority, Sweep};
+pub use work::{BoardColumn, MAX_VIEW_NAME, MAX_VIEW_QUERY, VIEW_PAGES};
 pub use workflow::MoveOption;
 
 use std::sync::Arc;

@@ -75,10 +75,7 @@ impl Fixgate {
         &self,
         filter: &TicketFilter,
     ) -> Result<Page<TicketRow>, ServiceError> {
-        let mut filter = filter.clone();
-        if let Some((status, _)) = filter.sla {
-            filter.sla = Some((status, self.clock.now()));
-        }
+        let filter = self.at_now(filter);
         let mut page = self.store.list_tickets(&filter).await?;
         let policy = self.triage_policy().await?;
         self.annotate(&mut page.items, &policy);

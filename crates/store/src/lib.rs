@@ -19,6 +19,7 @@ mod details;
 mod error;
 mod exploits;
 mod gate;
+mod history;
 mod hooks;
 mod import;
 mod metrics;
@@ -30,6 +31,7 @@ mod rows;
 mod sla;
 mod tickets;
 mod triage;
+mod views;
 
 pub use access::{NewToken, NewUser, SessionRow, TokenOwner, TokenRow, UserRow, Visibility};
 pub use collab::{AssigneeFilter, LabelsChanged, LinkRow, TicketChange, Watcher};
@@ -38,6 +40,7 @@ pub use decisions::Decision;
 pub use error::StoreError;
 pub use exploits::{ExploitLoad, ExploitSignal, ExploitStatus};
 pub use gate::{TrackedFinding, TrackedTicket};
+pub use history::{RepositoryScans, ScanRow, ScopeLast};
 pub use hooks::{Hook, HookDelivery, NewDelivery, Recorded};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use metrics::{
@@ -48,14 +51,16 @@ pub use notify::{
     Attempt, Channel, Claim, Claimed, Lease, NewChannel, QueueEntry, QueueFilter, QueueState,
 };
 pub use reroute::{Reroute, RerouteScope, RouteCandidate, RoutingFile, SET_BY_HAND};
+pub use risk::PendingAcceptance;
 pub use risk::{Lapsed, RiskRequest, RiskVerdict};
 pub use rows::{
-    EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
-    TicketFilter, TicketRow, TriageDetail,
+    EventRow, FindingRow, NewTicket, Page, PauseRow, ScanChange, ScanChangeKind, SightingRow,
+    StateChange, TicketDetail, TicketFilter, TicketOrder, TicketRow, TriageDetail,
 };
 pub use sla::SlaSweep;
 pub use tickets::FilterValues;
 pub use triage::{AllOwners, Owners, PriorityAgain, StoredPolicy, TicketTriage, Triage};
+pub use views::{NewView, SavedView};
 
 use sqlx::AnyPool;
 

@@ -60,6 +60,18 @@ pub struct Lapsed {
     pub assignee: Option<String>,
 }
 
+/// A pending request, with the ticket it is about, as a queue shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingAcceptance {
+    pub key: String,
+    pub title: String,
+    pub severity: fixgate_domain::Severity,
+    pub requested_by: String,
+    pub requested_at: Timestamp,
+    pub reason: String,
+    pub expires_at: Timestamp,
+}
+
 const REQUEST_COLUMNS: &str = "id, requested_by, requested_at, reason, expires_at, outcome, \
      decided_by, decided_at, note";
 
@@ -111,6 +123,51 @@ impl Store {
         crate::notices::acceptance_requested(&mut tx, self.backend, id, &request, now).await?;
         tx.commit().await?;
         Ok(request)
+    }
+
+    /// The pending requests on tickets `visibility` sees, oldest first, at
+    /// most `limit` of them, and how many there are.
+    pub async fn pending_acceptances(
+        &self,
+        visibility: &crate::Visibility,
+        limit: u32,
+    ) -> Result<(u64, Vec<PendingAcceptance>), StoreError> {
+        let (condition, params) = visibility
+            .condition("t.application_id", 1)
+            .map(|(condition, params)| (format!("AND {condition}"), params))
+            .unwrap_or_default();
+        let from = format!(
+            "FROM risk_requests q JOIN tickets t ON t.id = q.ticket_id \
+             WHERE q.outcome = 'pending' {condition}"
+        );
+        let count_sql = format!("SELECT COUNT(*) {from}");
+        let total: i64 = crate::tickets::bind_all(sqlx::query(&count_sql), &params)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let sql = format!(
+            "SELECT t.ticket_key, t.title, t.severity, q.requested_by, q.requested_at, q.reason, \
+             q.expires_at {from} ORDER BY q.requested_at, q.id LIMIT {}",
+            limit.clamp(1, 1000)
+        );
+        let rows =
+            crate::tickets::bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
+        let mut pending = Vec::with_capacity(rows.len());
+        for row in rows {
+            let severity: i64 = row.try_get(2)?;
+            pending.push(PendingAcceptance {
+                key: row.try_get(0)?,
+                title: row.try_get(1)?,
+                severity: fixgate_domain::Severity::from_rank(severity).ok_or_else(|| {
+                    StoreError::Invalid(format!("stored ticket has an unknown severity {severity}"))
+                })?,
+                requested_by: row.try_get(3)?,
+                requested_at: from_millis(row.try_get(4)?),
+                reason: row.try_get(5)?,
+                expires_at: from_millis(row.try_get(6)?),
+            });
+        }
+        Ok((total.max(0) as u64, pending))
     }
 
     /// The pending request on ticket `key`, if any.

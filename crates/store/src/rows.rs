@@ -183,11 +183,67 @@ pub struct TicketFilter {
     pub sla: Option<(SlaStatus, Timestamp)>,
     /// Only these tickets, by key (upper case): the rows a person ticked.
     pub keys: Vec<String>,
+    /// Only the tickets one scan changed in this way.
+    pub scan: Option<ScanChange>,
     /// Which applications' tickets the caller may see at all.
     pub visibility: crate::Visibility,
+    pub order: TicketOrder,
     pub limit: u32,
     /// 1-based.
     pub page: u32,
+}
+
+/// The order a list's tickets come in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TicketOrder {
+    /// Most severe first, newest first within a severity.
+    #[default]
+    Severity,
+    /// Most urgent first: the earliest due date (so overdue tickets lead),
+    /// tickets without one last, then the most severe.
+    Urgency,
+}
+
+/// What a scan did to the tickets it changed, as its events record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanChange {
+    pub scan: i64,
+    pub kind: ScanChangeKind,
+}
+
+/// The changes of a scan a list can show the tickets of: each is one event
+/// per ticket, carrying the scan's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanChangeKind {
+    Opened,
+    /// Closed as fixed: a tracked scope no longer saw it.
+    Verified,
+    Reopened,
+}
+
+impl ScanChangeKind {
+    pub const ALL: [ScanChangeKind; 3] =
+        [ScanChangeKind::Opened, ScanChangeKind::Verified, ScanChangeKind::Reopened];
+
+    /// The event kind, as the ticket's history names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanChangeKind::Opened => "opened",
+            ScanChangeKind::Verified => "verified",
+            ScanChangeKind::Reopened => "reopened",
+        }
+    }
+}
+
+impl std::str::FromStr for ScanChangeKind {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<ScanChangeKind, String> {
+        ScanChangeKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+            .ok_or_else(|| format!("{value:?} is not opened, verified or reopened"))
+    }
 }
 
 /// One page of a list.

@@ -16,9 +16,9 @@ use crate::import::{allocate_numbers, upsert_application, upsert_repository};
 use crate::notices::Given;
 use crate::reroute::SET_BY_HAND;
 use crate::rows::{
-    EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
-    TicketFilter, TicketRow, TriageDetail, advisories_column, from_millis, millis,
-    parse_advisories, parse_cwes,
+    EventRow, FindingRow, NewTicket, Page, PauseRow, ScanChange, SightingRow, StateChange,
+    TicketDetail, TicketFilter, TicketOrder, TicketRow, TriageDetail, advisories_column,
+    from_millis, millis, parse_advisories, parse_cwes,
 };
 use crate::{Store, StoreError};
 
@@ -41,32 +41,120 @@ pub(crate) enum Param {
 }
 
 impl Store {
-    /// One page of tickets matching `filter`, most severe first, newest first
-    /// within a severity.
+    /// One page of tickets matching `filter`, in the filter's order.
     pub async fn list_tickets(&self, filter: &TicketFilter) -> Result<Page<TicketRow>, StoreError> {
         let (conditions, params) = where_clause(filter);
-        let limit = filter.limit.clamp(1, 1000);
-        let page = filter.page.max(1);
-
         let count_sql = format!("SELECT COUNT(*) {TICKET_FROM} {conditions}");
         let total: i64 =
             bind_all(sqlx::query(&count_sql), &params).fetch_one(&self.pool).await?.try_get(0)?;
+        let items = self.first_tickets(filter).await?;
+        Ok(Page {
+            total: total as u64,
+            page: filter.page.max(1),
+            limit: filter.limit.clamp(1, 1000),
+            items,
+        })
+    }
 
+    /// The page of tickets `filter` asks for, without counting the rest.
+    pub async fn first_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRow>, StoreError> {
+        let limit = i64::from(filter.limit.clamp(1, 1000));
+        let offset = i64::from(filter.page.max(1) - 1) * limit;
+        let mut items = match filter.order {
+            TicketOrder::Severity => {
+                self.ordered(filter, "", "t.severity DESC, t.id DESC", limit, offset).await?
+            }
+            TicketOrder::Urgency => self.most_urgent(filter, limit, offset).await?,
+        };
+        self.attach_labels(&mut items).await?;
+        Ok(items)
+    }
+
+    /// Tickets with a due date first, the earliest first, then those
+    /// without one; the most severe first within each. Read in two parts
+    /// (the backends sort NULL apart), each in the order of the board's
+    /// index, so a page costs its own rows, not a sort of every match.
+    async fn most_urgent(
+        &self,
+        filter: &TicketFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<TicketRow>, StoreError> {
+        let dated = "t.due_at IS NOT NULL";
+        let order = "t.due_at, t.severity DESC, t.id DESC";
+        let mut items = self.ordered(filter, dated, order, limit, offset).await?;
+        let rest = limit - items.len() as i64;
+        if rest <= 0 {
+            return Ok(items);
+        }
+        // Past the dated ones: how far past decides the undated offset.
+        let skipped = if offset == 0 || !items.is_empty() {
+            offset + items.len() as i64
+        } else {
+            self.count_where(filter, dated).await?
+        };
+        let undated_offset = (offset - skipped).max(0);
+        let order = "t.severity DESC, t.id DESC";
+        let undated = self.ordered(filter, "t.due_at IS NULL", order, rest, undated_offset).await?;
+        items.extend(undated);
+        Ok(items)
+    }
+
+    /// Tickets matching `filter` and `extra` (SQL on `t`, or empty), in
+    /// `order`.
+    async fn ordered(
+        &self,
+        filter: &TicketFilter,
+        extra: &str,
+        order: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<TicketRow>, StoreError> {
+        let (conditions, params) = where_clause(filter);
+        let conditions = and(conditions, extra);
         let n = params.len();
         let list_sql = format!(
-            "SELECT {TICKET_COLUMNS} {TICKET_FROM} {conditions} \
-             ORDER BY t.severity DESC, t.id DESC LIMIT ${} OFFSET ${}",
+            "SELECT {TICKET_COLUMNS} {TICKET_FROM} {conditions} ORDER BY {order} \
+             LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         );
         let rows = bind_all(sqlx::query(&list_sql), &params)
-            .bind(i64::from(limit))
-            .bind(i64::from(page - 1) * i64::from(limit))
+            .bind(limit)
+            .bind(offset)
             .fetch_all(&self.pool)
             .await?;
-        let mut items: Vec<TicketRow> = rows.iter().map(ticket_row).collect::<Result<_, _>>()?;
-        self.attach_labels(&mut items).await?;
-        Ok(Page { total: total as u64, page, limit, items })
+        rows.iter().map(ticket_row).collect()
+    }
+
+    async fn count_where(&self, filter: &TicketFilter, extra: &str) -> Result<i64, StoreError> {
+        let (conditions, params) = where_clause(filter);
+        let sql = format!("SELECT COUNT(*) {TICKET_FROM} {}", and(conditions, extra));
+        Ok(bind_all(sqlx::query(&sql), &params).fetch_one(&self.pool).await?.try_get(0)?)
+    }
+
+    /// How many tickets match `filter` in each state; states without any
+    /// are left out.
+    pub async fn count_by_state(
+        &self,
+        filter: &TicketFilter,
+    ) -> Result<Vec<(TicketState, u64)>, StoreError> {
+        let (conditions, params) = where_clause(filter);
+        // Only the application and repository filters read the joined
+        // tables; without them the count reads the board's index alone.
+        let joined = filter.application.is_some() || filter.repository.is_some();
+        let from = if joined { TICKET_FROM } else { "FROM tickets t" };
+        let sql = format!("SELECT t.state, COUNT(*) {from} {conditions} GROUP BY t.state");
+        let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let state: String = row.try_get(0)?;
+            let state = state.parse::<TicketState>().map_err(|_| {
+                StoreError::Invalid(format!("stored ticket has an unknown state {state:?}"))
+            })?;
+            counts.push((state, row.try_get::<i64, _>(1)?.max(0) as u64));
+        }
+        Ok(counts)
     }
 
     /// The ticket with `key`, its findings with their sightings, and its
@@ -663,6 +751,9 @@ pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         };
         conditions.push(format!("t.state IN ({}) AND {condition}", open.join(",")));
     }
+    if let Some(change) = filter.scan {
+        scan_condition(change, &mut conditions, &mut params);
+    }
     if let Some((condition, visible)) =
         filter.visibility.condition("t.application_id", params.len() + 1)
     {
@@ -676,6 +767,36 @@ pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         format!("WHERE {}", conditions.join(" AND "))
     };
     (clause, params)
+}
+
+/// A `WHERE` clause with `extra` added (nothing when it is empty).
+fn and(clause: String, extra: &str) -> String {
+    match (clause.is_empty(), extra.is_empty()) {
+        (_, true) => clause,
+        (true, false) => format!("WHERE {extra}"),
+        (false, false) => format!("{clause} AND {extra}"),
+    }
+}
+
+/// Tickets with the event `change` names, written by that scan. Events
+/// keep their data as JSON text whose keys are sorted, so the scan's id is
+/// followed by a comma or the closing brace; the ticket's own events are
+/// found through their index, among the tickets of the scan's application.
+fn scan_condition(change: ScanChange, conditions: &mut Vec<String>, params: &mut Vec<Param>) {
+    let first = params.len() + 1;
+    conditions.push(format!(
+        "t.application_id = (SELECT application_id FROM scans WHERE id = ${first}) \
+         AND EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id \
+         AND e.kind = ${} AND (e.data LIKE ${} OR e.data LIKE ${}))",
+        first + 1,
+        first + 2,
+        first + 3
+    ));
+    let id = change.scan;
+    params.push(Param::Int(id));
+    params.push(Param::Text(change.kind.as_str().into()));
+    params.push(Param::Text(format!("%\"scan_id\":{id},%")));
+    params.push(Param::Text(format!("%\"scan_id\":{id}}}")));
 }
 
 fn escape_like(text: &str) -> String {

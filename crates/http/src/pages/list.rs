@@ -18,6 +18,7 @@ use fixgate_domain::Action;
 use super::bulk::BulkForm;
 use super::error::PageError;
 use super::view::{count_of, date, severity_label};
+use super::views::SavedViews;
 use super::{Nav, render};
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -28,7 +29,12 @@ const PAGE_SIZE: u32 = 50;
 #[derive(Template)]
 #[template(path = "tickets.html")]
 struct ListPage {
+    /// Where the filter form goes.
+    action: &'static str,
     fields: Vec<Field>,
+    /// Filters the form has no control for, kept when it is sent again.
+    hidden: Vec<(&'static str, String)>,
+    saved: SavedViews,
     /// Why the filters could not be applied.
     error: Option<String>,
     filtered: bool,
@@ -49,18 +55,18 @@ struct ListPage {
 
 /// One control of the filter form: a select when it has options, else a
 /// text box.
-struct Field {
-    name: &'static str,
-    label: &'static str,
-    value: String,
-    placeholder: &'static str,
-    options: Option<Vec<Choice>>,
+pub(super) struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub placeholder: &'static str,
+    pub options: Option<Vec<Choice>>,
 }
 
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
+pub(super) struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
 }
 
 struct Row {
@@ -91,14 +97,16 @@ pub(super) async fn page(
 ) -> Result<Response, PageError> {
     me.0.require(Action::Read)?;
     let visibility = me.0.visibility();
-    let (query, filter) = match query {
-        Ok(Query(query)) => {
-            let query = query.for_caller(&me.0.name);
+    let (asked, query, filter) = match query {
+        Ok(Query(asked)) => {
+            let query = asked.clone().for_caller(&me.0.name);
             let filter =
                 query.to_filter(PAGE_SIZE, visibility.clone()).map_err(|err| err.to_string());
-            (query, filter)
+            (asked, query, filter)
         }
-        Err(rejection) => (TicketQuery::default(), Err(rejection.body_text())),
+        Err(rejection) => {
+            (TicketQuery::default(), TicketQuery::default(), Err(rejection.body_text()))
+        }
     };
     let choices = state.fixgate.store().filter_values(&visibility).await?;
 
@@ -116,6 +124,7 @@ pub(super) async fn page(
         Err(message) => ListPage::rejected(&query, &choices, message),
     };
     page.nav = Nav::of(&me);
+    page.saved = SavedViews::of(&state, &me, "tickets", &asked).await?;
     let status = if page.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     render(status, &page)
 }
@@ -124,7 +133,10 @@ impl ListPage {
     /// The form alone, before any ticket is read.
     fn new(query: &TicketQuery, choices: &FilterValues) -> ListPage {
         ListPage {
+            action: "/tickets",
             fields: fields(query, choices),
+            hidden: hidden(query),
+            saved: SavedViews::default(),
             error: None,
             filtered: query.is_filtered(),
             total: String::new(),
@@ -196,7 +208,7 @@ impl Row {
     }
 }
 
-fn fields(query: &TicketQuery, choices: &FilterValues) -> Vec<Field> {
+pub(super) fn fields(query: &TicketQuery, choices: &FilterValues) -> Vec<Field> {
     let states = TicketState::ALL.map(|s| (s.as_str().to_string(), s.label().to_string()));
     let severities = Severity::ALL.map(|s| (s.as_str().to_string(), severity_label(s).into()));
     let types = TicketType::ALL.map(|t| (t.as_str().to_string(), capitalized(t.as_str())));
@@ -268,7 +280,13 @@ fn page_link(query: &TicketQuery, page: u32) -> String {
     format!("/tickets?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
 }
 
-/// The filters set, by their query parameters' names.
+/// The query's filters as a query string, without its paging: what a saved
+/// view keeps and a board column's link carries.
+pub(super) fn query_string(query: &TicketQuery) -> String {
+    serde_urlencoded::to_string(filter_pairs(query)).unwrap_or_default()
+}
+
+/// The filters that are set, by parameter name.
 fn filter_pairs(query: &TicketQuery) -> Vec<(&'static str, String)> {
     let filters = [
         ("state", &query.state),
@@ -286,12 +304,20 @@ fn filter_pairs(query: &TicketQuery) -> Vec<(&'static str, String)> {
         ("sla", &query.sla),
         ("key", &query.key),
         ("q", &query.q),
+        ("scan", &query.scan),
+        ("change", &query.change),
     ];
     filters
         .into_iter()
         .filter(|(_, value)| !value.trim().is_empty())
         .map(|(name, value)| (name, value.clone()))
         .collect()
+}
+
+/// The filters the form has no control for: a scan's changes.
+pub(super) fn hidden(query: &TicketQuery) -> Vec<(&'static str, String)> {
+    let kept = [("scan", &query.scan), ("change", &query.change)];
+    kept.into_iter().filter(|(_, v)| !v.trim().is_empty()).map(|(n, v)| (n, v.clone())).collect()
 }
 
 /// "Nobody" first, then the people tickets are assigned to.
