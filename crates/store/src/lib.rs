@@ -11,6 +11,7 @@
 
 mod access;
 mod batch;
+mod chain;
 mod codeowners;
 mod collab;
 mod connect;
@@ -32,6 +33,7 @@ mod tickets;
 mod triage;
 
 pub use access::{NewToken, NewUser, SessionRow, TokenOwner, TokenRow, UserRow, Visibility};
+pub use chain::{ChainBreak, ChainHead, ChainPin, ChainProblem, ChainReport};
 pub use collab::{AssigneeFilter, LabelsChanged, LinkRow, TicketChange, Watcher};
 pub use connect::{Backend, ConnectOptions};
 pub use decisions::Decision;

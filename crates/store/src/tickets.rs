@@ -302,7 +302,7 @@ impl Store {
             let given = [(id, Given::Team(owner.clone()))];
             crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
         }
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(key)
     }
 
@@ -323,7 +323,7 @@ impl Store {
             let given = [(id, Given::Team(owner.clone()))];
             crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
         }
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(())
     }
 
@@ -343,7 +343,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(())
     }
 
@@ -774,7 +774,7 @@ impl Store {
             "reason": reason,
         });
         append_event(&mut tx, id, now, actor, "due_date_changed", &data).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(true)
     }
 
@@ -807,7 +807,7 @@ impl Store {
         .await?;
         let data = json!({ "from": before, "to": priority, "reason": reason });
         append_event(&mut tx, id, now, actor, "priority_changed", &data).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(before)
     }
 }
