@@ -133,6 +133,13 @@ pub(crate) async fn seal(conn: &mut AnyConnection) -> Result<u64, StoreError> {
         return Ok(0);
     }
 
+    seal_locked(conn).await
+}
+
+/// Seals as [`seal`] does, taking the head's lock first whatever there is
+/// to seal: on SQLite that is the transaction's first write, so it never
+/// has to turn a read into a write.
+async fn seal_locked(conn: &mut AnyConnection) -> Result<u64, StoreError> {
     let backend = backend_of(conn);
     let (mut seq, mut hash) = lock_head(conn, backend).await?;
     let mut sealed = 0;
@@ -268,8 +275,14 @@ impl Store {
     /// that did not seal them), in id order. Cheap when there are none: one
     /// indexed look-up.
     pub async fn seal_chain(&self) -> Result<u64, StoreError> {
+        let unsealed = sqlx::query("SELECT id FROM ticket_events WHERE chain_seq IS NULL LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        if unsealed.is_none() {
+            return Ok(0);
+        }
         let mut tx = self.pool.begin().await?;
-        let sealed = seal(&mut tx).await?;
+        let sealed = seal_locked(&mut tx).await?;
         tx.commit().await?;
         if sealed > 0 {
             tracing::info!(sealed, "events stored before the audit chain were sealed");

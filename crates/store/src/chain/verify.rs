@@ -211,7 +211,13 @@ impl Walk<'_> {
 fn judge(suspect: Suspect, next: Option<&Stored>) -> ChainBreak {
     let Suspect { event, prev } = suspect;
     let stored = event.hash.as_deref().unwrap_or("");
-    let swapped = next.is_some_and(|next| next.hash_at(&prev, event.seq) == stored);
+    // Either the next event's fields were hashed here (fields swapped, each
+    // place keeping its hash), or it is the event that was here, hash and
+    // all (rows renumbered).
+    let swapped = next.is_some_and(|next| {
+        let here = next.hash_at(&prev, event.seq);
+        here == stored || Some(here.as_str()) == next.hash.as_deref()
+    });
     if swapped {
         let detail = format!("the event holds what belongs at {}: events were swapped", event.seq + 1);
         return event.broken(ChainProblem::Reordered, detail);
