@@ -295,8 +295,9 @@ async fn concurrent_writers_make_one_chain() {
             let fixgate = if n % 2 == 0 { env.fixgate.clone() } else { replica.clone() };
             tasks.push(tokio::spawn(writer(fixgate, n)));
         }
-        let import = |n: u32| {
-            let env = &env;
+        let shared = &env;
+        let import = move |n: u32| {
+            let env = shared;
             async move {
                 let results = [("py/sql", "app/x.py", 3 + n, "q(x)")];
                 let mut scan = context(&format!("app{n}"));

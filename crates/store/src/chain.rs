@@ -345,7 +345,8 @@ mod tests {
         let hash = "AB".repeat(32);
         let pin: ChainPin = format!("12:{hash}").parse().unwrap();
         assert_eq!(pin, ChainPin { seq: 12, hash: "ab".repeat(32) });
-        for bad in ["12", "x:00", "-1:00", &format!("3:{}", "ab".repeat(31)), "3:zz"] {
+        let short = format!("3:{}", "ab".repeat(31));
+        for bad in ["12", "x:00", "-1:00", short.as_str(), "3:zz"] {
             assert!(bad.parse::<ChainPin>().is_err(), "{bad}");
         }
     }
