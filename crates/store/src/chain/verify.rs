@@ -188,10 +188,8 @@ impl Walk<'_> {
             return Err(past_the_end(ChainProblem::Truncated, detail));
         }
         if hex::encode(self.prev) != self.head.hash {
-            let detail = format!(
-                "the head's hash {} is not the hash of event {last}",
-                self.head.hash
-            );
+            let detail =
+                format!("the head's hash {} is not the hash of event {last}", self.head.hash);
             return Err(past_the_end(ChainProblem::HeadMismatch, detail));
         }
         if let Some(pin) = self.pin.filter(|pin| pin.seq > last) {
@@ -219,7 +217,8 @@ fn judge(suspect: Suspect, next: Option<&Stored>) -> ChainBreak {
         here == stored || Some(here.as_str()) == next.hash.as_deref()
     });
     if swapped {
-        let detail = format!("the event holds what belongs at {}: events were swapped", event.seq + 1);
+        let detail =
+            format!("the event holds what belongs at {}: events were swapped", event.seq + 1);
         return event.broken(ChainProblem::Reordered, detail);
     }
     let detail = "its hash does not match its fields and the hash before it".to_string();
@@ -250,14 +249,8 @@ impl Store {
                 })?;
         let head = ChainHead { seq, hash };
 
-        let mut walk = Walk {
-            head: &head,
-            pin,
-            expected: 1,
-            prev: GENESIS,
-            checked: 0,
-            suspect: None,
-        };
+        let mut walk =
+            Walk { head: &head, pin, expected: 1, prev: GENESIS, checked: 0, suspect: None };
         let mut broken = walk_events(&mut tx, &mut walk).await?;
         if broken.is_none() {
             broken = first_unchained(&mut tx).await?;
