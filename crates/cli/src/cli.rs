@@ -82,6 +82,40 @@ pub enum Command {
     /// fixgate's figures (KPIs) on the local store, and the facts they are computed
     /// from (see docs/metrics.md).
     Report(ReportArgs),
+    /// The event log's hash chain: print its head, or check every event on it (see
+    /// docs/audit.md).
+    ///
+    /// Exit codes: 0 the chain holds; 1 it is broken (the first bad event is named);
+    /// 2 error (unreadable store, a malformed --pin).
+    #[command(verbatim_doc_comment)]
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Print the chain's head (SEQ:HASH): note it somewhere the store's administrators
+    /// cannot write, and pass it to `audit verify --pin` later.
+    Head {
+        /// Print the head as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recompute every event's hash, in chain order, and check the head.
+    Verify {
+        /// A head noted earlier, SEQ:HASH: its event must still be on the chain with
+        /// that hash, so a chain rewritten or cut since is caught.
+        #[arg(long, value_name = "SEQ:HASH")]
+        pin: Option<String>,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,11 +1,13 @@
 //! The `fixgate` command: parses arguments and calls the library crates.
 //!
-//! Exit codes: 0 success, 1 a check whose policy failed (`fixgate check`),
-//! 2 error (the message and its causes go to stderr; clap's usage errors
+//! Exit codes: 0 success, 1 a check whose policy failed (`fixgate check`)
+//! or an event log whose hash chain is broken (`fixgate audit verify`), 2
+//! error (the message and its causes go to stderr; clap's usage errors
 //! too). A closed stdout (`fixgate tickets list | head`) ends the command
 //! quietly.
 
 mod admin;
+mod audit;
 mod bench;
 mod bench_formats;
 mod check;
@@ -51,8 +53,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let done = match cli.command {
-        // The only command whose outcome is more than success or error.
+        // The commands whose outcome is more than success or error.
         Command::Check(args) => return check::check(&cli.store, args).await,
+        Command::Audit(args) => return audit::audit(&cli.store, args).await,
         Command::Serve(args) => serve::serve(&cli.store, args).await,
         Command::Demo(args) => demo::demo(&cli.store, args).await,
         Command::Import(args) => import::import(&cli.store, args).await,

@@ -45,6 +45,8 @@ pub enum Action {
     Check,
     /// Manage people, teams and every token.
     Administer,
+    /// Check the event log's hash chain and read its head.
+    Audit,
 }
 
 impl Role {
@@ -123,14 +125,14 @@ mod tests {
         let table: [(Role, &[Action]); 5] = [
             (
                 Role::Administrator,
-                &[Read, CreateTicket, Work, Decide, SetPolicy, Upload, Check, Administer],
+                &[Read, CreateTicket, Work, Decide, SetPolicy, Upload, Check, Administer, Audit],
             ),
-            (Role::Security, &[Read, CreateTicket, Work, Decide, SetPolicy, Upload, Check]),
+            (Role::Security, &[Read, CreateTicket, Work, Decide, SetPolicy, Upload, Check, Audit]),
             (Role::Developer, &[Read, CreateTicket, Work, Check]),
             (Role::Viewer, &[Read, Check]),
             (Role::Scanner, &[Upload, Check]),
         ];
-        let every = [Read, CreateTicket, Work, Decide, SetPolicy, Upload, Check, Administer];
+        let every = [Read, CreateTicket, Work, Decide, SetPolicy, Upload, Check, Administer, Audit];
         for (role, allowed) in table {
             for action in every {
                 assert_eq!(role.allows(action), allowed.contains(&action), "{role} {action:?}");
@@ -152,6 +154,7 @@ mod tests {
                         Action::Upload,
                         Action::Check,
                         Action::Administer,
+                        Action::Audit,
                     ];
                     for action in every {
                         assert!(

@@ -2,6 +2,7 @@
 //! pages, and the OpenAPI document. One router serves them all.
 
 mod api;
+mod audit;
 mod auth;
 mod channels;
 mod check;
@@ -90,6 +91,7 @@ fn all_routes() -> Routes {
         .merge(risk::routes())
         .merge(risk::triage_routes())
         .merge(reports::routes())
+        .merge(audit::routes())
         .merge(pages::routes())
         .map(|router| {
             router

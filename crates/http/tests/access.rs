@@ -367,6 +367,9 @@ fn table(world: &World) -> Vec<Case> {
             N,
             [S, P, P, P, P, P, F],
         ),
+        // The event log's hash chain: security engineers and administrators.
+        api("GET", "/api/v1/audit/head", "/api/v1/audit/head".into(), N, [S, P, P, F, F, F, F]),
+        api("GET", "/api/v1/audit/verify", "/api/v1/audit/verify".into(), N, [S, P, P, F, F, F, F]),
         api(
             "PUT",
             "/api/v1/policy/{key}",

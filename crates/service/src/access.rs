@@ -126,6 +126,7 @@ fn describe(action: Action) -> &'static str {
         Action::Upload => "upload scans",
         Action::Check => "run the gate",
         Action::Administer => "manage people, teams and tokens",
+        Action::Audit => "audit the event log",
     }
 }
 

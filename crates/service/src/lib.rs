@@ -9,6 +9,7 @@
 //! go through here.
 
 pub mod access;
+mod audit;
 pub mod background;
 mod clock;
 mod codeowners;

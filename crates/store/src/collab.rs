@@ -112,7 +112,7 @@ impl Store {
             let given = [(id, Given::Person(person.to_string()))];
             crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
         }
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(changed)
     }
 
@@ -141,7 +141,7 @@ impl Store {
             append_event(&mut tx, id, now, actor, "watcher_added", &json!({ "name": user.1 }))
                 .await?;
         }
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(added)
     }
 
@@ -167,7 +167,7 @@ impl Store {
             append_event(&mut tx, id, now, actor, "watcher_removed", &json!({ "name": user.1 }))
                 .await?;
         }
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(removed)
     }
 
@@ -210,7 +210,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let id = ticket_id(&mut tx, key).await?;
         let changed = change_labels(&mut tx, id, labels, actor, now).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(changed)
     }
 
@@ -243,7 +243,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         ends.log(&mut tx, "link_added", actor, now).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(())
     }
 
@@ -273,7 +273,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         ends.log(&mut tx, "link_removed", actor, now).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(true)
     }
 
@@ -339,7 +339,7 @@ impl Store {
                 }
             }
             crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
-            tx.commit().await?;
+            crate::chain::commit(tx).await?;
         }
         Ok(refused)
     }

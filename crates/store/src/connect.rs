@@ -86,7 +86,10 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.map_err(StoreError::Migrate)?;
-        Ok(Store { pool, backend })
+        let store = Store { pool, backend };
+        // Events stored before the audit chain existed join it now.
+        store.seal_chain().await?;
+        Ok(store)
     }
 }
 

@@ -11,6 +11,7 @@
 
 mod access;
 mod batch;
+mod chain;
 mod codeowners;
 mod collab;
 mod connect;
@@ -34,6 +35,7 @@ mod triage;
 mod views;
 
 pub use access::{NewToken, NewUser, SessionRow, TokenOwner, TokenRow, UserRow, Visibility};
+pub use chain::{ChainBreak, ChainHead, ChainPin, ChainProblem, ChainReport};
 pub use collab::{AssigneeFilter, LabelsChanged, LinkRow, TicketChange, Watcher};
 pub use connect::{Backend, ConnectOptions};
 pub use decisions::Decision;

@@ -183,7 +183,7 @@ impl Store {
         )
         .await?;
         rerouted_notices(&mut tx, self.backend, &moved, (actor, &cause), now).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(moved)
     }
 }

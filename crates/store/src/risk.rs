@@ -121,7 +121,7 @@ impl Store {
         let data = json!({ "request": request.id, "reason": reason, "expires_at": expires_at });
         append_event(&mut tx, id, now, actor, "acceptance_requested", &data).await?;
         crate::notices::acceptance_requested(&mut tx, self.backend, id, &request, now).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(request)
     }
 
@@ -271,7 +271,7 @@ impl Store {
         if verdict != RiskVerdict::Withdraw {
             crate::notices::acceptance_decided(&mut tx, self.backend, id, &settled, now).await?;
         }
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(settled)
     }
 
@@ -349,7 +349,7 @@ impl Store {
             })
             .collect();
         crate::notify::enqueue_in(&mut tx, &notices, now).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         lapsed.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(lapsed)
     }

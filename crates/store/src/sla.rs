@@ -92,7 +92,7 @@ impl Store {
             }
         }
         crate::notify::enqueue_in(&mut tx, &notices, now).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(sweep)
     }
 }

@@ -390,7 +390,7 @@ impl Store {
             let given = [(id, Given::Team(owner.clone()))];
             crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
         }
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(key)
     }
 
@@ -411,7 +411,7 @@ impl Store {
             let given = [(id, Given::Team(owner.clone()))];
             crate::notices::assigned(&mut tx, self.backend, &given, actor, now).await?;
         }
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(())
     }
 
@@ -431,7 +431,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(())
     }
 
@@ -900,7 +900,7 @@ impl Store {
             "reason": reason,
         });
         append_event(&mut tx, id, now, actor, "due_date_changed", &data).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(true)
     }
 
@@ -933,7 +933,7 @@ impl Store {
         .await?;
         let data = json!({ "from": before, "to": priority, "reason": reason });
         append_event(&mut tx, id, now, actor, "priority_changed", &data).await?;
-        tx.commit().await?;
+        crate::chain::commit(tx).await?;
         Ok(before)
     }
 }

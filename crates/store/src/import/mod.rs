@@ -630,7 +630,7 @@ impl ImportSession {
         write::finish_scan(conn, self.scan, &end, self.seen.len(), &self.counts, &distinct).await?;
         let (uploader, at) = (&self.start.uploader, self.start.imported_at);
         crate::notices::tickets_opened(conn, backend, &self.opened, uploader, at).await?;
-        self.tx.commit().await?;
+        crate::chain::commit(self.tx).await?;
 
         self.opened.sort();
         Ok(ImportOutcome {

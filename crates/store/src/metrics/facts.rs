@@ -183,7 +183,7 @@ impl Standing {
 }
 
 /// The backend a connection talks to.
-fn backend_of(conn: &AnyConnection) -> Backend {
+pub(crate) fn backend_of(conn: &AnyConnection) -> Backend {
     if conn.backend_name().eq_ignore_ascii_case("postgresql") {
         Backend::Postgres
     } else {
