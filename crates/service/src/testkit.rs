@@ -113,17 +113,59 @@ where
     F: Fn(Env) -> Fut,
     Fut: Future<Output = ()>,
 {
+    run_each_backend(name, test, true).await;
+}
+
+/// As [`each_backend`], for tests that tamper with the stored events on
+/// purpose: the chain is not checked afterwards.
+pub async fn each_backend_tampered<F, Fut>(name: &str, test: F)
+where
+    F: Fn(Env) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    run_each_backend(name, test, false).await;
+}
+
+async fn run_each_backend<F, Fut>(name: &str, test: F, check_chain: bool)
+where
+    F: Fn(Env) -> Fut,
+    Fut: Future<Output = ()>,
+{
     // The folder outlives the test: a test that moves only some fields of
     // its Env into an async block would otherwise drop it early.
     let dir = tempfile::tempdir().unwrap();
-    test(sqlite(&dir).await).await;
+    let env = sqlite(&dir).await;
+    let store = env.fixgate.store().clone();
+    test(env).await;
+    if check_chain {
+        chain_holds(&store, name, "sqlite").await;
+    }
     if let Some(url) = postgres_url() {
         let (env, schema) = postgres(&url, name).await;
         let store = env.fixgate.store().clone();
         test(env).await;
+        if check_chain {
+            chain_holds(&store, name, "postgres").await;
+        }
         store.close().await;
         drop_schema(&url, &schema).await;
     }
+}
+
+/// Whatever a test did through fixgate, every event it wrote is on the
+/// event log's hash chain and the chain holds. A test that closed its store
+/// to reopen it (a restart) checked through the store it reopened, whose
+/// opening sealed anything left unsealed: there is nothing left to check.
+async fn chain_holds(store: &Store, name: &str, backend: &str) {
+    if store.is_closed() {
+        return;
+    }
+    let report = store.verify_chain(None).await.unwrap();
+    assert!(
+        report.holds(),
+        "{name} on {backend}: the event log's chain does not hold afterwards: {:?}",
+        report.broken
+    );
 }
 
 pub fn examples() -> PathBuf {

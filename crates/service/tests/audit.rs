@@ -8,7 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use fixgate_domain::{Role, Severity, TicketState, TicketType};
-use fixgate_service::testkit::{Env, context, each_backend, import_bytes, principal, sarif};
+use fixgate_service::testkit::{
+    Env, context, each_backend, each_backend_tampered, import_bytes, principal, sarif,
+};
 use fixgate_service::{CreateTicket, Fixgate, MoveTicket};
 use fixgate_store::{ChainProblem, ChainReport};
 
@@ -98,7 +100,7 @@ async fn a_history_makes_a_chain_that_verifies() {
 
 #[tokio::test]
 async fn a_changed_event_is_named() {
-    each_backend("audit_changed", |env| async move {
+    each_backend_tampered("audit_changed", |env| async move {
         let key = history(&env).await;
         unguard(&env).await;
         env.execute(
@@ -121,7 +123,7 @@ async fn a_changed_event_is_named() {
 
 #[tokio::test]
 async fn a_removed_event_leaves_a_gap() {
-    each_backend("audit_removed", |env| async move {
+    each_backend_tampered("audit_removed", |env| async move {
         history(&env).await;
         unguard(&env).await;
         env.execute("DELETE FROM ticket_events WHERE chain_seq = 3").await;
@@ -135,7 +137,7 @@ async fn a_removed_event_leaves_a_gap() {
 
 #[tokio::test]
 async fn swapped_events_are_reordered() {
-    each_backend("audit_swapped", |env| async move {
+    each_backend_tampered("audit_swapped", |env| async move {
         let key = history(&env).await;
         unguard(&env).await;
         // The two comments, one after the other on the chain, exchange
@@ -166,7 +168,7 @@ async fn swapped_events_are_reordered() {
 
 #[tokio::test]
 async fn events_moved_with_their_hashes_are_reordered() {
-    each_backend("audit_moved", |env| async move {
+    each_backend_tampered("audit_moved", |env| async move {
         history(&env).await;
         unguard(&env).await;
         for sql in [
@@ -185,7 +187,7 @@ async fn events_moved_with_their_hashes_are_reordered() {
 
 #[tokio::test]
 async fn an_event_without_a_hash_is_unchained() {
-    each_backend("audit_unchained", |env| async move {
+    each_backend_tampered("audit_unchained", |env| async move {
         history(&env).await;
         unguard(&env).await;
         env.execute("UPDATE ticket_events SET hash = NULL WHERE chain_seq = 4").await;
@@ -199,7 +201,7 @@ async fn an_event_without_a_hash_is_unchained() {
 
 #[tokio::test]
 async fn a_cut_chain_is_caught_by_its_head_or_else_by_a_pin() {
-    each_backend("audit_truncated", |env| async move {
+    each_backend_tampered("audit_truncated", |env| async move {
         history(&env).await;
         let pin = env.fixgate.audit_head().await.unwrap();
         let cut = pin.seq - 2;

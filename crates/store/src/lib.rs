@@ -137,6 +137,11 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// Whether [`Store::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
 }
 
 #[cfg(test)]
