@@ -348,6 +348,14 @@ fn table(world: &World) -> Vec<Case> {
             N,
             [S, P, P, P, P, P, F],
         ),
+        // The evidence pack of what the caller sees, likewise.
+        api(
+            "GET",
+            "/api/v1/reports/evidence",
+            "/api/v1/reports/evidence?app=shop&format=html".into(),
+            N,
+            [S, P, P, P, P, P, F],
+        ),
         api(
             "PUT",
             "/api/v1/policy/{key}",
