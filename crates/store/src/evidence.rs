@@ -268,7 +268,7 @@ const COLUMNS: &str = "t.id, t.ticket_key, t.title, t.severity, t.priority, t.pr
      t.created_at";
 
 /// A candidate ticket's row, before its history is folded.
-struct Row0 {
+struct Candidate {
     id: i64,
     due_at: Option<i64>,
     created_at: i64,
@@ -276,6 +276,7 @@ struct Row0 {
 }
 
 /// One event as read.
+#[derive(Debug, Clone)]
 struct Logged {
     at: i64,
     actor: String,
@@ -306,7 +307,10 @@ impl Store {
     /// The security tickets that may have been open in the window: detected
     /// before its end, and open now or changed since its start (every
     /// closing and reopening stamps `updated_at`). The fold decides.
-    async fn evidence_candidates(&self, query: &EvidenceQuery) -> Result<Vec<Row0>, StoreError> {
+    async fn evidence_candidates(
+        &self,
+        query: &EvidenceQuery,
+    ) -> Result<Vec<Candidate>, StoreError> {
         let mut params = vec![Param::Int(millis(query.end)), Param::Int(millis(query.start))];
         let mut conditions = vec![
             "t.ticket_type = 'vulnerability'".to_string(),
@@ -399,7 +403,7 @@ impl Store {
     }
 }
 
-fn candidate_row(row: &AnyRow) -> Result<Row0, StoreError> {
+fn candidate_row(row: &AnyRow) -> Result<Candidate, StoreError> {
     let severity: i64 = row.try_get(3)?;
     let cwes: String = row.try_get(7)?;
     let advisories: String = row.try_get(8)?;
@@ -428,7 +432,7 @@ fn candidate_row(row: &AnyRow) -> Result<Row0, StoreError> {
         closure: None,
         earlier_closings: Vec::new(),
     };
-    Ok(Row0 { id: row.try_get(0)?, due_at: row.try_get(15)?, created_at, ticket })
+    Ok(Candidate { id: row.try_get(0)?, due_at: row.try_get(15)?, created_at, ticket })
 }
 
 /// An event's data; an unreadable one reads as empty.
@@ -485,7 +489,7 @@ struct Trail {
 /// The ticket with its history folded, or `None` when it was not open at
 /// any moment of the window.
 fn fold(
-    row: &Row0,
+    row: &Candidate,
     events: &[Logged],
     scans: &HashMap<i64, ScanRef>,
     query: &EvidenceQuery,
@@ -536,10 +540,18 @@ fn fold(
     }
     let seen = detected_at < end
         && (detected_at >= start || trail.open_at_start || trail.reopened_in_window);
-    if !seen {
-        return None;
-    }
+    seen.then(|| ended(ticket, &standing, closings, closed_due, query))
+}
 
+/// The ticket as it stood at the end: open against its due date, or its
+/// last closing and whether that met the due date in force then.
+fn ended(
+    mut ticket: EvidenceTicket,
+    standing: &Standing,
+    mut closings: Vec<Closure>,
+    closed_due: Option<i64>,
+    query: &EvidenceQuery,
+) -> EvidenceTicket {
     if standing.open {
         ticket.due_at = standing.due_at.map(from_millis);
         ticket.sla = open_sla(&standing, millis(query.as_of));
@@ -549,14 +561,14 @@ fn fold(
         ticket.earlier_closings = closings;
         ticket.outcome = ticket.closure.as_ref().map_or(Outcome::Closed, |c| c.outcome);
         ticket.due_at = closed_due.map(from_millis);
-        let closed_at = ticket.closure.as_ref().map_or(end, |c| millis(c.at));
+        let closed_at = ticket.closure.as_ref().map_or(millis(query.end), |c| millis(c.at));
         ticket.sla = match closed_due {
             None => SlaOutcome::NoDueDate,
             Some(due) if closed_at <= due => SlaOutcome::Met,
             Some(_) => SlaOutcome::Breached,
         };
     }
-    Some(ticket)
+    ticket
 }
 
 /// Keeps what later events need: risk acceptance requests and approvals,
@@ -658,5 +670,143 @@ fn open_sla(standing: &Standing, as_of: i64) -> SlaOutcome {
         None => SlaOutcome::NoDueDate,
         Some(due) if due <= as_of => SlaOutcome::Breached,
         Some(_) => SlaOutcome::Open,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+
+    fn query() -> EvidenceQuery {
+        EvidenceQuery {
+            visibility: Visibility::everything(),
+            application: None,
+            team: None,
+            repository: None,
+            start: from_millis(10 * DAY),
+            end: from_millis(20 * DAY),
+            as_of: from_millis(20 * DAY),
+        }
+    }
+
+    fn candidate() -> Candidate {
+        let ticket = EvidenceTicket { key: "SEC-1".into(), ..blank() };
+        Candidate { id: 1, due_at: Some(30 * DAY), created_at: 0, ticket }
+    }
+
+    fn blank() -> EvidenceTicket {
+        EvidenceTicket {
+            key: String::new(),
+            title: String::new(),
+            severity: "high".into(),
+            priority: None,
+            priority_reason: None,
+            rule: None,
+            cwes: Vec::new(),
+            advisories: Vec::new(),
+            application: None,
+            repository: None,
+            branch: None,
+            path: None,
+            tool: None,
+            owner: None,
+            detected: Detection { at: from_millis(0), by: String::new(), scan: None },
+            due_at: None,
+            sla: SlaOutcome::NoDueDate,
+            pauses: Vec::new(),
+            reopens: Vec::new(),
+            outcome: Outcome::Open,
+            closure: None,
+            earlier_closings: Vec::new(),
+        }
+    }
+
+    fn event(day: i64, kind: &str, data: &str) -> Logged {
+        Logged { at: day * DAY, actor: "dana".into(), kind: kind.into(), data: data.into() }
+    }
+
+    fn folded(events: &[Logged]) -> Option<EvidenceTicket> {
+        let mut row = candidate();
+        row.created_at = events.first().map_or(0, |e| e.at);
+        fold(&row, events, &HashMap::new(), &query())
+    }
+
+    #[test]
+    fn a_ticket_closed_before_the_window_is_left_out_unless_it_reopens_in_it() {
+        let closed = [event(1, "opened", "{}"), event(2, "state_changed", r#"{"to":"closed"}"#)];
+        assert_eq!(folded(&closed), None);
+
+        let mut reopened = closed.to_vec();
+        reopened.push(event(12, "state_changed", r#"{"to":"reopened","reason":"back"}"#));
+        let ticket = folded(&reopened).unwrap();
+        assert_eq!(ticket.outcome, Outcome::Open);
+        assert_eq!(ticket.reopens.len(), 1);
+        assert_eq!(ticket.reopens[0].cause, ReopenCause::Person);
+        assert_eq!(ticket.reopens[0].reason.as_deref(), Some("back"));
+        assert_eq!(ticket.earlier_closings[0].outcome, Outcome::Closed);
+    }
+
+    #[test]
+    fn a_ticket_open_when_the_window_began_is_in_it_however_it_ended() {
+        let events = [event(1, "opened", "{}"), event(11, "verified", r#"{"scan_id":7}"#)];
+        let ticket = folded(&events).unwrap();
+        assert_eq!(ticket.outcome, Outcome::Verified);
+        assert_eq!(ticket.closure.as_ref().unwrap().scan.as_ref().unwrap().id, 7);
+        assert_eq!(ticket.sla, SlaOutcome::Met, "closed on day 11, due on day 30");
+
+        let open = [event(1, "opened", "{}")];
+        assert_eq!(folded(&open).unwrap().sla, SlaOutcome::Open);
+        let detected_after = [event(20, "opened", "{}")];
+        assert_eq!(folded(&detected_after), None, "the window ends at the start of day 20");
+    }
+
+    #[test]
+    fn a_risk_acceptance_names_its_request_and_its_approval() {
+        let events = [
+            event(11, "opened", "{}"),
+            Logged { actor: "dev".into(), ..event(12, "acceptance_requested", r#"{"request":3}"#) },
+            Logged {
+                actor: "ciso".into(),
+                ..event(
+                    13,
+                    "acceptance_approved",
+                    r#"{"request":3,"requested_by":"dev","expires_at":"1970-03-01T00:00:00Z","note":"ok"}"#,
+                )
+            },
+            Logged {
+                actor: "ciso".into(),
+                ..event(13, "state_changed", r#"{"to":"risk_accepted","reason":"internal"}"#)
+            },
+        ];
+        let ticket = folded(&events).unwrap();
+        let closure = ticket.closure.unwrap();
+        assert_eq!(
+            (closure.outcome, closure.reason.as_deref()),
+            (Outcome::RiskAccepted, Some("internal"))
+        );
+        let acceptance = closure.acceptance.unwrap();
+        assert_eq!(acceptance.requested_by, "dev");
+        assert_eq!(acceptance.requested_at, Some(from_millis(12 * DAY)));
+        assert_eq!(acceptance.approved_by, "ciso");
+        assert_eq!(acceptance.approved_at, from_millis(13 * DAY));
+        assert_eq!(acceptance.expires_at, Some(from_millis(59 * DAY)));
+        assert_eq!(acceptance.note.as_deref(), Some("ok"));
+    }
+
+    #[test]
+    fn an_open_ticket_past_its_due_date_or_paused_says_so() {
+        let mut row = candidate();
+        row.due_at = Some(15 * DAY);
+        let events = [event(0, "opened", "{}")];
+        let ticket = fold(&row, &events, &HashMap::new(), &query()).unwrap();
+        assert_eq!(ticket.sla, SlaOutcome::Breached);
+
+        let paused = [event(0, "opened", "{}"), event(14, "sla_paused", r#"{"reason":"vendor"}"#)];
+        let ticket = fold(&row, &paused, &HashMap::new(), &query()).unwrap();
+        assert_eq!(ticket.sla, SlaOutcome::Paused);
+        assert_eq!(ticket.pauses[0].ended_at, None);
+        assert_eq!(ticket.pauses[0].reason.as_deref(), Some("vendor"));
     }
 }
