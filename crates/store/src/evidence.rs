@@ -554,7 +554,7 @@ fn ended(
 ) -> EvidenceTicket {
     if standing.open {
         ticket.due_at = standing.due_at.map(from_millis);
-        ticket.sla = open_sla(&standing, millis(query.as_of));
+        ticket.sla = open_sla(standing, millis(query.as_of));
         ticket.earlier_closings = closings;
     } else {
         ticket.closure = closings.pop();
