@@ -153,6 +153,33 @@ pub enum ReportCommand {
         #[arg(long)]
         csv: bool,
     },
+    /// The evidence pack for auditors: every security ticket open at some moment of the
+    /// window, with its SLA, pauses, reopenings and how it ended with the proof (the
+    /// verifying scan, the risk acceptance, who closed it and why), under a summary.
+    /// Days follow the triage policy's time zone; docs/audit.md names every field.
+    Evidence {
+        /// The window's first day, YYYY-MM-DD (default: 89 days before --until).
+        #[arg(long, value_name = "DATE")]
+        since: Option<jiff::civil::Date>,
+        /// The window's last day, included (default: today).
+        #[arg(long, value_name = "DATE")]
+        until: Option<jiff::civil::Date>,
+        /// Only this application.
+        #[arg(long, value_name = "NAME")]
+        app: Option<String>,
+        /// Only the tickets this team owns.
+        #[arg(long, value_name = "NAME")]
+        team: Option<String>,
+        /// Only this repository.
+        #[arg(long, value_name = "URL")]
+        repo: Option<String>,
+        /// json, csv (one row per ticket) or html (a printable page).
+        #[arg(long, default_value = "json", value_parser = parse_evidence_format)]
+        format: fixgate_http::EvidenceFormat,
+        /// Write the pack to this file; `-` (the default) is standard output.
+        #[arg(long, value_name = "FILE", default_value = "-")]
+        out: std::path::PathBuf,
+    },
     /// Recompute the figures' facts from the whole event log, in one transaction
     /// (after an upgrade; writers wait meanwhile).
     Rebuild,
@@ -883,4 +910,11 @@ pub struct BenchArgs {
     /// The format of a `parse-format` phase.
     #[arg(long, hide = true)]
     pub format: Option<String>,
+}
+
+fn parse_evidence_format(value: &str) -> Result<fixgate_http::EvidenceFormat, String> {
+    match value {
+        "json" | "csv" | "html" => value.parse(),
+        other => Err(format!("{other:?} is not one of json, csv or html")),
+    }
 }

@@ -1,6 +1,13 @@
-//! `fixgate report kpis|rebuild`: fixgate's figures on the local store, as
-//! tables, JSON or CSV, and recomputing the facts they come from.
+//! `fixgate report kpis|evidence|rebuild`: fixgate's figures on the local
+//! store, as tables, JSON or CSV; the evidence pack for auditors, as JSON,
+//! CSV or a printable page; and recomputing the figures' facts.
 
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use fixgate_http::EvidenceFormat;
+use fixgate_service::evidence::{EvidencePack, EvidenceRequest};
 use fixgate_service::report::{Breakdown, KpiRequest, Kpis, OpenStats, Period, Timing};
 use fixgate_store::Visibility;
 
@@ -21,6 +28,15 @@ pub async fn report(store: &StoreArgs, args: ReportArgs) -> anyhow::Result<()> {
                 Err(err) => Err(err.into()),
             }
         }
+        ReportCommand::Evidence { since, until, app, team, repo, format, out } => {
+            let request =
+                EvidenceRequest { since, until, application: app, team, repository: repo };
+            // The local command line sees every application.
+            match fixgate.evidence(&request, Visibility::everything()).await {
+                Ok(pack) => write_pack(&pack, format, &out),
+                Err(err) => Err(err.into()),
+            }
+        }
         ReportCommand::Rebuild => match fixgate.rebuild_kpi_facts().await {
             Ok(tickets) => print(&format!(
                 "recomputed the facts of {tickets} security tickets from their events\n"
@@ -30,6 +46,30 @@ pub async fn report(store: &StoreArgs, args: ReportArgs) -> anyhow::Result<()> {
     };
     fixgate.store().close().await;
     result
+}
+
+/// Writes the pack in `format` to `out` (`-`: standard output).
+fn write_pack(pack: &EvidencePack, format: EvidenceFormat, out: &Path) -> anyhow::Result<()> {
+    let text = match format {
+        EvidenceFormat::Json => {
+            let mut text = serde_json::to_string_pretty(pack)?;
+            text.push('\n');
+            text
+        }
+        EvidenceFormat::Csv => pack.to_csv(),
+        EvidenceFormat::Html => {
+            fixgate_http::evidence_html(pack).context("rendering the evidence pack's page")?
+        }
+    };
+    if out == Path::new("-") {
+        return print(&text);
+    }
+    let mut file = std::fs::File::create(out)
+        .with_context(|| format!("creating the evidence pack {}", out.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing the evidence pack {}", out.display()))?;
+    Ok(())
 }
 
 /// The figures as text tables.

@@ -180,3 +180,53 @@ fn rebuild_recomputes_the_facts_and_wrong_options_are_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("is after until"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn evidence_writes_each_format_to_a_file_or_standard_output() {
+    let data = imported();
+    let out = data.path().join("pack.json");
+    let out_arg = out.to_str().unwrap();
+    // The imports ran today: the default window (90 days up to today) holds them.
+    let args = ["report", "evidence", "--app", "vulnshop", "--format", "json", "--out", out_arg];
+    let output = fixgate(data.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(output.stdout.is_empty(), "the pack went to the file");
+    let pack: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(
+        keys(&pack),
+        ["chain", "generated_at", "scope", "summary", "tickets", "version", "warnings", "window"]
+    );
+    assert_eq!(pack["summary"]["tickets"], 24, "{}", pack["summary"]);
+    assert_eq!(pack["summary"]["outcomes"]["verified"], 3);
+    assert_eq!(pack["summary"]["outcomes"]["open"], 21);
+    let verified: Vec<&Value> =
+        pack["tickets"].as_array().unwrap().iter().filter(|t| t["outcome"] == "verified").collect();
+    assert_eq!(verified[0]["closure"]["scan"]["commit"], "2", "{}", verified[0]);
+
+    let html = data.path().join("pack.html");
+    let args = ["report", "evidence", "--format", "html", "--out", html.to_str().unwrap()];
+    let output = fixgate(data.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!doctype html>"), "{page}");
+    assert!(page.contains("Verified by"), "the proof is on the page");
+
+    let output = fixgate(data.path(), &["report", "evidence", "--format", "csv", "--out", "-"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let csv = text(&output.stdout);
+    let rows = csv.split("\r\n").filter(|l| !l.is_empty() && !l.starts_with('#')).count();
+    assert_eq!(rows, 1 + 24, "a header and a row per ticket: {csv}");
+
+    let output = fixgate(data.path(), &["report", "evidence", "--format", "pdf"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("not one of json, csv or html"));
+    let missing = data.path().join("no/such/dir/pack.json");
+    let args = ["report", "evidence", "--out", missing.to_str().unwrap()];
+    let output = fixgate(data.path(), &args);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("creating the evidence pack"),
+        "{}",
+        text(&output.stderr)
+    );
+}

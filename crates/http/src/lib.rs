@@ -9,6 +9,7 @@ mod check;
 mod codeowners;
 mod collab;
 mod error;
+mod evidence;
 mod exploits;
 mod filters;
 mod hooks;
@@ -20,6 +21,7 @@ mod routes;
 mod upload;
 
 pub use error::ApiError;
+pub use evidence::{EvidenceFormat, evidence_html};
 pub use limits::{RateLimitSettings, RateLimits};
 pub use routes::Route;
 

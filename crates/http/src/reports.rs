@@ -1,5 +1,6 @@
 //! `/api/v1/reports/kpis`: fixgate's figures, as JSON or a long CSV table,
-//! of the tickets the caller sees.
+//! of the tickets the caller sees; and `/api/v1/reports/evidence`, the
+//! evidence pack (see [`crate::evidence`]).
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -17,7 +18,9 @@ use crate::routes::Routes;
 use crate::{ApiError, AppState};
 
 pub(crate) fn routes() -> Routes {
-    Routes::new().get("/api/v1/reports/kpis", kpis)
+    Routes::new()
+        .get("/api/v1/reports/kpis", kpis)
+        .get("/api/v1/reports/evidence", crate::evidence::evidence)
 }
 
 /// `?since=2026-09-01&until=2026-11-30&by=team&period=month&stale_days=14&format=csv`;

@@ -367,6 +367,14 @@ fn table(world: &World) -> Vec<Case> {
             N,
             [S, P, P, P, P, P, F],
         ),
+        // The evidence pack of what the caller sees, likewise.
+        api(
+            "GET",
+            "/api/v1/reports/evidence",
+            "/api/v1/reports/evidence?app=shop&format=html".into(),
+            N,
+            [S, P, P, P, P, P, F],
+        ),
         // The event log's hash chain: security engineers and administrators.
         api("GET", "/api/v1/audit/head", "/api/v1/audit/head".into(), N, [S, P, P, F, F, F, F]),
         api("GET", "/api/v1/audit/verify", "/api/v1/audit/verify".into(), N, [S, P, P, F, F, F, F]),

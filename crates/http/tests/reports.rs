@@ -108,3 +108,106 @@ async fn bad_parameters_are_named_in_a_problem() {
     })
     .await;
 }
+
+/// The response's status, content type, Content-Security-Policy and body.
+async fn get_with_policy(
+    router: &Router,
+    token: &str,
+    uri: &str,
+) -> (StatusCode, String, String, String) {
+    let request = Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let header_of = |name| {
+        response.headers().get(name).map(|v: &header::HeaderValue| v.to_str().unwrap().to_string())
+    };
+    let content_type = header_of(header::CONTENT_TYPE).unwrap_or_default();
+    let policy = header_of(header::CONTENT_SECURITY_POLICY).unwrap_or_default();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, content_type, policy, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn the_evidence_pack_comes_in_three_formats_of_what_the_caller_sees() {
+    each_backend("reports_evidence", |env| async move {
+        world(&env).await;
+        let hostile = fixgate_service::CreateTicket {
+            ticket_type: fixgate_domain::TicketType::Vulnerability,
+            title: "<script>alert(1)</script> =cmd".into(),
+            description: String::new(),
+            severity: fixgate_domain::Severity::High,
+            application: Some("shop".into()),
+            repository: None,
+            path: None,
+            owner: None,
+            priority: None,
+            due_at: None,
+        };
+        env.fixgate.create_ticket(hostile, "dana").await.unwrap();
+        let spool = tempfile::tempdir().unwrap();
+        let router =
+            fixgate_http::router(AppState::new(env.fixgate.clone(), spool.path(), 1 << 20));
+        let security = service_token(&env.fixgate, "ciso", Role::Security, None, &[]).await;
+        let shop =
+            service_token(&env.fixgate, "shop-dev", Role::Developer, None, &["shop-team"]).await;
+        let bank =
+            service_token(&env.fixgate, "bank-ci", Role::Viewer, Some("bank"), &["bank-team"])
+                .await;
+        let b = env.backend;
+
+        let uri = "/api/v1/reports/evidence";
+        for (token, expected, limited) in
+            [(&security, 4, false), (&shop, 3, true), (&bank, 1, true)]
+        {
+            let (status, content_type, body) = get(&router, token, uri).await;
+            assert_eq!(status, StatusCode::OK, "{b}: {body}");
+            assert_eq!(content_type, "application/json");
+            let pack: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(pack["tickets"].as_array().unwrap().len(), expected, "{b}: {body}");
+            assert_eq!(pack["summary"]["tickets"], expected);
+            assert_eq!(pack["scope"]["limited_to_caller"], limited);
+            // The event log's head: every event the pack shows is on it.
+            assert!(pack["chain"]["seq"].as_u64().unwrap() > 0, "{body}");
+            assert_eq!(pack["chain"]["hash"].as_str().unwrap().len(), 64, "{body}");
+        }
+
+        let (status, content_type, csv) =
+            get(&router, &security, &format!("{uri}?app=shop&format=csv")).await;
+        assert_eq!(status, StatusCode::OK, "{b}: {csv}");
+        assert_eq!(content_type, "text/csv; charset=utf-8");
+        assert!(csv.contains("\r\nkey,title,severity,"), "{csv}");
+        assert!(csv.contains(",<script>alert(1)</script> =cmd,high,"), "{csv}");
+        assert!(!csv.contains("bank"), "{csv}");
+
+        let (status, content_type, policy, html) =
+            get_with_policy(&router, &shop, &format!("{uri}?format=html")).await;
+        assert_eq!(status, StatusCode::OK, "{b}: {html}");
+        assert_eq!(content_type, "text/html; charset=utf-8");
+        assert!(policy.starts_with("default-src 'none'; style-src 'unsafe-inline'"), "{policy}");
+        assert!(!policy.contains("script-src"), "{policy}");
+        assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62; =cmd"), "{html}");
+        assert!(!html.contains("<script"), "no script, and the title escaped");
+        assert!(html.contains("@page { size: A4"), "{html}");
+        for loads in ["<link", " src=", " href=", "url("] {
+            assert!(!html.contains(loads), "the page loads nothing: {loads}");
+        }
+
+        for (query, detail) in [
+            ("format=pdf", "format: \"pdf\" is not one of json, csv or html"),
+            ("until=tomorrow", "until: \"tomorrow\" is not a date"),
+            ("since=2026-12-10&until=2026-12-01", "is after until"),
+            ("application=shop", "unknown field `application`"),
+        ] {
+            let (status, content_type, body) =
+                get(&router, &security, &format!("{uri}?{query}")).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+            assert_eq!(content_type, "application/problem+json", "{query}");
+            let problem: Value = serde_json::from_str(&body).unwrap();
+            assert!(problem["detail"].as_str().unwrap().contains(detail), "{query}: {body}");
+        }
+    })
+    .await;
+}

@@ -349,7 +349,7 @@ impl Cuts {
 }
 
 /// The first moment of `day` in `zone`, in epoch milliseconds.
-fn start_of(day: Date, zone: &TimeZone) -> Result<i64, ServiceError> {
+pub(crate) fn start_of(day: Date, zone: &TimeZone) -> Result<i64, ServiceError> {
     let zoned = day
         .to_zoned_datetime(zone.clone())
         .map_err(|err| ServiceError::Invalid(err.to_string()))?;
@@ -366,7 +366,7 @@ impl Fixgate {
         let now = self.clock.now();
         let policy = self.triage_policy().await?;
         let zone = policy.sla().time_zone().clone();
-        let (since, until) = window(request, now, &zone)?;
+        let (since, until) = window((request.since, request.until), request.days, now, &zone)?;
         let cuts = Cuts::new(since, until, &zone, request.period)?;
         let scope = KpiScope { visibility, by: request.by, filter: request.filter.clone() };
         let stale_days = request.stale_days.unwrap_or(DEFAULT_STALE_DAYS);
@@ -433,18 +433,20 @@ impl Fixgate {
     }
 }
 
-/// The window's first and last day.
-fn window(
-    request: &KpiRequest,
+/// The window's first and last day: `until` defaults to today in `zone`,
+/// `since` to `days` (else [`DEFAULT_WINDOW_DAYS`]) days up to `until`.
+pub(crate) fn window(
+    (since, until): (Option<Date>, Option<Date>),
+    days: Option<i32>,
     now: Timestamp,
     zone: &TimeZone,
 ) -> Result<(Date, Date), ServiceError> {
     let today = now.to_zoned_datetime(zone.clone()).date();
-    let until = request.until.unwrap_or(today);
-    let since = match request.since {
+    let until = until.unwrap_or(today);
+    let since = match since {
         Some(since) => since,
         None => {
-            let days = request.days.unwrap_or(DEFAULT_WINDOW_DAYS);
+            let days = days.unwrap_or(DEFAULT_WINDOW_DAYS);
             if !(1..=MAX_WINDOW_DAYS).contains(&days) {
                 return Err(ServiceError::Invalid(format!(
                     "a window of {days} days: ask for 1 to {MAX_WINDOW_DAYS} days"
@@ -762,13 +764,7 @@ impl Rows {
             if i > 0 {
                 self.text.push(',');
             }
-            if field.contains([',', '"', '\n', '\r']) {
-                self.text.push('"');
-                self.text.push_str(&field.replace('"', "\"\""));
-                self.text.push('"');
-            } else {
-                self.text.push_str(field);
-            }
+            crate::csv::push_field(&mut self.text, field);
         }
         self.text.push('\n');
     }

@@ -18,6 +18,7 @@ mod connect;
 mod decisions;
 mod details;
 mod error;
+mod evidence;
 mod exploits;
 mod gate;
 mod history;
@@ -40,6 +41,10 @@ pub use collab::{AssigneeFilter, LabelsChanged, LinkRow, TicketChange, Watcher};
 pub use connect::{Backend, ConnectOptions};
 pub use decisions::Decision;
 pub use error::StoreError;
+pub use evidence::{
+    Acceptance, Closure, Detection, EvidenceQuery, EvidenceTicket, Outcome, Pause, Reopen,
+    ReopenCause, ScanRef, SlaOutcome,
+};
 pub use exploits::{ExploitLoad, ExploitSignal, ExploitStatus};
 pub use gate::{TrackedFinding, TrackedTicket};
 pub use history::{RepositoryScans, ScanRow, ScopeLast};
