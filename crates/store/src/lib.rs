@@ -27,6 +27,7 @@ mod notify;
 mod reroute;
 mod risk;
 mod rows;
+mod seed;
 mod sla;
 mod tickets;
 mod triage;
@@ -52,6 +53,10 @@ pub use risk::{Lapsed, RiskRequest, RiskVerdict};
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, SightingRow, StateChange, TicketDetail,
     TicketFilter, TicketRow, TriageDetail,
+};
+pub use seed::{
+    CatalogIds, SeedCatalog, SeedDecision, SeedEvent, SeedFinding, SeedAcceptance, SeedScan, SeedScope,
+    SeedSession, SeedTicket,
 };
 pub use sla::SlaSweep;
 pub use tickets::FilterValues;
