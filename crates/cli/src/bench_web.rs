@@ -2,7 +2,7 @@
 //! `fixgate seed`). Measured in this process, without HTTP in between: the
 //! dashboard's figures (`kpis` for the default 90-day window, ungrouped and
 //! by severity) and two filtered ticket list pages, each the whole page as
-//! the router serves it (sign-in by token, the filter choices, the list
+//! the router serves it (sign-in by session, the filter choices, the list
 //! query and the rendering). With `--http` the list pages are also fetched
 //! through the real server on 127.0.0.1. Each case runs once to warm the
 //! caches, then `--runs` times; p50, p95 and max are printed.
@@ -14,7 +14,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use fixgate_domain::Role;
 use fixgate_service::report::KpiRequest;
-use fixgate_service::{CreateToken, Fixgate, TokenHolder};
+use fixgate_service::{CreateUser, Fixgate};
+use sha2::{Digest, Sha256};
 use fixgate_store::{KpiGroup, Visibility};
 use tower::ServiceExt;
 
@@ -34,18 +35,7 @@ pub async fn bench_web(store: &StoreArgs, args: &BenchArgs) -> anyhow::Result<()
 async fn run(fixgate: &Fixgate, args: &BenchArgs) -> anyhow::Result<()> {
     let tickets = fixgate.store().ticket_count().await?;
     anyhow::ensure!(tickets > 0, "the store has no tickets: seed it first with `fixgate seed`");
-    let token = fixgate
-        .create_token(
-            CreateToken {
-                holder: TokenHolder::Service("fixgate-bench".into()),
-                role: Role::Administrator,
-                application: None,
-                expires_at: None,
-                teams: Vec::new(),
-            },
-            "fixgate bench",
-        )
-        .await?;
+    let (name, cookie) = sign_in(fixgate).await?;
     let spool = std::env::temp_dir();
     let router = fixgate_http::router(fixgate_http::AppState::new(fixgate.clone(), &spool, 1 << 20));
     let pages = [
@@ -68,29 +58,51 @@ async fn run(fixgate: &Fixgate, args: &BenchArgs) -> anyhow::Result<()> {
             None => "dashboard figures (kpis, 90 days)".to_string(),
             Some(group) => format!("dashboard figures by {}", group.as_str()),
         };
-        let request = KpiRequest { by, ..KpiRequest::default() };
-        let times = repeat(args.runs, || async {
-            fixgate.kpis(&request, Visibility::everything()).await?;
+        let request = &KpiRequest { by, ..KpiRequest::default() };
+        let times = repeat(args.runs, || async move {
+            fixgate.kpis(request, Visibility::everything()).await?;
             Ok(())
         })
         .await?;
         report(&name, &times)?;
     }
+    let (with, key) = (&router, cookie.as_str());
     for (name, uri) in &pages {
-        let times = repeat(args.runs, || page(&router, uri, &token.token)).await?;
+        let times = repeat(args.runs, || page(with, uri, key)).await?;
         report(name, &times)?;
     }
     if args.http {
-        http(router.clone(), &pages, &token.token, args.runs).await?;
+        http(router.clone(), &pages, &cookie, args.runs).await?;
     }
-    fixgate.revoke_token_locally(token.id).await?;
+    fixgate.set_disabled(&name, true).await?;
     Ok(())
 }
 
+/// A person who may see everything, made for this run and signed in; the
+/// run disables them at its end. Pages are for people: they take a
+/// session, not a token.
+async fn sign_in(fixgate: &Fixgate) -> anyhow::Result<(String, String)> {
+    let secret = hex::encode(Sha256::digest(format!(
+        "{:?} {}",
+        Instant::now(),
+        std::process::id()
+    )));
+    let name = format!("fixgate-bench-{}", secret.get(..8).unwrap_or("0"));
+    let user = CreateUser {
+        name: name.clone(),
+        role: Role::Administrator,
+        teams: Vec::new(),
+        password: Some(secret.clone()),
+    };
+    fixgate.create_user(user).await?;
+    let signed_in = fixgate.sign_in(&name, &secret).await?;
+    Ok((name, format!("__Host-fixgate_session={}", signed_in.cookie)))
+}
+
 /// One page through the router; it must answer 200 with a list of tickets.
-async fn page(router: &axum::Router, uri: &str, token: &str) -> anyhow::Result<()> {
+async fn page(router: &axum::Router, uri: &str, cookie: &str) -> anyhow::Result<()> {
     let request = Request::get(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::COOKIE, cookie)
         .body(Body::empty())?;
     let response = router.clone().oneshot(request).await?;
     let status = response.status();
@@ -107,7 +119,7 @@ async fn page(router: &axum::Router, uri: &str, token: &str) -> anyhow::Result<(
 async fn http(
     router: axum::Router,
     pages: &[(&str, String)],
-    token: &str,
+    cookie: &str,
     runs: u32,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -116,9 +128,9 @@ async fn http(
     for (name, uri) in pages {
         let url = format!("{base}{uri}");
         let times = repeat(runs, || {
-            let (url, token) = (url.clone(), token.to_string());
+            let (url, cookie) = (url.clone(), cookie.to_string());
             async move {
-                tokio::task::spawn_blocking(move || fetch(&url, &token)).await??;
+                tokio::task::spawn_blocking(move || fetch(&url, &cookie)).await??;
                 Ok(())
             }
         })
@@ -129,9 +141,9 @@ async fn http(
     Ok(())
 }
 
-fn fetch(url: &str, token: &str) -> anyhow::Result<()> {
+fn fetch(url: &str, cookie: &str) -> anyhow::Result<()> {
     let mut response = ureq::get(url)
-        .header("Authorization", &format!("Bearer {token}"))
+        .header("Cookie", cookie)
         .call()
         .with_context(|| format!("GET {url}"))?;
     let body = response.body_mut().read_to_string()?;

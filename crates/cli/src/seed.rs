@@ -13,7 +13,7 @@ use crate::output::print;
 pub async fn seed(store: &StoreArgs, args: SeedArgs) -> anyhow::Result<()> {
     let until = match args.until {
         Some(day) => Some(
-            day.to_zoned(jiff::tz::TimeZone::UTC)
+            day.to_zoned_datetime(jiff::tz::TimeZone::UTC)
                 .context("--until is not a day fixgate can place")?
                 .timestamp(),
         ),

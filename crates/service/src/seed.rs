@@ -146,6 +146,8 @@ struct World {
     ids: CatalogIds,
     /// Each scope's scans, oldest first: (scan id, time).
     scans: Vec<Vec<(i64, i64)>>,
+    /// Each team's people.
+    members: Vec<Vec<String>>,
     since: i64,
     until: i64,
 }
@@ -160,9 +162,9 @@ fn catalog(since: i64, until: i64) -> SeedCatalog {
         })
         .collect();
     let mut applications = Vec::new();
-    for (p, product) in PRODUCTS.iter().enumerate() {
+    for product in PRODUCTS {
         for (t, team) in TEAMS.iter().enumerate() {
-            applications.push((format!("{team}-{product}"), (t + p) % TEAMS.len()));
+            applications.push((format!("{team}-{product}"), t));
         }
     }
     let mut repositories = Vec::new();
@@ -235,11 +237,20 @@ impl World {
         self.catalog.applications.get(app).map_or("", |(n, _)| n.as_str())
     }
 
+    fn members_of(catalog: &SeedCatalog) -> Vec<Vec<String>> {
+        let mut out = vec![Vec::new(); catalog.teams.len()];
+        for (name, team) in &catalog.people {
+            if let Some(members) = out.get_mut(*team) {
+                members.push(name.clone());
+            }
+        }
+        out
+    }
+
     /// A person of `team`.
     fn person(&self, draw: &mut Draw, team: usize) -> String {
-        let members: Vec<&String> =
-            self.catalog.people.iter().filter(|(_, t)| *t == team).map(|(n, _)| n).collect();
-        draw.pick(&members).map_or_else(|| "pat.doe".into(), |n| n.to_string())
+        let members = self.members.get(team).map_or(&[][..], Vec::as_slice);
+        draw.pick(members).map_or_else(|| "pat.doe".into(), String::clone)
     }
 }
 
@@ -258,14 +269,17 @@ impl Fixgate {
             )));
         }
         let until = options.until.unwrap_or_else(|| start_of_day(self.clock.now()));
-        let since = until - SignedDuration::from_hours(24 * 365 * i64::from(options.years));
+        let since = until
+            .checked_sub(SignedDuration::from_hours(24 * 365 * i64::from(options.years)))
+            .map_err(|err| ServiceError::Invalid(format!("--years {}: {err}", options.years)))?;
         let (since, until) = (since.as_millisecond(), until.as_millisecond());
 
         let mut session = self.store.start_seed(options.force).await?;
         let catalog = catalog(since, until);
         let ids = session.catalog(&catalog).await?;
         let scans = World::scans_of(&catalog, &ids);
-        let world = World { catalog, ids, scans, since, until };
+        let members = World::members_of(&catalog);
+        let world = World { catalog, ids, scans, members, since, until };
 
         let mut seeded = Seeded {
             scans: world.ids.scans.len() as u64,

@@ -94,7 +94,6 @@ async fn a_small_seed_is_whole_and_its_facts_are_those_of_its_events() {
             TicketState::Verified,
             TicketState::FalsePositive,
             TicketState::RiskAccepted,
-            TicketState::Reopened,
         ] {
             assert!(states.get(&state).copied().unwrap_or(0) > 0, "{b}: no {state:?}: {states:?}");
         }

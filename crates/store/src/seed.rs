@@ -690,11 +690,13 @@ async fn append_events(
 impl Store {
     /// Refreshes the planner's statistics of every table (after a seed).
     pub async fn analyze(&self) -> Result<(), StoreError> {
-        match self.backend {
-            Backend::Sqlite => sqlx::query("ANALYZE").execute(&self.pool).await?,
-            // VACUUM also marks the pages index-only scans may trust.
-            Backend::Postgres => sqlx::query("VACUUM ANALYZE").execute(&self.pool).await?,
+        let sql = match self.backend {
+            Backend::Sqlite => "ANALYZE",
+            // VACUUM also marks the pages index-only scans may trust; it
+            // cannot run in a transaction, so it goes as a plain statement.
+            Backend::Postgres => "VACUUM ANALYZE",
         };
+        sqlx::Executor::execute(&self.pool, sql).await?;
         Ok(())
     }
 }
