@@ -48,7 +48,15 @@ impl Store {
         let limit = filter.limit.clamp(1, 1000);
         let page = filter.page.max(1);
 
-        let count_sql = format!("SELECT COUNT(*) {TICKET_FROM} {conditions}");
+        // Only the application and repository filters read the joined
+        // tables; without them the count reads tickets alone, often one
+        // index alone.
+        let count_from = if filter.application.is_some() || filter.repository.is_some() {
+            TICKET_FROM
+        } else {
+            "FROM tickets t"
+        };
+        let count_sql = format!("SELECT COUNT(*) {count_from} {conditions}");
         let total: i64 =
             bind_all(sqlx::query(&count_sql), &params).fetch_one(&self.pool).await?.try_get(0)?;
 
