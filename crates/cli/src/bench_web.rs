@@ -15,8 +15,8 @@ use axum::http::{Request, StatusCode, header};
 use fixgate_domain::Role;
 use fixgate_service::report::KpiRequest;
 use fixgate_service::{CreateUser, Fixgate};
-use sha2::{Digest, Sha256};
 use fixgate_store::{KpiGroup, Visibility};
+use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 use crate::cli::{BenchArgs, StoreArgs};
@@ -37,7 +37,8 @@ async fn run(fixgate: &Fixgate, args: &BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(tickets > 0, "the store has no tickets: seed it first with `fixgate seed`");
     let (name, cookie) = sign_in(fixgate).await?;
     let spool = std::env::temp_dir();
-    let router = fixgate_http::router(fixgate_http::AppState::new(fixgate.clone(), &spool, 1 << 20));
+    let router =
+        fixgate_http::router(fixgate_http::AppState::new(fixgate.clone(), &spool, 1 << 20));
     let pages = [
         (
             "list: high+critical, open, one team",
@@ -82,11 +83,8 @@ async fn run(fixgate: &Fixgate, args: &BenchArgs) -> anyhow::Result<()> {
 /// run disables them at its end. Pages are for people: they take a
 /// session, not a token.
 async fn sign_in(fixgate: &Fixgate) -> anyhow::Result<(String, String)> {
-    let secret = hex::encode(Sha256::digest(format!(
-        "{:?} {}",
-        Instant::now(),
-        std::process::id()
-    )));
+    let secret =
+        hex::encode(Sha256::digest(format!("{:?} {}", Instant::now(), std::process::id())));
     let name = format!("fixgate-bench-{}", secret.get(..8).unwrap_or("0"));
     let user = CreateUser {
         name: name.clone(),
@@ -101,9 +99,7 @@ async fn sign_in(fixgate: &Fixgate) -> anyhow::Result<(String, String)> {
 
 /// One page through the router; it must answer 200 with a list of tickets.
 async fn page(router: &axum::Router, uri: &str, cookie: &str) -> anyhow::Result<()> {
-    let request = Request::get(uri)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())?;
+    let request = Request::get(uri).header(header::COOKIE, cookie).body(Body::empty())?;
     let response = router.clone().oneshot(request).await?;
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
@@ -142,10 +138,8 @@ async fn http(
 }
 
 fn fetch(url: &str, cookie: &str) -> anyhow::Result<()> {
-    let mut response = ureq::get(url)
-        .header("Cookie", cookie)
-        .call()
-        .with_context(|| format!("GET {url}"))?;
+    let mut response =
+        ureq::get(url).header("Cookie", cookie).call().with_context(|| format!("GET {url}"))?;
     let body = response.body_mut().read_to_string()?;
     anyhow::ensure!(body.contains("SEC-"), "{url} listed no security ticket");
     Ok(())

@@ -58,9 +58,26 @@ const DAY: i64 = 24 * HOUR;
 const WEEK: i64 = 7 * DAY;
 
 const TEAMS: [&str; 20] = [
-    "payments", "checkout", "identity", "platform", "search", "mobile", "data", "growth", "billing",
-    "messaging", "infra", "catalog", "orders", "risk", "support", "analytics", "web", "api",
-    "devex", "appsec",
+    "payments",
+    "checkout",
+    "identity",
+    "platform",
+    "search",
+    "mobile",
+    "data",
+    "growth",
+    "billing",
+    "messaging",
+    "infra",
+    "catalog",
+    "orders",
+    "risk",
+    "support",
+    "analytics",
+    "web",
+    "api",
+    "devex",
+    "appsec",
 ];
 /// The team whose people triage and approve: application security.
 const APPSEC: usize = 19;
@@ -74,8 +91,13 @@ const PRODUCTS: [&str; 10] =
     ["api", "web", "worker", "gateway", "ledger", "portal", "sync", "reports", "app", "admin"];
 
 /// A tool, the category of its scans, and whether every repository runs it.
-const TOOLS: [(&str, &str); 5] =
-    [("Semgrep", "sast"), ("Trivy", "sca"), ("Gitleaks", "secrets"), ("Checkov", "iac"), ("ZAP", "dast")];
+const TOOLS: [(&str, &str); 5] = [
+    ("Semgrep", "sast"),
+    ("Trivy", "sca"),
+    ("Gitleaks", "secrets"),
+    ("Checkov", "iac"),
+    ("ZAP", "dast"),
+];
 
 /// CWEs code scanners report, with a rule name.
 const WEAKNESSES: [(u32, &str); 16] = [
@@ -319,11 +341,7 @@ fn millis(ms: i64) -> Timestamp {
 
 /// Ticket number `i`: mostly security tickets, a few made by hand.
 fn ticket(world: &World, draw: &mut Draw, next_request: &mut i64) -> SeedTicket {
-    if draw.chance(0.03) {
-        by_hand(world, draw)
-    } else {
-        security(world, draw, next_request)
-    }
+    if draw.chance(0.03) { by_hand(world, draw) } else { security(world, draw, next_request) }
 }
 
 fn severity(draw: &mut Draw) -> Severity {
@@ -526,7 +544,12 @@ fn security(world: &World, draw: &mut Draw, next_request: &mut i64) -> SeedTicke
         closed_by_scan: history.closed.and_then(|(_, scan)| scan),
         reopen_count: history.reopen_count,
         decision: history.decision.clone(),
-        finding: Some(SeedFinding { fingerprint, details: what.details, line: what.line, ..sighting }),
+        finding: Some(SeedFinding {
+            fingerprint,
+            details: what.details,
+            line: what.line,
+            ..sighting
+        }),
         requests: history.requests,
         events: history.events,
     }
@@ -568,7 +591,13 @@ fn finding(world: &World, draw: &mut Draw, place: &Place, severity: Severity) ->
         "Checkov" => {
             let n = 1 + draw.below(300);
             let path = format!("terraform/module_{module}/main.tf");
-            (format!("CKV_AWS_{n}"), format!("Misconfigured resource (check {n})"), path, vec![16], Vec::new())
+            (
+                format!("CKV_AWS_{n}"),
+                format!("Misconfigured resource (check {n})"),
+                path,
+                vec![16],
+                Vec::new(),
+            )
         }
         "ZAP" => {
             let path = format!("/api/v1/{name}/{module}");
@@ -576,12 +605,27 @@ fn finding(world: &World, draw: &mut Draw, place: &Place, severity: Severity) ->
         }
         _ => {
             let path = format!("src/module_{module:03}/handler_{}.py", draw.below(20));
-            (format!("python.{name}"), format!("{name} reaches a sink"), path, vec![cwe], Vec::new())
+            (
+                format!("python.{name}"),
+                format!("{name} reaches a sink"),
+                path,
+                vec![cwe],
+                Vec::new(),
+            )
         }
     };
     let message = format!("{title} ({} severity) in {app}", severity.as_str());
     let details = json!({ "message": message, "cwes": cwes, "advisories": advisories }).to_string();
-    Reported { rule, title: format!("{title} in {path}"), message, path, line, cwes, advisories, details }
+    Reported {
+        rule,
+        title: format!("{title} in {path}"),
+        message,
+        path,
+        line,
+        cwes,
+        advisories,
+        details,
+    }
 }
 
 /// What people and later scans do to a security ticket until the history

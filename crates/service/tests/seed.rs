@@ -112,11 +112,7 @@ async fn a_small_seed_is_whole_and_its_facts_are_those_of_its_events() {
         assert!(k.mttt.all.count > 0 && k.reopen_rate.all.by_scan > 0, "{b}");
         let store = env.fixgate.store();
         let kept = store.kpi_facts_dump().await.unwrap();
-        assert_eq!(
-            env.fixgate.rebuild_kpi_facts().await.unwrap(),
-            seeded.security_tickets,
-            "{b}"
-        );
+        assert_eq!(env.fixgate.rebuild_kpi_facts().await.unwrap(), seeded.security_tickets, "{b}");
         assert_eq!(store.kpi_facts_dump().await.unwrap(), kept, "{b}");
     })
     .await;
@@ -150,7 +146,10 @@ async fn fingerprint(fixgate: &Fixgate) -> (Vec<String>, Vec<String>, String) {
     for page in 1..=2 {
         let filter = TicketFilter { limit: 1000, page, ..TicketFilter::default() };
         for t in fixgate.list_tickets(&filter).await.unwrap().items {
-            tickets.push(format!("{} {:?} {:?} {} {:?}", t.key, t.state, t.severity, t.title, t.owner));
+            tickets.push(format!(
+                "{} {:?} {:?} {} {:?}",
+                t.key, t.state, t.severity, t.title, t.owner
+            ));
         }
     }
     let facts = fixgate.store().kpi_facts_dump().await.unwrap();
@@ -169,7 +168,8 @@ async fn the_same_seed_writes_the_same_store() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("again.db").display());
         let clock = Arc::new(FixedClock::new(env.clock.now()));
-        let again = Fixgate::new(Store::connect(&url, ConnectOptions::default()).await.unwrap(), clock);
+        let again =
+            Fixgate::new(Store::connect(&url, ConnectOptions::default()).await.unwrap(), clock);
         seed(&again, &options(1_500, 42)).await;
         assert_eq!(fingerprint(&again).await, here, "{b}");
 

@@ -55,8 +55,8 @@ pub use rows::{
     TicketFilter, TicketRow, TriageDetail,
 };
 pub use seed::{
-    CatalogIds, SeedCatalog, SeedDecision, SeedEvent, SeedFinding, SeedAcceptance, SeedScan, SeedScope,
-    SeedSession, SeedTicket,
+    CatalogIds, SeedAcceptance, SeedCatalog, SeedDecision, SeedEvent, SeedFinding, SeedScan,
+    SeedScope, SeedSession, SeedTicket,
 };
 pub use sla::SlaSweep;
 pub use tickets::FilterValues;

@@ -173,7 +173,8 @@ const NUMBERED: [&str; 4] = ["tickets", "findings", "scans", "risk_requests"];
 impl Store {
     /// How many tickets the store holds.
     pub async fn ticket_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM tickets").fetch_one(&self.pool).await?.try_get(0)?;
+        let n: i64 =
+            sqlx::query("SELECT COUNT(*) FROM tickets").fetch_one(&self.pool).await?.try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -240,16 +241,21 @@ impl SeedSession {
             teams.push(self.upsert("teams", "name, created_at", (name, at)).await?);
         }
         for (name, team) in &catalog.people {
-            let user = self
-                .upsert_user(name, at)
+            let user = self.upsert_user(name, at).await?;
+            self.member(teams.get(*team).copied(), user, "team_members", "team_id, user_id")
                 .await?;
-            self.member(teams.get(*team).copied(), user, "team_members", "team_id, user_id").await?;
         }
         let mut ids = CatalogIds::default();
         for (name, team) in &catalog.applications {
-            let app = self.upsert("applications", "name, created_at, updated_at", (name, at)).await?;
-            self.member(teams.get(*team).copied(), app, "application_teams", "team_id, application_id")
-                .await?;
+            let app =
+                self.upsert("applications", "name, created_at, updated_at", (name, at)).await?;
+            self.member(
+                teams.get(*team).copied(),
+                app,
+                "application_teams",
+                "team_id, application_id",
+            )
+            .await?;
             ids.applications.push(app);
         }
         for (app, url) in &catalog.repositories {
@@ -328,10 +334,9 @@ impl SeedSession {
         ids: &CatalogIds,
         scope: &SeedScope,
     ) -> Result<i64, StoreError> {
-        let (app, url) = catalog
-            .repositories
-            .get(scope.repository)
-            .ok_or_else(|| StoreError::Invalid(format!("scope: no repository {}", scope.repository)))?;
+        let (app, url) = catalog.repositories.get(scope.repository).ok_or_else(|| {
+            StoreError::Invalid(format!("scope: no repository {}", scope.repository))
+        })?;
         let app_name = catalog.applications.get(*app).map(|(n, _)| n.clone()).unwrap_or_default();
         let key = fixgate_domain::ScopeKey {
             application: app_name,
@@ -365,9 +370,10 @@ impl SeedSession {
         let first = largest_id(&mut self.tx, "scans").await? + 1;
         let mut rows = Vec::with_capacity(catalog.scans.len());
         for (n, scan) in (first..).zip(&catalog.scans) {
-            let scope = catalog.scopes.get(scan.scope).ok_or_else(|| {
-                StoreError::Invalid(format!("scan: no scope {}", scan.scope))
-            })?;
+            let scope = catalog
+                .scopes
+                .get(scan.scope)
+                .ok_or_else(|| StoreError::Invalid(format!("scan: no scope {}", scan.scope)))?;
             let app = catalog.repositories.get(scope.repository).map(|(app, _)| *app).unwrap_or(0);
             let scope_id = index(&ids.scopes, scan.scope, "scope")?;
             rows.push((
@@ -427,8 +433,11 @@ impl SeedSession {
     pub async fn tickets(&mut self, tickets: &[SeedTicket]) -> Result<(), StoreError> {
         let keys = self.keys(tickets).await?;
         let first = self.next_ticket;
-        let rows: Vec<(i64, &str, &SeedTicket)> =
-            (first..).zip(keys.iter().map(String::as_str)).zip(tickets).map(|((id, k), t)| (id, k, t)).collect();
+        let rows: Vec<(i64, &str, &SeedTicket)> = (first..)
+            .zip(keys.iter().map(String::as_str))
+            .zip(tickets)
+            .map(|((id, k), t)| (id, k, t))
+            .collect();
         self.next_ticket += tickets.len() as i64;
         self.insert_tickets(&rows).await?;
         self.insert_findings(&rows).await?;
@@ -445,8 +454,9 @@ impl SeedSession {
     async fn keys(&mut self, tickets: &[SeedTicket]) -> Result<Vec<String>, StoreError> {
         let mut keys = vec![String::new(); tickets.len()];
         for kind in fixgate_domain::TicketType::ALL {
-            let of_kind: Vec<usize> =
-                (0..tickets.len()).filter(|i| tickets.get(*i).is_some_and(|t| t.ticket_type == kind)).collect();
+            let of_kind: Vec<usize> = (0..tickets.len())
+                .filter(|i| tickets.get(*i).is_some_and(|t| t.ticket_type == kind))
+                .collect();
             if of_kind.is_empty() {
                 continue;
             }
@@ -461,7 +471,10 @@ impl SeedSession {
         Ok(keys)
     }
 
-    async fn insert_tickets(&mut self, rows: &[(i64, &str, &SeedTicket)]) -> Result<(), StoreError> {
+    async fn insert_tickets(
+        &mut self,
+        rows: &[(i64, &str, &SeedTicket)],
+    ) -> Result<(), StoreError> {
         for_rows(
             &mut self.tx,
             self.backend,
@@ -520,7 +533,10 @@ impl SeedSession {
         Ok(())
     }
 
-    async fn insert_findings(&mut self, rows: &[(i64, &str, &SeedTicket)]) -> Result<(), StoreError> {
+    async fn insert_findings(
+        &mut self,
+        rows: &[(i64, &str, &SeedTicket)],
+    ) -> Result<(), StoreError> {
         let first = self.next_finding;
         let findings: Vec<(i64, i64, &SeedTicket, &SeedFinding)> = rows
             .iter()
@@ -588,7 +604,10 @@ impl SeedSession {
         Ok(())
     }
 
-    async fn insert_requests(&mut self, rows: &[(i64, &str, &SeedTicket)]) -> Result<(), StoreError> {
+    async fn insert_requests(
+        &mut self,
+        rows: &[(i64, &str, &SeedTicket)],
+    ) -> Result<(), StoreError> {
         let requests: Vec<(i64, &SeedAcceptance)> =
             rows.iter().flat_map(|(id, _, t)| t.requests.iter().map(move |r| (*id, r))).collect();
         if let Some(last) = requests.iter().map(|(_, r)| r.id).max() {

@@ -60,10 +60,14 @@ impl Store {
         let total: i64 =
             bind_all(sqlx::query(&count_sql), &params).fetch_one(&self.pool).await?.try_get(0)?;
 
+        // The page's ids first, then their rows: the ids often come from an
+        // index alone (PostgreSQL otherwise walks the list order reading
+        // rows the filter throws away).
         let n = params.len();
         let list_sql = format!(
-            "SELECT {TICKET_COLUMNS} {TICKET_FROM} {conditions} \
-             ORDER BY t.severity DESC, t.id DESC LIMIT ${} OFFSET ${}",
+            "SELECT {TICKET_COLUMNS} {TICKET_FROM} WHERE t.id IN (SELECT t.id {count_from} \
+             {conditions} ORDER BY t.severity DESC, t.id DESC LIMIT ${} OFFSET ${}) \
+             ORDER BY t.severity DESC, t.id DESC",
             n + 1,
             n + 2
         );

@@ -3,12 +3,13 @@
 
 -- The ticket list filtered by owning team, as the filter compares it
 -- (ignoring case), then by state and severity: a team's open high and
--- critical tickets are a few index ranges, and their count reads nothing
--- else.
-CREATE INDEX tickets_team_listing ON tickets (LOWER(owner), state, severity);
+-- critical tickets are a few index ranges, and both their count and the
+-- ids of a page read nothing else.
+CREATE INDEX tickets_team_listing ON tickets (LOWER(owner), state, severity, id);
 
--- The ticket list of one application, in list order.
-CREATE INDEX tickets_application_listing ON tickets (application_id, severity, id);
+-- The ticket list of one application, also filtered by CWE (the filter's
+-- LIKE is checked on the index entry).
+CREATE INDEX tickets_application_listing ON tickets (application_id, cwes, severity, id);
 
 -- The figures of a window (closings, reopenings, SLA adherence, times to
 -- triage and to verification, the backlog's trend) read the window's steps
