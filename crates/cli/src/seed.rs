@@ -29,7 +29,7 @@ pub async fn seed(store: &StoreArgs, args: SeedArgs) -> anyhow::Result<()> {
     let fixgate = crate::serve::open(store).await?;
     let started = Instant::now();
     let progress = |written: u64| {
-        if written % 100_000 == 0 || written == args.tickets {
+        if written.is_multiple_of(100_000) || written == args.tickets {
             eprintln!("{written} of {} tickets written", args.tickets);
         }
     };
