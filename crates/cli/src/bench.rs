@@ -20,13 +20,16 @@ use fixgate_service::{Fixgate, ImportReport, ImportRequest, SystemClock};
 use fixgate_store::{ConnectOptions, Store};
 use serde_json::{Value, json};
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, StoreArgs};
 use crate::output::print;
 
 /// Where the standard generator lives, relative to the repository.
 const GENERATOR: &str = "../shared/bench/gen_sarif.py";
 
-pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn bench(store: &StoreArgs, args: BenchArgs) -> anyhow::Result<()> {
+    if args.web {
+        return crate::bench_web::bench_web(store, &args).await;
+    }
     if let Some(phase) = &args.phase {
         return run_phase(&args, phase).await;
     }

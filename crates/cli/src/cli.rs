@@ -67,8 +67,13 @@ pub enum Command {
     Export(ExportArgs),
     /// Show or change the import policy: tracked branches and grouping.
     Policy(PolicyArgs),
-    /// Measure parsing and importing a large SARIF report.
+    /// Measure parsing and importing a large SARIF report, or (--web) the figures and
+    /// the ticket list on a seeded store.
     Bench(BenchArgs),
+    /// Fill a store with a made-up installation and years of history: teams,
+    /// applications, weekly scans and security tickets with every event of their
+    /// lives, for trying fixgate at scale and measuring it (`fixgate bench --web`).
+    Seed(SeedArgs),
     /// People, teams, applications' owners and API tokens, on the local store.
     Admin(AdminArgs),
     /// Store a repository's CODEOWNERS file, or ask who owns a path.
@@ -904,6 +909,26 @@ pub struct BenchArgs {
     /// the same file again (nothing moves).
     #[arg(long)]
     pub reroute: bool,
+    /// Measure the dashboard's figures and filtered ticket list pages on the store
+    /// (seed it first with `fixgate seed`), in this process; p50, p95 and max of
+    /// --runs runs each.
+    #[arg(long, conflicts_with_all = ["formats", "reroute"])]
+    pub web: bool,
+    /// Also measure the list pages through the real HTTP server on 127.0.0.1.
+    #[arg(long, requires = "web")]
+    pub http: bool,
+    /// Runs of each --web case, after one that warms the caches.
+    #[arg(long, default_value_t = 20)]
+    pub runs: u32,
+    /// The team of the first list filter (--web).
+    #[arg(long, default_value = "payments")]
+    pub team: String,
+    /// The application of the second list filter (--web).
+    #[arg(long, default_value = "payments-api")]
+    pub application: String,
+    /// The CWE of the second list filter (--web).
+    #[arg(long, default_value_t = 89)]
+    pub cwe: u32,
     /// Run one phase in this process (the benchmark runs each phase so).
     #[arg(long, hide = true)]
     pub phase: Option<String>,
@@ -917,4 +942,24 @@ fn parse_evidence_format(value: &str) -> Result<fixgate_http::EvidenceFormat, St
         "json" | "csv" | "html" => value.parse(),
         other => Err(format!("{other:?} is not one of json, csv or html")),
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// How many tickets to write (about 3% of them incidents, tasks and requests).
+    #[arg(long)]
+    pub tickets: u64,
+    /// Years of history, ending at the start of --until.
+    #[arg(long, default_value_t = 2)]
+    pub years: u32,
+    /// The same seed (with the same --tickets, --years and --until) writes the same store.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The last day of the history, YYYY-MM-DD, which ends at its start, UTC
+    /// (default: today).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<jiff::civil::Date>,
+    /// Add the tickets to a store that already has some.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -10,6 +10,7 @@ mod admin;
 mod audit;
 mod bench;
 mod bench_formats;
+mod bench_web;
 mod check;
 mod cli;
 mod codeowners;
@@ -23,6 +24,7 @@ mod output;
 mod parse;
 mod policy;
 mod report;
+mod seed;
 mod serve;
 mod tickets;
 mod tls;
@@ -63,7 +65,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tickets(args) => tickets::tickets(&cli.store, args).await,
         Command::Export(args) => export::export(&cli.store, args).await,
         Command::Policy(args) => policy::policy(&cli.store, args).await,
-        Command::Bench(args) => bench::bench(args).await,
+        Command::Bench(args) => bench::bench(&cli.store, args).await,
+        Command::Seed(args) => seed::seed(&cli.store, args).await,
         Command::Admin(args) => admin::admin(&cli.store, args).await,
         Command::Codeowners(args) => codeowners::codeowners(&cli.store, args).await,
         Command::Exploits(args) => exploits::exploits(&cli.store, args).await,

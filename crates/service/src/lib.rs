@@ -27,6 +27,7 @@ mod policy;
 pub mod report;
 mod reroute;
 mod risk;
+pub mod seed;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod tickets;

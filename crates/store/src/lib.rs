@@ -30,6 +30,7 @@ mod notify;
 mod reroute;
 mod risk;
 mod rows;
+mod seed;
 mod sla;
 mod tickets;
 mod triage;
@@ -63,6 +64,10 @@ pub use risk::{Lapsed, RiskRequest, RiskVerdict};
 pub use rows::{
     EventRow, FindingRow, NewTicket, Page, PauseRow, ScanChange, ScanChangeKind, SightingRow,
     StateChange, TicketDetail, TicketFilter, TicketOrder, TicketRow, TriageDetail,
+};
+pub use seed::{
+    CatalogIds, SeedAcceptance, SeedCatalog, SeedDecision, SeedEvent, SeedFinding, SeedScan,
+    SeedScope, SeedSession, SeedTicket,
 };
 pub use sla::SlaSweep;
 pub use tickets::FilterValues;

@@ -338,6 +338,15 @@ async fn write(
     .await?;
     let rows: Vec<(&Transition, &Dims)> =
         transitions.iter().filter_map(|t| standings.get(&t.ticket).map(|s| (t, &s.dims))).collect();
+    insert_transitions(conn, backend, &rows).await
+}
+
+/// Appends transitions, each with the dimensions of its ticket.
+async fn insert_transitions(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &[(&Transition, &Dims)],
+) -> Result<(), StoreError> {
     for_rows(
         conn,
         backend,
@@ -347,7 +356,7 @@ async fn write(
             "",
         ),
         &binds(11),
-        &rows,
+        rows,
         |q, (t, d)| {
             q.bind(t.ticket)
                 .bind(t.at)
@@ -364,6 +373,74 @@ async fn write(
     )
     .await?;
     Ok(())
+}
+
+/// A security ticket written with its whole history at once (a seed): its
+/// row's columns the facts copy, and its events in order.
+pub(crate) struct Whole<'a> {
+    pub repository_id: Option<i64>,
+    pub rule_id: Option<&'a str>,
+    pub cwes: String,
+    pub dims: Dims,
+    /// The due date on its row.
+    pub due_at: Option<i64>,
+    pub events: Vec<Event<'a>>,
+}
+
+/// Folds the facts of tickets written whole, in memory, as [`rebuild`]
+/// folds them from the log: detected at the first `opened` event, due as
+/// [`opening_due`] says, then each later event applied in order. A ticket
+/// without an `opened` event has no facts, as in a rebuild.
+pub(crate) async fn record_whole(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    tickets: &[Whole<'_>],
+) -> Result<(), StoreError> {
+    let mut standings = Vec::with_capacity(tickets.len());
+    let mut transitions = Vec::new();
+    for ticket in tickets {
+        let Some(opened) = ticket.events.iter().find(|e| e.kind == "opened") else { continue };
+        let mut standing = Standing {
+            detected_at: opened.at,
+            triaged_at: None,
+            open: true,
+            due_at: opening_due(&ticket.events, ticket.due_at),
+            paused: false,
+            dims: ticket.dims.clone(),
+        };
+        for event in ticket.events.iter().filter(|e| e.kind != "opened") {
+            transitions.extend(standing.apply(event.ticket, event.at, event.kind, event.data));
+        }
+        standings.push((opened.ticket, ticket, standing));
+    }
+    for_rows(
+        conn,
+        backend,
+        (&format!("INSERT INTO metric_tickets ({OPENED_COLUMNS})"), ""),
+        &binds(14),
+        &standings,
+        |q, (id, t, s)| {
+            q.bind(*id)
+                .bind(s.dims.application_id)
+                .bind(t.repository_id)
+                .bind(s.dims.tool.as_deref())
+                .bind(t.rule_id)
+                .bind(t.cwes.as_str())
+                .bind(s.dims.severity)
+                .bind(s.dims.priority.as_deref())
+                .bind(s.dims.owner.as_deref())
+                .bind(s.detected_at)
+                .bind(s.triaged_at)
+                .bind(i64::from(s.open))
+                .bind(s.due_at)
+                .bind(i64::from(s.paused))
+        },
+    )
+    .await?;
+    let dims: HashMap<i64, &Dims> = standings.iter().map(|(id, _, s)| (*id, &s.dims)).collect();
+    let rows: Vec<(&Transition, &Dims)> =
+        transitions.iter().filter_map(|t| dims.get(&t.ticket).map(|d| (t, *d))).collect();
+    insert_transitions(conn, backend, &rows).await
 }
 
 /// How many tickets a rebuild folds at a time.

@@ -408,8 +408,14 @@ impl Store {
              WHEN m.due_at <= {now} THEN 'breached' WHEN m.due_at <= {soon} THEN 'due_soon' \
              ELSE 'on_track' END"
         );
+        // SQLite's planner, given a large store's statistics, reads the
+        // rows through a narrower index; this one alone holds every column.
+        let hint = match self.backend {
+            Backend::Sqlite => " INDEXED BY metric_tickets_open_facts",
+            Backend::Postgres => "",
+        };
         let sql = format!(
-            "SELECT {group}, CAST({age} AS BIGINT), {sla}, COUNT(*) FROM metric_tickets m \
+            "SELECT {group}, CAST({age} AS BIGINT), {sla}, COUNT(*) FROM metric_tickets m{hint} \
              WHERE m.is_open = 1{condition} GROUP BY {group}, {age}, {sla}"
         );
         let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
