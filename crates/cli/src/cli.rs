@@ -151,6 +151,15 @@ pub enum ReportCommand {
         /// A repository and tool not completely scanned for more days than this is stale.
         #[arg(long, default_value_t = fixgate_service::report::DEFAULT_STALE_DAYS)]
         stale_days: u32,
+        /// Only the tickets this team owns.
+        #[arg(long)]
+        team: Option<String>,
+        /// Only this application's tickets.
+        #[arg(long)]
+        app: Option<String>,
+        /// Only tickets of this severity (critical, high, medium, low, info).
+        #[arg(long)]
+        severity: Option<fixgate_domain::Severity>,
         /// Print the figures as JSON.
         #[arg(long, conflicts_with = "csv")]
         json: bool,

@@ -17,9 +17,22 @@ use crate::output::{print, print_json};
 pub async fn report(store: &StoreArgs, args: ReportArgs) -> anyhow::Result<()> {
     let fixgate = crate::serve::open(store).await?;
     let result = match args.command {
-        ReportCommand::Kpis { since, until, by, period, stale_days, json, csv } => {
+        ReportCommand::Kpis {
+            since,
+            until,
+            by,
+            period,
+            stale_days,
+            team,
+            app,
+            severity,
+            json,
+            csv,
+        } => {
             let stale_days = Some(stale_days);
-            let request = KpiRequest { since, until, by, period, stale_days, ..Default::default() };
+            let filter = fixgate_store::KpiFilter { team, application: app, severity };
+            let request =
+                KpiRequest { since, until, by, period, stale_days, filter, ..Default::default() };
             // The local command line sees every application.
             match fixgate.kpis(&request, Visibility::everything()).await {
                 Ok(kpis) if json => print_json(&kpis),

@@ -146,6 +146,28 @@ fn kpis_csv_is_one_figure_per_row_and_text_is_tables() {
 }
 
 #[test]
+fn kpis_are_narrowed_by_severity_and_application() {
+    let data = imported();
+    let open = |args: &[&str]| -> u64 {
+        let output = fixgate(data.path(), &[&["report", "kpis", "--json"], args].concat());
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", text(&output.stderr));
+        let k: Value = serde_json::from_slice(&output.stdout).unwrap();
+        k["open"]["all"]["open"].as_u64().unwrap()
+    };
+    assert_eq!(open(&[]), 21);
+    // Each ticket has one severity: the severities' counts add up.
+    let severities = ["critical", "high", "medium", "low", "info"];
+    let per_severity: Vec<u64> = severities.iter().map(|s| open(&["--severity", s])).collect();
+    assert_eq!(per_severity.iter().sum::<u64>(), 21, "{per_severity:?}");
+    assert!(per_severity.iter().all(|n| *n < 21), "one severity is not all: {per_severity:?}");
+    assert_eq!(open(&["--app", "nowhere"]), 0);
+    assert_eq!(open(&["--team", "nobody"]), 0);
+
+    let output = fixgate(data.path(), &["report", "kpis", "--severity", "urgent"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+}
+
+#[test]
 fn rebuild_recomputes_the_facts_and_wrong_options_are_errors() {
     let data = imported();
     let before = fixgate(data.path(), &["report", "kpis", "--json"]).stdout;

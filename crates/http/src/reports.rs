@@ -7,9 +7,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use fixgate_domain::Action;
+use fixgate_domain::{Action, Severity};
 use fixgate_service::report::{KpiRequest, Period};
-use fixgate_store::KpiGroup;
+use fixgate_store::{KpiFilter, KpiGroup};
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -23,8 +23,9 @@ pub(crate) fn routes() -> Routes {
         .get("/api/v1/reports/evidence", crate::evidence::evidence)
 }
 
-/// `?since=2026-09-01&until=2026-11-30&by=team&period=month&stale_days=14&format=csv`;
-/// empty values mean the default.
+/// `?since=2026-09-01&until=2026-11-30&by=team&period=month&stale_days=14&format=csv`,
+/// narrowed with `team=`, `app=` and `severity=`; empty values mean the
+/// default.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KpiQuery {
@@ -39,7 +40,18 @@ struct KpiQuery {
     #[serde(default)]
     stale_days: String,
     #[serde(default)]
+    team: String,
+    #[serde(default)]
+    app: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
     format: String,
+}
+
+/// A query value, or `None` when it is empty.
+fn text(value: &str) -> Option<String> {
+    Some(value.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 impl KpiQuery {
@@ -71,6 +83,18 @@ impl KpiQuery {
                 period => period.parse().map_err(ApiError::bad_request)?,
             },
             stale_days,
+            filter: KpiFilter {
+                team: text(&self.team),
+                application: text(&self.app),
+                severity: match self.severity.trim() {
+                    "" => None,
+                    value => Some(
+                        value
+                            .parse::<Severity>()
+                            .map_err(|err| ApiError::bad_request(format!("severity: {err}")))?,
+                    ),
+                },
+            },
             ..KpiRequest::default()
         })
     }

@@ -76,6 +76,29 @@ async fn each_caller_gets_the_figures_of_what_they_see() {
         assert!(csv.starts_with("figure,group,period,value\n"), "{csv}");
         assert!(csv.contains("\nopen_total,shop,now,2\n"), "{csv}");
         assert!(!csv.contains("bank"), "the shop developer sees nothing of bank: {csv}");
+
+        // Filters narrow what the caller sees, never widen it.
+        for (token, query, expected) in [
+            (&security, "app=bank", 1),
+            (&security, "app=shop", 2),
+            (&shop, "app=bank", 0),
+            (&bank, "app=shop", 0),
+            (&security, "app=nowhere", 0),
+        ] {
+            let (status, _, body) =
+                get(&router, token, &format!("/api/v1/reports/kpis?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            assert_eq!(open(&body), expected, "{} {query}", env.backend);
+        }
+        // Each ticket has one severity: the severities' open counts add up.
+        let mut by_severity = 0;
+        for severity in ["critical", "high", "medium", "low", "info"] {
+            let uri = format!("/api/v1/reports/kpis?severity={severity}");
+            let (status, _, body) = get(&router, &security, &uri).await;
+            assert_eq!(status, StatusCode::OK, "{severity}: {body}");
+            by_severity += open(&body);
+        }
+        assert_eq!(by_severity, 3, "{}", env.backend);
     })
     .await;
 }
@@ -96,6 +119,7 @@ async fn bad_parameters_are_named_in_a_problem() {
             ("since=2026-12-10&until=2026-12-01", "is after until"),
             ("since=2020-01-01&until=2026-01-01", "longer than 1100 days"),
             ("colour=red", "unknown field `colour`"),
+            ("severity=urgent", "severity:"),
         ] {
             let (status, content_type, body) =
                 get(&router, &token, &format!("/api/v1/reports/kpis?{query}")).await;
