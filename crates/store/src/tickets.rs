@@ -20,7 +20,7 @@ use crate::rows::{
     TicketDetail, TicketFilter, TicketOrder, TicketRow, TriageDetail, advisories_column,
     from_millis, millis, parse_advisories, parse_cwes,
 };
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 
 pub(crate) const TICKET_COLUMNS: &str = "t.id, t.ticket_key, t.ticket_type, t.state, \
      t.severity, t.title, a.name, r.url, t.branch, t.commit_sha, t.tool, t.rule_id, t.path, \
@@ -62,7 +62,17 @@ impl Store {
         let offset = i64::from(filter.page.max(1) - 1) * limit;
         let mut items = match filter.order {
             TicketOrder::Severity => {
-                self.ordered(filter, "", "t.severity DESC, t.id DESC", limit, offset).await?
+                // A team's tickets are one range of the team's index, read
+                // whole and sorted: on PostgreSQL the plain order makes the
+                // planner walk the list order instead, throwing away every
+                // other team's rows (77 ms against 3 ms for a team's open
+                // high and critical tickets among a million).
+                let order = if self.backend == Backend::Postgres && filter.owner.is_some() {
+                    "t.severity + 0 DESC, t.id DESC"
+                } else {
+                    "t.severity DESC, t.id DESC"
+                };
+                self.ordered(filter, "", order, limit, offset).await?
             }
             TicketOrder::Urgency => self.most_urgent(filter, limit, offset).await?,
         };
