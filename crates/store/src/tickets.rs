@@ -44,7 +44,7 @@ impl Store {
     /// One page of tickets matching `filter`, in the filter's order.
     pub async fn list_tickets(&self, filter: &TicketFilter) -> Result<Page<TicketRow>, StoreError> {
         let (conditions, params) = where_clause(filter);
-        let count_sql = format!("SELECT COUNT(*) {} {conditions}", filter_from(filter));
+        let count_sql = format!("SELECT COUNT(*) {FILTER_FROM} {conditions}");
         let total: i64 =
             bind_all(sqlx::query(&count_sql), &params).fetch_one(&self.pool).await?.try_get(0)?;
         let items = self.first_tickets(filter).await?;
@@ -127,9 +127,8 @@ impl Store {
         // index alone (PostgreSQL otherwise walks the list order reading
         // rows the filter throws away).
         let list_sql = format!(
-            "SELECT {TICKET_COLUMNS} {TICKET_FROM} WHERE t.id IN (SELECT t.id {} {conditions} \
-             ORDER BY {order} LIMIT ${} OFFSET ${}) ORDER BY {order}",
-            filter_from(filter),
+            "SELECT {TICKET_COLUMNS} {TICKET_FROM} WHERE t.id IN (SELECT t.id {FILTER_FROM} \
+             {conditions} ORDER BY {order} LIMIT ${} OFFSET ${}) ORDER BY {order}",
             n + 1,
             n + 2
         );
@@ -143,7 +142,7 @@ impl Store {
 
     async fn count_where(&self, filter: &TicketFilter, extra: &str) -> Result<i64, StoreError> {
         let (conditions, params) = where_clause(filter);
-        let sql = format!("SELECT COUNT(*) {} {}", filter_from(filter), and(conditions, extra));
+        let sql = format!("SELECT COUNT(*) {FILTER_FROM} {}", and(conditions, extra));
         Ok(bind_all(sqlx::query(&sql), &params).fetch_one(&self.pool).await?.try_get(0)?)
     }
 
@@ -154,7 +153,7 @@ impl Store {
         filter: &TicketFilter,
     ) -> Result<Vec<(TicketState, u64)>, StoreError> {
         let (conditions, params) = where_clause(filter);
-        let from = filter_from(filter);
+        let from = FILTER_FROM;
         let sql = format!("SELECT t.state, COUNT(*) {from} {conditions} GROUP BY t.state");
         let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
         let mut counts = Vec::with_capacity(rows.len());
@@ -709,10 +708,16 @@ pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
         ));
     }
     if let Some(name) = &filter.application {
-        conditions.push(format!("a.name = {}", next(&mut params, Param::Text(name.clone()))));
+        // By id, so a page's ids and its count need no join: PostgreSQL
+        // then reads the application's own index range.
+        let p = next(&mut params, Param::Text(name.clone()));
+        conditions
+            .push(format!("t.application_id IN (SELECT id FROM applications WHERE name = {p})"));
     }
     if let Some(url) = &filter.repository {
-        conditions.push(format!("r.url = {}", next(&mut params, Param::Text(url.clone()))));
+        let p = next(&mut params, Param::Text(url.clone()));
+        conditions
+            .push(format!("t.repository_id IN (SELECT id FROM repositories WHERE url = {p})"));
     }
     if let Some(tool) = &filter.tool {
         let p = next(&mut params, Param::Text(tool.to_lowercase()));
@@ -792,16 +797,10 @@ pub(crate) fn where_clause(filter: &TicketFilter) -> (String, Vec<Param>) {
     (clause, params)
 }
 
-/// What a query of the tickets `filter` selects reads from: only the
-/// application and repository filters need the joined tables; without them
-/// a count or a page's ids come from tickets alone, often one index alone.
-fn filter_from(filter: &TicketFilter) -> &'static str {
-    if filter.application.is_some() || filter.repository.is_some() {
-        TICKET_FROM
-    } else {
-        "FROM tickets t"
-    }
-}
+/// What a query of the tickets a filter selects reads from: no filter needs
+/// the joined tables, so a count or a page's ids come from tickets alone,
+/// often one index alone.
+const FILTER_FROM: &str = "FROM tickets t";
 
 /// A `WHERE` clause with `extra` added (nothing when it is empty).
 fn and(clause: String, extra: &str) -> String {
