@@ -16,11 +16,12 @@ use fixgate_store::{SavedView, StoreError};
 use serde::Deserialize;
 
 use super::error::PageError;
+use super::forms::checked;
 use super::list::query_string;
 use super::{Nav, render};
+use crate::AppState;
 use crate::auth::SignedIn;
 use crate::filters::TicketQuery;
-use crate::{ApiError, AppState};
 
 /// The side panel of the list and the board: the person's views and the
 /// form that saves the current filters.
@@ -142,8 +143,7 @@ pub(super) async fn save(
     me: SignedIn,
     form: Result<Form<SaveForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let Form(form) = form.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    me.check_form(&form.csrf)?;
+    let form = checked(&me, form, |f| &f.csrf)?;
     me.0.require(Action::Read)?;
     // Only filters the pages understand are kept, in their own spelling.
     let query = match serde_urlencoded::from_str::<TicketQuery>(&form.query) {
@@ -186,8 +186,7 @@ pub(super) async fn rename(
     Path(id): Path<String>,
     form: Result<Form<RenameForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let Form(form) = form.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    me.check_form(&form.csrf)?;
+    let form = checked(&me, form, |f| &f.csrf)?;
     me.0.require(Action::Read)?;
     match state.fixgate.rename_view(&me.0, view_id(&id)?, &form.name).await {
         Ok(()) => {
@@ -209,8 +208,7 @@ pub(super) async fn delete(
     Path(id): Path<String>,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let Form(form) = form.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    me.check_form(&form.csrf)?;
+    checked(&me, form, |f| &f.csrf)?;
     me.0.require(Action::Read)?;
     state.fixgate.delete_view(&me.0, view_id(&id)?).await?;
     Ok(Redirect::to("/views").into_response())
