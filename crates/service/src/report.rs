@@ -12,8 +12,8 @@
 use std::collections::BTreeMap;
 
 use fixgate_store::{
-    Coverage, DayFlow, Durations, KpiClock, KpiFilter, KpiGroup, KpiScope, OpenBounds, OpenCount,
-    StepCount, TopOpen, Visibility,
+    Coverage, Durations, KpiClock, KpiFilter, KpiGroup, KpiScope, OpenBounds, OpenCount, StepCount,
+    TopOpen, Visibility,
 };
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
@@ -71,6 +71,9 @@ pub struct KpiRequest {
     /// [`DEFAULT_WINDOW_DAYS`]).
     pub days: Option<i32>,
     pub by: Option<KpiGroup>,
+    /// Groups the open tickets alone when `by` is not given: the
+    /// dashboard's ages by severity, without grouping every other figure.
+    pub open_by: Option<KpiGroup>,
     pub period: Period,
     /// Default [`DEFAULT_STALE_DAYS`].
     pub stale_days: Option<u32>,
@@ -301,6 +304,8 @@ struct Cuts {
     /// Each period's first day and start, then the window's end.
     periods: Vec<Date>,
     period_bounds: Vec<i64>,
+    /// The period each day falls in.
+    day_period: Vec<usize>,
     /// The first day of each week in the window.
     weeks: Vec<Date>,
 }
@@ -340,7 +345,11 @@ impl Cuts {
             Period::Week => (weeks.clone(), week_bounds),
             Period::Month => starts(|d| d.day() == 1),
         };
-        Ok(Cuts { since, until, days, day_bounds, periods, period_bounds, weeks })
+        let mut day_period = Vec::with_capacity(days.len());
+        for day in &days {
+            day_period.push(periods.partition_point(|start| start <= day).saturating_sub(1));
+        }
+        Ok(Cuts { since, until, days, day_bounds, periods, period_bounds, day_period, weeks })
     }
 
     fn end(&self) -> i64 {
@@ -375,18 +384,42 @@ impl Fixgate {
         // they run side by side.
         let store = &self.store;
         let bounds = open_bounds(now);
+        let open_scope = KpiScope { by: request.by.or(request.open_by), ..scope.clone() };
+        let after_window = [cuts.end(), i64::MAX];
         let fetched = tokio::try_join!(
-            store.kpi_steps(&scope, &cuts.period_bounds),
+            store.kpi_steps(&scope, &cuts.day_bounds),
             store.kpi_durations(&scope, &cuts.period_bounds, KpiClock::Triage),
             store.kpi_durations(&scope, &cuts.period_bounds, KpiClock::Verification),
-            store.kpi_days(&scope, &cuts.day_bounds),
-            store.kpi_flow(&scope, (cuts.end(), i64::MAX)),
-            store.kpi_open(&scope, &bounds),
+            store.kpi_opened(&scope, &cuts.day_bounds),
+            store.kpi_steps(&scope, &after_window),
+            store.kpi_opened(&scope, &after_window),
+            store.kpi_open(&open_scope, &bounds),
             store.kpi_top(&scope, TOP),
             store.kpi_coverage(&scope),
             store.kpi_facts_incomplete(),
         )?;
-        let (steps, triage, verification, days, after, open, top, coverage, incomplete) = fetched;
+        let (
+            daily,
+            triage,
+            verification,
+            opened,
+            steps_after,
+            opened_after,
+            open,
+            top,
+            coverage,
+            incomplete,
+        ) = fetched;
+        let days = day_flows(&opened, &daily);
+        let after = day_flows(&opened_after, &steps_after).into_iter().next().unwrap_or_default();
+        // Periods are whole days: each day's counts go to its period.
+        let steps: Vec<StepCount> = daily
+            .into_iter()
+            .filter_map(|step| {
+                let period = *cuts.day_period.get(step.period)?;
+                Some(StepCount { period, ..step })
+            })
+            .collect();
 
         let mut warnings = Vec::new();
         if incomplete {
@@ -421,7 +454,7 @@ impl Fixgate {
             coverage: coverage_rows(coverage, now, stale_days),
         };
         if request.by.is_none() {
-            kpis.ungroup();
+            kpis.ungroup(request.open_by.is_some());
         }
         Ok(kpis)
     }
@@ -634,6 +667,43 @@ fn open_now(rows: &[OpenCount]) -> OpenNow {
     }
 }
 
+/// What opened, closed and reopened on one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct DayFlow {
+    opened: u64,
+    closed: u64,
+    /// Closings that were verifications by a scan.
+    verified: u64,
+    /// Reopenings of every kind, expired acceptances included.
+    reopened: u64,
+}
+
+impl DayFlow {
+    /// The change in the open backlog.
+    fn net(&self) -> i64 {
+        self.opened as i64 + self.reopened as i64 - self.closed as i64
+    }
+}
+
+/// Each day's flow from its first detections and its steps (of every group).
+fn day_flows(opened: &[u64], steps: &[StepCount]) -> Vec<DayFlow> {
+    let mut days: Vec<DayFlow> =
+        opened.iter().map(|&opened| DayFlow { opened, ..DayFlow::default() }).collect();
+    for step in steps {
+        let Some(day) = days.get_mut(step.period) else { continue };
+        match step.step.as_str() {
+            "closed" => {
+                day.closed += step.count;
+                if step.detail == "verified" {
+                    day.verified += step.count;
+                }
+            }
+            _ => day.reopened += step.count,
+        }
+    }
+    days
+}
+
 fn weekly(cuts: &Cuts, days: &[DayFlow]) -> Vec<WeekFlow> {
     let mut weeks: Vec<WeekFlow> =
         cuts.weeks.iter().map(|week| WeekFlow { week: *week, opened: 0, verified: 0 }).collect();
@@ -693,14 +763,17 @@ fn coverage_rows(rows: Vec<Coverage>, now: Timestamp, stale_days: u32) -> Vec<Co
 }
 
 impl Kpis {
-    /// Leaves out the one group an ungrouped request's figures fall in.
-    fn ungroup(&mut self) {
+    /// Leaves out the one group an ungrouped request's figures fall in
+    /// (the open tickets' groups stay when they were asked for alone).
+    fn ungroup(&mut self, keep_open: bool) {
         self.mttt.groups.clear();
         self.mttr.groups.clear();
         self.closures.groups.clear();
         self.sla.groups.clear();
         self.reopen_rate.groups.clear();
-        self.open.groups.clear();
+        if !keep_open {
+            self.open.groups.clear();
+        }
     }
 
     /// The figures in a long CSV table, `figure,group,period,value`, one

@@ -405,6 +405,65 @@ async fn figures_group_by_what_tickets_are_now_and_follow_the_callers_access() {
 }
 
 #[tokio::test]
+async fn grouped_and_ungrouped_figures_add_up_to_the_same_whole() {
+    each_backend("report_shapes", |env| async move {
+        history(&env).await;
+        let b = env.backend;
+        // Grouped and ungrouped figures are read by differently shaped
+        // statements; the whole must not depend on the grouping.
+        let whole = kpis(&env, None, Visibility::everything()).await;
+        for by in KpiGroup::ALL {
+            let k = kpis(&env, Some(by), Visibility::everything()).await;
+            for figure in ["mttt", "mttr", "closures", "sla", "reopen_rate"] {
+                assert_eq!(k[figure]["all"], whole[figure]["all"], "{b} {figure} by {by:?}");
+                assert_eq!(k[figure]["periods"], whole[figure]["periods"], "{b} {figure} {by:?}");
+            }
+            assert_eq!(k["open"]["all"], whole["open"]["all"], "{b} open by {by:?}");
+            assert_eq!(k["backlog"], whole["backlog"], "{b} backlog by {by:?}");
+            // Each group's open tickets add up to them all.
+            let groups = k["open"]["groups"].as_array().unwrap();
+            let sum: u64 = groups.iter().map(|g| g["open"].as_u64().unwrap()).sum();
+            assert_eq!(Some(sum), whole["open"]["all"]["open"].as_u64(), "{b} by {by:?}");
+        }
+        assert!(whole["open"]["groups"].as_array().unwrap().is_empty(), "{b}");
+
+        // The open tickets alone grouped (the dashboard's ages by severity):
+        // the same groups as a grouped request, every other figure whole.
+        let request =
+            KpiRequest { open_by: Some(KpiGroup::Severity), ..request(None, Period::Week) };
+        let k: Kpis = env.fixgate.kpis(&request, Visibility::everything()).await.unwrap();
+        let k = serde_json::to_value(&k).unwrap();
+        let by_severity = kpis(&env, Some(KpiGroup::Severity), Visibility::everything()).await;
+        assert_eq!(k["open"], by_severity["open"], "{b}");
+        assert_eq!(k["mttt"], whole["mttt"], "{b}");
+        assert_eq!(k["closures"], whole["closures"], "{b}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_upgrade_tallies_each_step_as_the_store_does_when_writing_it() {
+    each_backend("report_tally", |env| async move {
+        history(&env).await;
+        let b = env.backend;
+        let written = env.fixgate.store().kpi_facts_dump().await.unwrap();
+        assert!(written.iter().any(|f| f.contains("\"closed\"")), "{b}: the history closes");
+        // A store upgraded with facts in it has their tallies computed by
+        // the migration's UPDATE; it must agree with the store's own.
+        let migration = include_str!("../../store/migrations/sqlite/0016_metric_tally.sql");
+        let update = migration
+            .split(';')
+            .map(str::trim)
+            .find(|statement| statement.starts_with("UPDATE metric_transitions"))
+            .expect("the migration computes the tallies");
+        env.execute("UPDATE metric_transitions SET tally = -1").await;
+        env.execute(update).await;
+        assert_eq!(env.fixgate.store().kpi_facts_dump().await.unwrap(), written, "{b}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_filter_narrows_every_figure_and_never_widens_what_the_caller_sees() {
     each_backend("report_filter", |env| async move {
         history(&env).await;

@@ -115,6 +115,10 @@ fn pool_options(backend: Backend, schema: Option<String>) -> AnyPoolOptions {
         Backend::Postgres => options.max_connections(10).after_connect(move |conn, _meta| {
             let schema = schema.clone();
             Box::pin(async move {
+                // fixgate's statements are short; compiling one to machine
+                // code (which the planner's row estimates for the figures'
+                // range joins trigger) costs more than running it.
+                conn.execute("SET jit = off").await?;
                 if let Some(schema) = schema {
                     conn.execute(format!("SET search_path TO {}", quote_ident(&schema)).as_str())
                         .await?;

@@ -52,8 +52,8 @@ pub use history::{RepositoryScans, ScanRow, ScopeLast};
 pub use hooks::{Hook, HookDelivery, NewDelivery, Recorded};
 pub use import::{ImportOutcome, ImportSession, ScanEnd, ScanScope, ScanStart};
 pub use metrics::{
-    Clock as KpiClock, Coverage, DayFlow, Durations, KpiChoices, KpiFilter, KpiGroup, KpiScope,
-    OpenBounds, OpenCount, StepCount, TopOpen,
+    Clock as KpiClock, Coverage, Durations, KpiChoices, KpiFilter, KpiGroup, KpiScope, OpenBounds,
+    OpenCount, StepCount, TopOpen,
 };
 pub use notify::{
     Attempt, Channel, Claim, Claimed, Lease, NewChannel, QueueEntry, QueueFilter, QueueState,

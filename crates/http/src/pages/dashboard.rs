@@ -74,7 +74,7 @@ impl DashboardQuery {
         };
         Ok(KpiRequest {
             days: Some(days),
-            by: Some(KpiGroup::Severity),
+            open_by: Some(KpiGroup::Severity),
             filter: KpiFilter {
                 team: text(&self.team),
                 application: text(&self.application),

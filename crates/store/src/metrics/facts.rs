@@ -77,6 +77,43 @@ pub(crate) struct Transition {
     pub due_at: Option<i64>,
 }
 
+/// The kinds of step figures count, in the order a step's `tally` numbers
+/// them (migration 0016 lists them too): a triage (to any state), the five
+/// ways to close, the three ways to reopen.
+pub(crate) const TALLIED: [(&str, &str); 9] = [
+    ("triaged", ""),
+    ("closed", "verified"),
+    ("closed", "closed"),
+    ("closed", "false_positive"),
+    ("closed", "risk_accepted"),
+    ("closed", "duplicate"),
+    ("reopened", "scan"),
+    ("reopened", "person"),
+    ("reopened", "expiry"),
+];
+
+impl Transition {
+    /// The step's kind and whether it met its due date, as one number:
+    /// 3 × the kind's place in [`TALLIED`], plus 0 for a closing after its
+    /// due date, 1 for one on or before it, 2 otherwise (no due date, or
+    /// not a closing). A closing to a state the list does not name counts
+    /// as closed by a person.
+    pub(crate) fn tally(&self) -> i64 {
+        let place = match self.step {
+            "triaged" => 0,
+            step => TALLIED
+                .iter()
+                .position(|&(s, d)| s == step && d == self.detail)
+                .unwrap_or(if step == "closed" { 2 } else { 8 }),
+        };
+        let met = match (self.step, self.due_at) {
+            ("closed", Some(due)) => i64::from(self.at <= due),
+            _ => 2,
+        };
+        3 * place as i64 + met
+    }
+}
+
 /// What one event means for the facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Effect {
@@ -352,10 +389,10 @@ async fn insert_transitions(
         backend,
         (
             "INSERT INTO metric_transitions (ticket_id, at, step, detail, elapsed, due_at, \
-             application_id, tool, severity, priority, owner)",
+             tally, application_id, tool, severity, priority, owner)",
             "",
         ),
-        &binds(11),
+        &binds(12),
         rows,
         |q, (t, d)| {
             q.bind(t.ticket)
@@ -364,6 +401,7 @@ async fn insert_transitions(
                 .bind(t.detail.as_str())
                 .bind(t.elapsed)
                 .bind(t.due_at)
+                .bind(t.tally())
                 .bind(d.application_id)
                 .bind(d.tool.as_deref())
                 .bind(d.severity)

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::tickets::{Param, bind_all};
+
+use self::facts::TALLIED;
 use crate::{Backend, Store, StoreError, Visibility};
 
 /// What figures may be grouped by.
@@ -139,24 +141,6 @@ pub enum Clock {
     Verification,
 }
 
-/// What opened, closed and reopened on one day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DayFlow {
-    pub opened: u64,
-    pub closed: u64,
-    /// Closings that were verifications by a scan.
-    pub verified: u64,
-    /// Reopenings of every kind, expired acceptances included.
-    pub reopened: u64,
-}
-
-impl DayFlow {
-    /// The change in the open backlog.
-    pub fn net(&self) -> i64 {
-        self.opened as i64 + self.reopened as i64 - self.closed as i64
-    }
-}
-
 /// Open tickets of one group, age bucket and SLA state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenCount {
@@ -168,6 +152,9 @@ pub struct OpenCount {
     pub sla: String,
     pub count: u64,
 }
+
+/// An open ticket's SLA states, as `kpi_open` numbers them.
+const SLA_STATES: [&str; 5] = ["paused", "no_due_date", "breached", "due_soon", "on_track"];
 
 /// The moments open-ticket figures are measured against.
 #[derive(Debug, Clone, Copy)]
@@ -256,29 +243,30 @@ impl Store {
         }
         let (condition, params) = visible(scope);
         let group = group_expr(scope.by);
-        let met = "CASE WHEN m.step <> 'closed' OR m.due_at IS NULL THEN 2 \
-                   WHEN m.at <= m.due_at THEN 1 ELSE 0 END";
         let sql = format!(
-            "{} SELECT CAST(p.i AS BIGINT), {group}, m.step, m.detail, CAST({met} AS BIGINT), \
-             COUNT(*) FROM p JOIN metric_transitions m ON m.at >= p.s AND m.at < p.e \
-             WHERE m.step IN ('closed', 'reopened'){condition} \
-             GROUP BY p.i, {group}, m.step, m.detail, {met}",
+            "{} SELECT CAST(p.i AS BIGINT), {group}, m.tally, COUNT(*) \
+             FROM p JOIN metric_transitions m ON m.at >= p.s AND m.at < p.e \
+             WHERE m.step IN ('closed', 'reopened'){condition} GROUP BY p.i, {group}, m.tally",
             periods_cte(bounds)
         );
         let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
+            let tally = index(row.try_get(2)?)?;
+            let &(step, detail) = TALLIED
+                .get(tally / 3)
+                .ok_or_else(|| StoreError::Invalid(format!("stored tally {tally} is unknown")))?;
             out.push(StepCount {
                 period: index(row.try_get(0)?)?,
                 group: row.try_get(1)?,
-                step: row.try_get(2)?,
-                detail: row.try_get(3)?,
-                met: match row.try_get::<i64, _>(4)? {
+                step: step.to_string(),
+                detail: detail.to_string(),
+                met: match tally % 3 {
                     1 => Some(true),
                     0 => Some(false),
                     _ => None,
                 },
-                count: count(row.try_get(5)?),
+                count: count(row.try_get(3)?),
             });
         }
         self.label_groups(scope.by, &mut out, |c| &mut c.group).await?;
@@ -299,18 +287,29 @@ impl Store {
         let group = group_expr(scope.by);
         let which = match clock {
             Clock::Triage => "m.step = 'triaged'",
-            Clock::Verification => "m.step = 'closed' AND m.detail = 'verified'",
+            // Verified closings: tallies 3 to 5 (`TALLIED`'s second kind).
+            Clock::Verification => "m.step = 'closed' AND m.tally >= 3 AND m.tally <= 5",
         };
         let concat = match self.backend {
             Backend::Sqlite => "group_concat(CAST(m.elapsed AS TEXT), ',')",
             Backend::Postgres => "string_agg(CAST(m.elapsed AS TEXT), ',')",
         };
-        let sql = format!(
-            "{} SELECT CAST(p.i AS BIGINT), {group}, {concat} \
-             FROM p JOIN metric_transitions m ON m.at >= p.s AND m.at < p.e \
-             WHERE {which}{condition} GROUP BY p.i, {group}",
-            periods_cte(bounds)
-        );
+        let sql = match scope.by {
+            // Not grouped, each period's values are one index range read
+            // on its own, with nothing to sort.
+            None => format!(
+                "{} SELECT CAST(p.i AS BIGINT), CAST(NULL AS TEXT), (SELECT {concat} \
+                 FROM metric_transitions m WHERE {which} AND m.at >= p.s AND m.at < p.e\
+                 {condition}) FROM p",
+                periods_cte(bounds)
+            ),
+            Some(_) => format!(
+                "{} SELECT CAST(p.i AS BIGINT), {group}, {concat} \
+                 FROM p JOIN metric_transitions m ON m.at >= p.s AND m.at < p.e \
+                 WHERE {which}{condition} GROUP BY p.i, {group}",
+                periods_cte(bounds)
+            ),
+        };
         let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -334,59 +333,30 @@ impl Store {
         Ok(out)
     }
 
-    /// What opened, closed and reopened on each day (`bounds` are the days'
-    /// starts and the last day's end), not grouped.
-    pub async fn kpi_days(
+    /// How many tickets were first detected in each bucket (`bounds` are
+    /// the buckets' starts and the last one's end), not grouped. Each
+    /// bucket is its own count of an index range.
+    pub async fn kpi_opened(
         &self,
         scope: &KpiScope,
         bounds: &[i64],
-    ) -> Result<Vec<DayFlow>, StoreError> {
-        let mut days = vec![DayFlow::default(); bounds.len().saturating_sub(1)];
-        if days.is_empty() {
-            return Ok(days);
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut opened = vec![0; bounds.len().saturating_sub(1)];
+        if opened.is_empty() {
+            return Ok(opened);
         }
         let (condition, params) = visible(scope);
-        let cte = periods_cte(bounds);
-        let opened = format!(
-            "{cte} SELECT CAST(p.i AS BIGINT), COUNT(*) FROM p JOIN metric_tickets m \
-             ON m.detected_at >= p.s AND m.detected_at < p.e WHERE 1 = 1{condition} GROUP BY p.i"
+        let sql = format!(
+            "{} SELECT CAST(p.i AS BIGINT), (SELECT COUNT(*) FROM metric_tickets m \
+             WHERE m.detected_at >= p.s AND m.detected_at < p.e{condition}) FROM p",
+            periods_cte(bounds)
         );
-        for row in bind_all(sqlx::query(&opened), &params).fetch_all(&self.pool).await? {
-            if let Some(day) = days.get_mut(index(row.try_get(0)?)?) {
-                day.opened = count(row.try_get(1)?);
+        for row in bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await? {
+            if let Some(n) = opened.get_mut(index(row.try_get(0)?)?) {
+                *n = count(row.try_get(1)?);
             }
         }
-        let steps = format!(
-            "{cte} SELECT CAST(p.i AS BIGINT), m.step, \
-             CAST(CASE WHEN m.detail = 'verified' THEN 1 ELSE 0 END AS BIGINT), COUNT(*) \
-             FROM p JOIN metric_transitions m ON m.at >= p.s AND m.at < p.e \
-             WHERE m.step IN ('closed', 'reopened'){condition} \
-             GROUP BY p.i, m.step, CASE WHEN m.detail = 'verified' THEN 1 ELSE 0 END"
-        );
-        for row in bind_all(sqlx::query(&steps), &params).fetch_all(&self.pool).await? {
-            let Some(day) = days.get_mut(index(row.try_get(0)?)?) else { continue };
-            let (step, verified, n): (String, i64, i64) =
-                (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
-            match step.as_str() {
-                "closed" => {
-                    day.closed += count(n);
-                    if verified == 1 {
-                        day.verified += count(n);
-                    }
-                }
-                _ => day.reopened += count(n),
-            }
-        }
-        Ok(days)
-    }
-
-    /// What opened, closed and reopened from `from` up to `to`, together.
-    pub async fn kpi_flow(
-        &self,
-        scope: &KpiScope,
-        (from, to): (i64, i64),
-    ) -> Result<DayFlow, StoreError> {
-        Ok(self.kpi_days(scope, &[from, to]).await?.into_iter().next().unwrap_or_default())
+        Ok(opened)
     }
 
     /// The open tickets now, by group, age and SLA state.
@@ -397,36 +367,73 @@ impl Store {
     ) -> Result<Vec<OpenCount>, StoreError> {
         let (condition, params) = visible(scope);
         let group = group_expr(scope.by);
-        let [a, b, c, d] = bounds.age;
-        let age = format!(
-            "CASE WHEN m.detected_at > {a} THEN 0 WHEN m.detected_at > {b} THEN 1 \
-             WHEN m.detected_at > {c} THEN 2 WHEN m.detected_at > {d} THEN 3 ELSE 4 END"
-        );
-        let (now, soon) = (bounds.now, bounds.due_soon_until);
-        let sla = format!(
-            "CASE WHEN m.paused = 1 THEN 'paused' WHEN m.due_at IS NULL THEN 'no_due_date' \
-             WHEN m.due_at <= {now} THEN 'breached' WHEN m.due_at <= {soon} THEN 'due_soon' \
-             ELSE 'on_track' END"
-        );
         // SQLite's planner, given a large store's statistics, reads the
         // rows through a narrower index; this one alone holds every column.
-        let hint = match self.backend {
-            Backend::Sqlite => " INDEXED BY metric_tickets_open_facts",
-            Backend::Postgres => "",
+        let open = match self.backend {
+            Backend::Sqlite => "metric_tickets m INDEXED BY metric_tickets_open_facts",
+            Backend::Postgres => "metric_tickets m",
         };
-        let sql = format!(
-            "SELECT {group}, CAST({age} AS BIGINT), {sla}, COUNT(*) FROM metric_tickets m{hint} \
-             WHERE m.is_open = 1{condition} GROUP BY {group}, {age}, {sla}"
-        );
-        let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            out.push(OpenCount {
-                group: row.try_get(0)?,
-                age: index(row.try_get(1)?)?,
-                sla: row.try_get(2)?,
-                count: count(row.try_get(3)?),
-            });
+        let (now, soon) = (bounds.now, bounds.due_soon_until);
+        // Each cell is (group, age bucket, SLA state as `SLA_STATES` numbers
+        // it, count).
+        let mut cells: Vec<(Option<String>, usize, usize, u64)> = Vec::new();
+        if self.backend == Backend::Sqlite && scope.by.is_some() {
+            // SQLite groups by sorting: one pass, sorted by group and cell.
+            let [a, b, c, d] = bounds.age;
+            let age = format!(
+                "CASE WHEN m.detected_at > {a} THEN 0 WHEN m.detected_at > {b} THEN 1 \
+                 WHEN m.detected_at > {c} THEN 2 WHEN m.detected_at > {d} THEN 3 ELSE 4 END"
+            );
+            let sla = format!(
+                "CASE WHEN m.paused = 1 THEN 0 WHEN m.due_at IS NULL THEN 1 \
+                 WHEN m.due_at <= {now} THEN 2 WHEN m.due_at <= {soon} THEN 3 ELSE 4 END"
+            );
+            let sql = format!(
+                "SELECT {group}, CAST({age} * 5 + {sla} AS BIGINT), COUNT(*) FROM {open} \
+                 WHERE m.is_open = 1{condition} GROUP BY {group}, {age} * 5 + {sla}"
+            );
+            for row in bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await? {
+                let cell = index(row.try_get(1)?)?;
+                cells.push((row.try_get(0)?, cell / 5, cell % 5, count(row.try_get(2)?)));
+            }
+        } else {
+            // Each age bucket is a range of the index; its SLA states are
+            // counted side by side in one pass over it, without sorting.
+            let ages = age_ranges(&bounds.age);
+            let parts: Vec<String> = ages
+                .iter()
+                .enumerate()
+                .map(|(i, range)| {
+                    format!(
+                        "SELECT {group}, CAST({i} AS BIGINT), \
+                         COUNT(*) FILTER (WHERE m.paused = 1), \
+                         COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at IS NULL), \
+                         COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at <= {now}), \
+                         COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at > {now} \
+                           AND m.due_at <= {soon}), \
+                         COUNT(*) FROM {open} WHERE m.is_open = 1 AND {range}{condition} \
+                         GROUP BY {group}"
+                    )
+                })
+                .collect();
+            let sql = parts.join(" UNION ALL ");
+            for row in bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await? {
+                let (group, age): (Option<String>, i64) = (row.try_get(0)?, row.try_get(1)?);
+                let mut rest = count(row.try_get(6)?);
+                for sla in 0..4 {
+                    let n = count(row.try_get(2 + sla)?);
+                    rest = rest.saturating_sub(n);
+                    cells.push((group.clone(), index(age)?, sla, n));
+                }
+                cells.push((group, index(age)?, 4, rest));
+            }
+        }
+        let mut out = Vec::with_capacity(cells.len());
+        for (group, age, sla, count) in cells.into_iter().filter(|cell| cell.3 > 0) {
+            let sla = SLA_STATES
+                .get(sla)
+                .ok_or_else(|| StoreError::Invalid(format!("bad SLA state {sla}")))?;
+            out.push(OpenCount { group, age, sla: (*sla).to_string(), count });
         }
         self.label_groups(scope.by, &mut out, |c| &mut c.group).await?;
         Ok(out)
@@ -452,8 +459,11 @@ impl Store {
                 *cwes.entry(format!("CWE-{cwe}")).or_default() += n;
             }
         }
+        // Rules are many (tens of thousands at scale): only the top ones
+        // leave the database.
         let rules = counts(format!(
-            "SELECT m.rule_id, COUNT(*) {open} AND m.rule_id IS NOT NULL GROUP BY m.rule_id"
+            "SELECT m.rule_id, COUNT(*) AS n {open} AND m.rule_id IS NOT NULL \
+             GROUP BY m.rule_id ORDER BY n DESC, m.rule_id LIMIT {limit}"
         ))
         .await?;
         let repositories = counts(format!(
@@ -476,15 +486,17 @@ impl Store {
     pub async fn kpi_coverage(&self, scope: &KpiScope) -> Result<Vec<Coverage>, StoreError> {
         let (condition, params) = coverage_condition(scope);
         // The latest complete scan of each scope: its scan ids walked down
-        // from the newest until one is not partial.
+        // from the newest until one is not partial. Its time is looked up
+        // by id for each scope, which keeps PostgreSQL from joining (and
+        // so reading) every scan.
         let sql = format!(
-            "SELECT a.name, r.url, sc.tool, x.imported_at, x.id FROM scopes sc \
+            "SELECT q.name, q.url, q.tool, (SELECT x.imported_at FROM scans x WHERE x.id = q.last), \
+             q.last FROM (SELECT a.name, r.url, sc.tool, (SELECT ss.scan_id FROM scan_scopes ss \
+               JOIN scans s ON s.id = ss.scan_id WHERE ss.scope_id = sc.id AND s.partial = 0 \
+               ORDER BY ss.scan_id DESC LIMIT 1) AS last FROM scopes sc \
              JOIN applications a ON a.id = sc.application_id \
              LEFT JOIN repositories r ON r.id = sc.repository_id \
-             LEFT JOIN scans x ON x.id = (SELECT ss.scan_id FROM scan_scopes ss \
-               JOIN scans s ON s.id = ss.scan_id WHERE ss.scope_id = sc.id AND s.partial = 0 \
-               ORDER BY ss.scan_id DESC LIMIT 1) \
-             WHERE sc.tracked = 1{condition}"
+             WHERE sc.tracked = 1{condition}) q"
         );
         let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
         // (application, repository, tool) → (imported at, scan id).
@@ -577,7 +589,7 @@ impl Store {
         .await?;
         let transitions = sqlx::query(
             "SELECT ticket_id, at, step, detail, elapsed, due_at, application_id, tool, severity, \
-             priority, owner FROM metric_transitions ORDER BY ticket_id, at, step, detail",
+             priority, owner, tally FROM metric_transitions ORDER BY ticket_id, at, step, detail",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -606,7 +618,7 @@ impl Store {
         for row in &transitions {
             out.push(format!(
                 "step {:?} at {:?} {:?} {:?} elapsed {:?} due {:?} app {:?} tool {:?} \
-                 severity {:?} priority {:?} owner {:?}",
+                 severity {:?} priority {:?} owner {:?} tally {:?}",
                 row.try_get::<i64, _>(0)?,
                 row.try_get::<i64, _>(1)?,
                 row.try_get::<String, _>(2)?,
@@ -618,6 +630,7 @@ impl Store {
                 row.try_get::<i64, _>(8)?,
                 row.try_get::<Option<String>, _>(9)?,
                 row.try_get::<Option<String>, _>(10)?,
+                row.try_get::<i64, _>(11)?,
             ));
         }
         Ok(out)
@@ -682,6 +695,21 @@ fn coverage_condition(scope: &KpiScope) -> (String, Vec<Param>) {
         ));
     }
     (condition, params)
+}
+
+/// The age buckets' conditions on `m.detected_at`: detected after
+/// `age[0]`, then between each bound and the next, then at or before the
+/// last.
+fn age_ranges(&[a, b, c, d]: &[i64; 4]) -> [String; 5] {
+    let between =
+        |newer: i64, older: i64| format!("m.detected_at > {older} AND m.detected_at <= {newer}");
+    [
+        format!("m.detected_at > {a}"),
+        between(a, b),
+        between(b, c),
+        between(c, d),
+        format!("m.detected_at <= {d}"),
+    ]
 }
 
 /// The `limit` largest counts, ties in name order.
