@@ -51,10 +51,10 @@ impl KpiGroup {
     /// The column of `metric_tickets` or `metric_transitions` (as `m`).
     fn column(self) -> &'static str {
         match self {
-            KpiGroup::Severity => "CAST(m.severity AS TEXT)",
+            KpiGroup::Severity => "m.severity",
             KpiGroup::Priority => "m.priority",
             KpiGroup::Team => "m.owner",
-            KpiGroup::App => "CAST(m.application_id AS TEXT)",
+            KpiGroup::App => "m.application_id",
             KpiGroup::Tool => "m.tool",
         }
     }
@@ -226,8 +226,15 @@ fn visible(scope: &KpiScope) -> (String, Vec<Param>) {
     (condition, params)
 }
 
-fn group_expr(by: Option<KpiGroup>) -> &'static str {
-    by.map_or("CAST(NULL AS TEXT)", KpiGroup::column)
+/// How a statement groups by `by`: the group's label as it selects it
+/// (text; NULL when not grouped), and the GROUP BY terms after its own
+/// (", column", or nothing). Statements group by the column itself, since
+/// whole numbers sort faster than their text.
+fn grouping(by: Option<KpiGroup>) -> (String, String) {
+    match by {
+        Some(by) => (format!("CAST({} AS TEXT)", by.column()), format!(", {}", by.column())),
+        None => ("CAST(NULL AS TEXT)".to_string(), String::new()),
+    }
 }
 
 impl Store {
@@ -242,11 +249,11 @@ impl Store {
             return Ok(Vec::new());
         }
         let (condition, params) = visible(scope);
-        let group = group_expr(scope.by);
+        let (group, by) = grouping(scope.by);
         let sql = format!(
             "{} SELECT CAST(p.i AS BIGINT), {group}, m.tally, COUNT(*) \
              FROM p JOIN metric_transitions m ON m.at >= p.s AND m.at < p.e \
-             WHERE m.step IN ('closed', 'reopened'){condition} GROUP BY p.i, {group}, m.tally",
+             WHERE m.step IN ('closed', 'reopened'){condition} GROUP BY p.i{by}, m.tally",
             periods_cte(bounds)
         );
         let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
@@ -284,7 +291,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let (condition, params) = visible(scope);
-        let group = group_expr(scope.by);
+        let (group, by) = grouping(scope.by);
         let which = match clock {
             Clock::Triage => "m.step = 'triaged'",
             // Verified closings: tallies 3 to 5 (`TALLIED`'s second kind).
@@ -306,7 +313,7 @@ impl Store {
             Some(_) => format!(
                 "{} SELECT CAST(p.i AS BIGINT), {group}, {concat} \
                  FROM p JOIN metric_transitions m ON m.at >= p.s AND m.at < p.e \
-                 WHERE {which}{condition} GROUP BY p.i, {group}",
+                 WHERE {which}{condition} GROUP BY p.i{by}",
                 periods_cte(bounds)
             ),
         };
@@ -366,7 +373,7 @@ impl Store {
         bounds: &OpenBounds,
     ) -> Result<Vec<OpenCount>, StoreError> {
         let (condition, params) = visible(scope);
-        let group = group_expr(scope.by);
+        let (group, by) = grouping(scope.by);
         // SQLite's planner, given a large store's statistics, reads the
         // rows through a narrower index; this one alone holds every column.
         let open = match self.backend {
@@ -390,7 +397,7 @@ impl Store {
             );
             let sql = format!(
                 "SELECT {group}, CAST({age} * 5 + {sla} AS BIGINT), COUNT(*) FROM {open} \
-                 WHERE m.is_open = 1{condition} GROUP BY {group}, {age} * 5 + {sla}"
+                 WHERE m.is_open = 1{condition} GROUP BY {age} * 5 + {sla}{by}"
             );
             for row in bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await? {
                 let cell = index(row.try_get(1)?)?;
@@ -400,6 +407,9 @@ impl Store {
             // Each age bucket is a range of the index; its SLA states are
             // counted side by side in one pass over it, without sorting.
             let ages = age_ranges(&bounds.age);
+            // Not grouped, each range is one row (of zeros when empty).
+            let group_by = by.strip_prefix(", ").map(|key| format!(" GROUP BY {key}"));
+            let group_by = group_by.unwrap_or_default();
             let parts: Vec<String> = ages
                 .iter()
                 .enumerate()
@@ -411,8 +421,8 @@ impl Store {
                          COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at <= {now}), \
                          COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at > {now} \
                            AND m.due_at <= {soon}), \
-                         COUNT(*) FROM {open} WHERE m.is_open = 1 AND {range}{condition} \
-                         GROUP BY {group}"
+                         COUNT(*) FROM {open} WHERE m.is_open = 1 AND {range}{condition}\
+                         {group_by}"
                     )
                 })
                 .collect();
