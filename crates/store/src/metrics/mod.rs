@@ -381,62 +381,39 @@ impl Store {
             Backend::Postgres => "metric_tickets m",
         };
         let (now, soon) = (bounds.now, bounds.due_soon_until);
-        // Each cell is (group, age bucket, SLA state as `SLA_STATES` numbers
-        // it, count).
+        // Each age bucket is a range of the index; its SLA states are
+        // counted side by side in one pass over it. Not grouped, each range
+        // is one row (of zeros when empty).
+        let group_by = by.strip_prefix(", ").map(|key| format!(" GROUP BY {key}"));
+        let group_by = group_by.unwrap_or_default();
+        let parts: Vec<String> = age_ranges(&bounds.age)
+            .iter()
+            .enumerate()
+            .map(|(i, range)| {
+                format!(
+                    "SELECT {group}, CAST({i} AS BIGINT), \
+                     COUNT(*) FILTER (WHERE m.paused = 1), \
+                     COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at IS NULL), \
+                     COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at <= {now}), \
+                     COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at > {now} \
+                       AND m.due_at <= {soon}), \
+                     COUNT(*) FROM {open} WHERE m.is_open = 1 AND {range}{condition}{group_by}"
+                )
+            })
+            .collect();
+        let sql = parts.join(" UNION ALL ");
+        // (group, age bucket, SLA state as `SLA_STATES` numbers it, count).
         let mut cells: Vec<(Option<String>, usize, usize, u64)> = Vec::new();
-        if self.backend == Backend::Sqlite && scope.by.is_some() {
-            // SQLite groups by sorting: one pass, sorted by group and cell.
-            let [a, b, c, d] = bounds.age;
-            let age = format!(
-                "CASE WHEN m.detected_at > {a} THEN 0 WHEN m.detected_at > {b} THEN 1 \
-                 WHEN m.detected_at > {c} THEN 2 WHEN m.detected_at > {d} THEN 3 ELSE 4 END"
-            );
-            let sla = format!(
-                "CASE WHEN m.paused = 1 THEN 0 WHEN m.due_at IS NULL THEN 1 \
-                 WHEN m.due_at <= {now} THEN 2 WHEN m.due_at <= {soon} THEN 3 ELSE 4 END"
-            );
-            let sql = format!(
-                "SELECT {group}, CAST({age} * 5 + {sla} AS BIGINT), COUNT(*) FROM {open} \
-                 WHERE m.is_open = 1{condition} GROUP BY {age} * 5 + {sla}{by}"
-            );
-            for row in bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await? {
-                let cell = index(row.try_get(1)?)?;
-                cells.push((row.try_get(0)?, cell / 5, cell % 5, count(row.try_get(2)?)));
+        for row in bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await? {
+            let (group, age): (Option<String>, usize) = (row.try_get(0)?, index(row.try_get(1)?)?);
+            // On track: whatever the other four states leave.
+            let mut rest = count(row.try_get(6)?);
+            for sla in 0..4 {
+                let n = count(row.try_get(2 + sla)?);
+                rest = rest.saturating_sub(n);
+                cells.push((group.clone(), age, sla, n));
             }
-        } else {
-            // Each age bucket is a range of the index; its SLA states are
-            // counted side by side in one pass over it, without sorting.
-            let ages = age_ranges(&bounds.age);
-            // Not grouped, each range is one row (of zeros when empty).
-            let group_by = by.strip_prefix(", ").map(|key| format!(" GROUP BY {key}"));
-            let group_by = group_by.unwrap_or_default();
-            let parts: Vec<String> = ages
-                .iter()
-                .enumerate()
-                .map(|(i, range)| {
-                    format!(
-                        "SELECT {group}, CAST({i} AS BIGINT), \
-                         COUNT(*) FILTER (WHERE m.paused = 1), \
-                         COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at IS NULL), \
-                         COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at <= {now}), \
-                         COUNT(*) FILTER (WHERE m.paused = 0 AND m.due_at > {now} \
-                           AND m.due_at <= {soon}), \
-                         COUNT(*) FROM {open} WHERE m.is_open = 1 AND {range}{condition}\
-                         {group_by}"
-                    )
-                })
-                .collect();
-            let sql = parts.join(" UNION ALL ");
-            for row in bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await? {
-                let (group, age): (Option<String>, i64) = (row.try_get(0)?, row.try_get(1)?);
-                let mut rest = count(row.try_get(6)?);
-                for sla in 0..4 {
-                    let n = count(row.try_get(2 + sla)?);
-                    rest = rest.saturating_sub(n);
-                    cells.push((group.clone(), index(age)?, sla, n));
-                }
-                cells.push((group, index(age)?, 4, rest));
-            }
+            cells.push((group, age, 4, rest));
         }
         let mut out = Vec::with_capacity(cells.len());
         for (group, age, sla, count) in cells.into_iter().filter(|cell| cell.3 > 0) {
