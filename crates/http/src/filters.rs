@@ -194,6 +194,23 @@ mod tests {
     use fixgate_domain::TicketState;
 
     #[test]
+    fn the_openapi_document_names_every_list_filter() {
+        let doc: serde_json::Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+        let documented: Vec<&str> = doc["paths"]["/api/v1/tickets"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        let query = serde_json::to_value(TicketQuery::default()).unwrap();
+        let names: Vec<&String> = query.as_object().unwrap().keys().collect();
+        assert!(names.len() > 15, "{names:?}");
+        for name in names {
+            assert!(documented.contains(&name.as_str()), "openapi.json lacks ?{name}=");
+        }
+    }
+
+    #[test]
     fn parses_lists_and_cwe_forms() {
         let query = TicketQuery {
             state: "new, in progress".into(),

@@ -17,6 +17,7 @@ use fixgate_service::{CreateToken, TokenHolder};
 use serde::Deserialize;
 
 use super::error::PageError;
+use super::forms::checked;
 use super::view::date;
 use super::{Nav, render};
 use crate::auth::{self, Authenticated, SESSION_COOKIE, SignedIn, cookie, local_path, set_cookie};
@@ -137,8 +138,7 @@ pub(super) async fn sign_out(
     me: SignedIn,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let Form(form) = form.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    me.check_form(&form.csrf)?;
+    checked(&me, form, |f| &f.csrf)?;
     if let Some(session) = &me.0.session {
         state.fixgate.sign_out(session).await?;
     }
@@ -247,8 +247,7 @@ pub(super) async fn change_password(
     me: SignedIn,
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let Form(form) = form.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    me.check_form(&form.csrf)?;
+    let form = checked(&me, form, |f| &f.csrf)?;
     if form.new != form.repeat {
         let error = Some("The two new passwords differ.".to_string());
         return account_page(
@@ -287,8 +286,7 @@ pub(super) async fn create_token(
     me: SignedIn,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let Form(form) = form.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    me.check_form(&form.csrf)?;
+    let form = checked(&me, form, |f| &f.csrf)?;
     let refuse = |error: String| Outcome { error: Some(error), ..Outcome::default() };
     let role = match form.role.parse::<Role>() {
         Ok(role) => role,
@@ -332,8 +330,7 @@ pub(super) async fn revoke_token(
     Path(id): Path<String>,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let Form(form) = form.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    me.check_form(&form.csrf)?;
+    checked(&me, form, |f| &f.csrf)?;
     let id: i64 =
         id.parse().map_err(|_| PageError::NotFound(format!("The token {id} does not exist.")))?;
     state.fixgate.revoke_token(&me.0, id).await?;
