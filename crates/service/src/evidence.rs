@@ -137,10 +137,9 @@ impl Fixgate {
             end: ends_at,
             as_of,
         };
-        let tickets = self.store.evidence(&query).await?;
-        // Read after the tickets, the head covers every event they came from
-        // (and any written since, which a later verify checks as well).
-        let head = self.store.chain_head().await?;
+        // Read in the tickets' snapshot, the head is the last event of the
+        // chain they came from.
+        let (tickets, head) = self.store.evidence(&query).await?;
         let chain = Some(ChainHead { seq: u64::try_from(head.seq).unwrap_or(0), hash: head.hash });
 
         let mut warnings = Vec::new();

@@ -114,6 +114,18 @@ pub(crate) fn decode_hash(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// The chain's head as `conn` sees it.
+pub(crate) async fn head(conn: &mut AnyConnection) -> Result<ChainHead, StoreError> {
+    let (seq, hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_chain WHERE id = 1")
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| {
+                StoreError::NotFound("the audit chain's head (table audit_chain)".into())
+            })?;
+    Ok(ChainHead { seq, hash })
+}
+
 /// Seals the transaction's events, then commits it. Every transaction that
 /// appends to `ticket_events` ends with this instead of `commit`.
 pub(crate) async fn commit(mut tx: Transaction<'_, Any>) -> Result<(), StoreError> {
@@ -261,14 +273,7 @@ async fn write_links(
 impl Store {
     /// The chain's head: the number and hash of its last event.
     pub async fn chain_head(&self) -> Result<ChainHead, StoreError> {
-        let (seq, hash): (i64, String) =
-            sqlx::query_as("SELECT seq, hash FROM audit_chain WHERE id = 1")
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or_else(|| {
-                    StoreError::NotFound("the audit chain's head (table audit_chain)".into())
-                })?;
-        Ok(ChainHead { seq, hash })
+        head(&mut *self.pool.acquire().await?).await
     }
 
     /// Seals the events stored before the chain existed (or by a writer

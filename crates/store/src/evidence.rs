@@ -15,14 +15,15 @@ use fixgate_domain::{Severity, TicketState};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use crate::batch::placeholders;
+use crate::chain::{self, ChainHead};
 use crate::metrics::facts::{Dims, Event, Standing, opening_due};
 use crate::rows::{from_millis, millis, parse_advisories, parse_cwes};
 use crate::tickets::{Param, bind_all};
-use crate::{Store, StoreError, Visibility};
+use crate::{Backend, Store, StoreError, Visibility};
 
 /// Which tickets, over which window.
 #[derive(Debug, Clone)]
@@ -286,14 +287,27 @@ struct Logged {
 
 impl Store {
     /// The security tickets `query` covers that were open at some moment
-    /// of its window, oldest first, each with its proof.
-    pub async fn evidence(&self, query: &EvidenceQuery) -> Result<Vec<EvidenceTicket>, StoreError> {
-        let candidates = self.evidence_candidates(query).await?;
+    /// of its window, oldest first, each with its proof, and the event
+    /// log's chain head. Everything is read in one read-only transaction,
+    /// so the pack is one moment of the store: the head is the chain's as
+    /// the tickets' events stood (on SQLite, a read transaction sees one
+    /// snapshot of the WAL; on PostgreSQL it runs at REPEATABLE READ).
+    pub async fn evidence(
+        &self,
+        query: &EvidenceQuery,
+    ) -> Result<(Vec<EvidenceTicket>, ChainHead), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let candidates = evidence_candidates(&mut tx, query).await?;
         let mut out = Vec::new();
         for chunk in candidates.chunks(CHUNK) {
             let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { continue };
-            let events = self.evidence_events((first.id, last.id), query.as_of).await?;
-            let scans = self.evidence_scans(&events).await?;
+            let events = evidence_events(&mut tx, (first.id, last.id), query.as_of).await?;
+            let scans = evidence_scans(&mut tx, self.backend, &events).await?;
             for row in chunk {
                 let history = events.get(&row.id).map(Vec::as_slice).unwrap_or_default();
                 if let Some(ticket) = fold(row, history, &scans, query) {
@@ -301,106 +315,109 @@ impl Store {
                 }
             }
         }
-        Ok(out)
+        let head = chain::head(&mut tx).await?;
+        tx.commit().await?;
+        Ok((out, head))
     }
+}
 
-    /// The security tickets that may have been open in the window: detected
-    /// before its end, and open now or changed since its start (every
-    /// closing and reopening stamps `updated_at`). The fold decides.
-    async fn evidence_candidates(
-        &self,
-        query: &EvidenceQuery,
-    ) -> Result<Vec<Candidate>, StoreError> {
-        let mut params = vec![Param::Int(millis(query.end)), Param::Int(millis(query.start))];
-        let mut conditions = vec![
-            "t.ticket_type = 'vulnerability'".to_string(),
-            "t.created_at < $1".to_string(),
-            format!("(t.state IN ({OPEN_STATES}) OR t.updated_at >= $2)"),
-        ];
-        if let Some((condition, more)) = query.visibility.condition("t.application_id", 3) {
-            conditions.push(condition);
-            params.extend(more);
+/// The security tickets that may have been open in the window: detected
+/// before its end, and open now or changed since its start (every closing
+/// and reopening stamps `updated_at`). The fold decides.
+async fn evidence_candidates(
+    conn: &mut AnyConnection,
+    query: &EvidenceQuery,
+) -> Result<Vec<Candidate>, StoreError> {
+    let mut params = vec![Param::Int(millis(query.end)), Param::Int(millis(query.start))];
+    let mut conditions = vec![
+        "t.ticket_type = 'vulnerability'".to_string(),
+        "t.created_at < $1".to_string(),
+        format!("(t.state IN ({OPEN_STATES}) OR t.updated_at >= $2)"),
+    ];
+    if let Some((condition, more)) = query.visibility.condition("t.application_id", 3) {
+        conditions.push(condition);
+        params.extend(more);
+    }
+    for (column, value) in
+        [("a.name", &query.application), ("t.owner", &query.team), ("r.url", &query.repository)]
+    {
+        if let Some(value) = value {
+            params.push(Param::Text(value.clone()));
+            conditions.push(format!("{column} = ${}", params.len()));
         }
-        for (column, value) in
-            [("a.name", &query.application), ("t.owner", &query.team), ("r.url", &query.repository)]
-        {
-            if let Some(value) = value {
-                params.push(Param::Text(value.clone()));
-                conditions.push(format!("{column} = ${}", params.len()));
-            }
-        }
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets t \
+         LEFT JOIN applications a ON a.id = t.application_id \
+         LEFT JOIN repositories r ON r.id = t.repository_id \
+         WHERE {} ORDER BY t.id",
+        conditions.join(" AND ")
+    );
+    let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&mut *conn).await?;
+    rows.iter().map(candidate_row).collect()
+}
+
+/// The events that matter of the tickets with ids in `range`, before
+/// `as_of`, by ticket, in the order they were written.
+async fn evidence_events(
+    conn: &mut AnyConnection,
+    (first, last): (i64, i64),
+    as_of: Timestamp,
+) -> Result<HashMap<i64, Vec<Logged>>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT ticket_id, at, actor, kind, data FROM ticket_events \
+         WHERE ticket_id >= $1 AND ticket_id <= $2 AND at < $3 AND kind IN ({KINDS}) \
+         ORDER BY ticket_id, id"
+    ))
+    .bind(first)
+    .bind(last)
+    .bind(millis(as_of))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: HashMap<i64, Vec<Logged>> = HashMap::new();
+    for row in rows {
+        let event = Logged {
+            at: row.try_get(1)?,
+            actor: row.try_get(2)?,
+            kind: row.try_get(3)?,
+            data: row.try_get(4)?,
+        };
+        out.entry(row.try_get(0)?).or_default().push(event);
+    }
+    Ok(out)
+}
+
+/// The scans `events` name, by id.
+async fn evidence_scans(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    events: &HashMap<i64, Vec<Logged>>,
+) -> Result<HashMap<i64, ScanRef>, StoreError> {
+    let ids: HashSet<i64> =
+        events.values().flatten().filter_map(|e| scan_id(&parse(&e.data))).collect();
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(backend.max_params()) {
         let sql = format!(
-            "SELECT {COLUMNS} FROM tickets t \
-             LEFT JOIN applications a ON a.id = t.application_id \
-             LEFT JOIN repositories r ON r.id = t.repository_id \
-             WHERE {} ORDER BY t.id",
-            conditions.join(" AND ")
+            "SELECT id, tools, commit_sha, branch, imported_at FROM scans WHERE id IN ({})",
+            placeholders(backend, 1, chunk.len())
         );
-        let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?;
-        rows.iter().map(candidate_row).collect()
-    }
-
-    /// The events that matter of the tickets with ids in `range`, before
-    /// `as_of`, by ticket, in the order they were written.
-    async fn evidence_events(
-        &self,
-        (first, last): (i64, i64),
-        as_of: Timestamp,
-    ) -> Result<HashMap<i64, Vec<Logged>>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT ticket_id, at, actor, kind, data FROM ticket_events \
-             WHERE ticket_id >= $1 AND ticket_id <= $2 AND at < $3 AND kind IN ({KINDS}) \
-             ORDER BY ticket_id, id"
-        ))
-        .bind(first)
-        .bind(last)
-        .bind(millis(as_of))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out: HashMap<i64, Vec<Logged>> = HashMap::new();
-        for row in rows {
-            let event = Logged {
-                at: row.try_get(1)?,
-                actor: row.try_get(2)?,
-                kind: row.try_get(3)?,
-                data: row.try_get(4)?,
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let scan = ScanRef {
+                id: row.try_get(0)?,
+                tool: row.try_get(1)?,
+                commit: row.try_get(2)?,
+                branch: row.try_get(3)?,
+                at: Some(from_millis(row.try_get(4)?)),
             };
-            out.entry(row.try_get(0)?).or_default().push(event);
+            out.insert(scan.id, scan);
         }
-        Ok(out)
     }
-
-    /// The scans `events` name, by id.
-    async fn evidence_scans(
-        &self,
-        events: &HashMap<i64, Vec<Logged>>,
-    ) -> Result<HashMap<i64, ScanRef>, StoreError> {
-        let ids: HashSet<i64> =
-            events.values().flatten().filter_map(|e| scan_id(&parse(&e.data))).collect();
-        let ids: Vec<i64> = ids.into_iter().collect();
-        let mut out = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(self.backend.max_params()) {
-            let sql = format!(
-                "SELECT id, tools, commit_sha, branch, imported_at FROM scans WHERE id IN ({})",
-                placeholders(self.backend, 1, chunk.len())
-            );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                let scan = ScanRef {
-                    id: row.try_get(0)?,
-                    tool: row.try_get(1)?,
-                    commit: row.try_get(2)?,
-                    branch: row.try_get(3)?,
-                    at: Some(from_millis(row.try_get(4)?)),
-                };
-                out.insert(scan.id, scan);
-            }
-        }
-        Ok(out)
-    }
+    Ok(out)
 }
 
 fn candidate_row(row: &AnyRow) -> Result<Candidate, StoreError> {
