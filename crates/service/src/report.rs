@@ -345,10 +345,10 @@ impl Cuts {
             Period::Week => (weeks.clone(), week_bounds),
             Period::Month => starts(|d| d.day() == 1),
         };
-        let mut day_period = Vec::with_capacity(days.len());
-        for day in &days {
-            day_period.push(periods.partition_point(|start| start <= day).saturating_sub(1));
-        }
+        let day_period = days
+            .iter()
+            .map(|day| periods.partition_point(|start| start <= day).saturating_sub(1))
+            .collect();
         Ok(Cuts { since, until, days, day_bounds, periods, period_bounds, day_period, weeks })
     }
 

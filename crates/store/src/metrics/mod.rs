@@ -16,9 +16,8 @@ use fixgate_domain::Severity;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::tickets::{Param, bind_all};
-
 use self::facts::TALLIED;
+use crate::tickets::{Param, bind_all};
 use crate::{Backend, Store, StoreError, Visibility};
 
 /// What figures may be grouped by.
