@@ -23,11 +23,13 @@ UPDATE metric_transitions SET tally = 3 * (CASE
         ELSE 8 END)
     + CASE WHEN step <> 'closed' OR due_at IS NULL THEN 2 WHEN at <= due_at THEN 1 ELSE 0 END;
 
--- The window's steps, counted by tally (by severity or limited to some
--- applications too), and its times to triage and to verification, from
--- this index alone. It replaces metric_transitions_window.
+-- The window's steps, counted by tally, and its times to triage and to
+-- verification, from this index alone, grouped or narrowed by any of the
+-- figures' groupings. It replaces metric_transitions_window, which lacked
+-- the team, tool and priority: grouping by those read the table, ten times
+-- slower at a million tickets.
 CREATE INDEX metric_transitions_tally
-    ON metric_transitions (step, at, tally, severity, application_id, elapsed);
+    ON metric_transitions (step, at, tally, severity, application_id, elapsed, owner, tool, priority);
 DROP INDEX metric_transitions_window;
 
 -- The planner learns the new index before the figures are next asked for.
