@@ -92,6 +92,14 @@ pub(crate) const TALLIED: [(&str, &str); 9] = [
     ("reopened", "expiry"),
 ];
 
+/// The tallies of one kind of step, whatever its due date: 3 × its place
+/// in [`TALLIED`] and the two numbers after it. `None` for a kind the list
+/// does not name.
+pub(crate) fn tallies_of(step: &str, detail: &str) -> Option<(i64, i64)> {
+    let place = TALLIED.iter().position(|&kind| kind == (step, detail))? as i64;
+    Some((3 * place, 3 * place + 2))
+}
+
 impl Transition {
     /// The step's kind and whether it met its due date, as one number:
     /// 3 × the kind's place in [`TALLIED`], plus 0 for a closing after its

@@ -16,7 +16,7 @@ use fixgate_domain::Severity;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use self::facts::TALLIED;
+use self::facts::{TALLIED, tallies_of};
 use crate::tickets::{Param, bind_all};
 use crate::{Backend, Store, StoreError, Visibility};
 
@@ -292,9 +292,13 @@ impl Store {
         let (condition, params) = visible(scope);
         let (group, by) = grouping(scope.by);
         let which = match clock {
-            Clock::Triage => "m.step = 'triaged'",
-            // Verified closings: tallies 3 to 5 (`TALLIED`'s second kind).
-            Clock::Verification => "m.step = 'closed' AND m.tally >= 3 AND m.tally <= 5",
+            Clock::Triage => "m.step = 'triaged'".to_string(),
+            Clock::Verification => {
+                let (low, high) = tallies_of("closed", "verified").ok_or_else(|| {
+                    StoreError::Invalid("verified closings have no tally".to_string())
+                })?;
+                format!("m.step = 'closed' AND m.tally >= {low} AND m.tally <= {high}")
+            }
         };
         let concat = match self.backend {
             Backend::Sqlite => "group_concat(CAST(m.elapsed AS TEXT), ',')",
